@@ -1,0 +1,56 @@
+/**
+ * Ports the behaviours need from the robot. Adapters live in `hardware/`; the runtime wires them.
+ * Times are epoch milliseconds from the runtime's clock.
+ */
+
+/** What the robot means by a line: lets adapters pick an expression or gesture. */
+export type SpeechAct =
+  | 'greeting' | 'resume' | 'checkin.ask' | 'checkin.reprompt' | 'checkin.ack' | 'story.intro' | 'story'
+  | 'reflection.ask' | 'reflection.reprompt' | 'empathy' | 'rating.ask' | 'rating.reprompt' | 'rating.ack'
+  | 'goodbye' | 'safe';
+
+/** A line the robot is about to say. */
+export interface RobotLine {
+  text: string;
+  act: SpeechAct;
+}
+
+/** When a line was actually spoken. */
+export interface SpokenLine {
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Says lines out loud (a terminal, espeak-ng, a ROS 2 `say` action…). */
+export interface Speaker {
+  speak(line: RobotLine, signal?: AbortSignal): Promise<SpokenLine>;
+}
+
+/** One thing the participant said, with when they started and stopped speaking. */
+export interface Utterance {
+  text: string;
+  startedAt: number;
+  endedAt: number;
+  /** Speech recogniser confidence 0..1 when known. */
+  confidence?: number;
+}
+
+/** What the robot is listening for; lets scripted participants answer the right question. */
+export interface ListenRequest {
+  step: string;
+  prompt: string;
+}
+
+/** Callbacks a listener calls while it listens. */
+export interface ListenerEvents {
+  spoke(utterance: Utterance): void;
+  /** The participant is gone for good (the terminal closed, the script ended). */
+  left(): void;
+  /** The input device failed; the reason is logged. */
+  failed(reason: string): void;
+}
+
+/** Hears the participant. `listen` starts listening and returns a function that stops it. */
+export interface Listener {
+  listen(request: ListenRequest, events: ListenerEvents): () => void;
+}

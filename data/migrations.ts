@@ -1,0 +1,110 @@
+/**
+ * Versioned schema migrations. Migration N brings `PRAGMA user_version` from N-1 to N.
+ * Never edit a migration that has shipped: add a new one.
+ */
+
+/** Columns every row carries: when (UTC, zone, local), which study day, which device, in what order. */
+const COMMON = `
+  ts_utc TEXT NOT NULL CHECK (ts_utc LIKE '____-__-__T__:__:__%Z'),
+  tz TEXT NOT NULL,
+  ts_local TEXT NOT NULL,
+  study_day INTEGER,
+  device_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  clock_source TEXT NOT NULL CHECK (clock_source IN ('system', 'simulated'))`;
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: foundation tables
+  `
+  CREATE TABLE device_seq (
+    device_id TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL
+  );
+  CREATE TABLE devices (
+    hardware TEXT NOT NULL,
+    hearth_version TEXT NOT NULL,${COMMON},
+    PRIMARY KEY (device_id)
+  );
+  CREATE TABLE participants (
+    participant_id TEXT PRIMARY KEY,
+    start_date TEXT NOT NULL,
+    condition TEXT,
+    protocol_id TEXT,
+    protocol_version TEXT,
+    protocol_hash TEXT,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'withdrawn')),${COMMON},
+    FOREIGN KEY (device_id) REFERENCES devices (device_id)
+  );
+  CREATE TABLE sessions (
+    session_id TEXT PRIMARY KEY,
+    participant_id TEXT NOT NULL REFERENCES participants (participant_id),
+    status TEXT NOT NULL CHECK (status IN ('scheduled', 'started', 'completed', 'interrupted', 'missed')),
+    status_reason TEXT,
+    step TEXT,
+    progress_json TEXT,
+    protocol_hash TEXT,
+    condition TEXT,
+    story_id TEXT,
+    started_ts_utc TEXT,
+    ended_ts_utc TEXT,
+    last_activity_ms INTEGER,
+    resumed_count INTEGER NOT NULL DEFAULT 0,${COMMON}
+  );
+  CREATE INDEX sessions_by_participant ON sessions (participant_id, study_day);
+  CREATE INDEX sessions_by_status ON sessions (device_id, status);
+  CREATE TABLE turns (
+    turn_id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions (session_id),
+    speaker TEXT NOT NULL CHECK (speaker IN ('robot', 'participant')),
+    text TEXT NOT NULL,
+    step TEXT,
+    start_ts_utc TEXT NOT NULL,
+    end_ts_utc TEXT NOT NULL,
+    start_ts_local TEXT NOT NULL,
+    end_ts_local TEXT NOT NULL,${COMMON}
+  );
+  CREATE INDEX turns_by_session ON turns (session_id, seq);
+  CREATE TABLE events (
+    event_id INTEGER PRIMARY KEY,
+    session_id TEXT REFERENCES sessions (session_id),
+    kind TEXT NOT NULL,
+    detail_json TEXT,${COMMON}
+  );
+  CREATE INDEX events_by_kind ON events (device_id, kind);
+  CREATE TABLE responses (
+    response_id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions (session_id),
+    instrument TEXT NOT NULL,
+    item TEXT NOT NULL,
+    value REAL,
+    raw_text TEXT,
+    status TEXT NOT NULL CHECK (status IN ('answered', 'skipped', 'unanswered')),
+    scoring_version TEXT NOT NULL,${COMMON}
+  );
+  CREATE TABLE affect_samples (
+    sample_id INTEGER PRIMARY KEY,
+    session_id TEXT REFERENCES sessions (session_id),
+    valence REAL,
+    arousal REAL,
+    label TEXT,
+    confidence REAL NOT NULL,
+    sources_json TEXT NOT NULL,${COMMON}
+  );
+  CREATE INDEX affect_by_time ON affect_samples (device_id, seq);
+  CREATE TABLE safeguard_events (
+    safeguard_event_id INTEGER PRIMARY KEY,
+    session_id TEXT REFERENCES sessions (session_id),
+    turn_id INTEGER REFERENCES turns (turn_id),
+    direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
+    check_name TEXT NOT NULL,
+    check_version TEXT NOT NULL,
+    score REAL,
+    threshold REAL,
+    decision TEXT NOT NULL,
+    evidence TEXT,${COMMON}
+  );
+  `,
+];
+
+/** The schema version this build of Hearth writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,427 @@
+// The only module that imports better-sqlite3.
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { StoreError } from './errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import type {
+  DeviceIdentity, DeviceLog, NewAffectSample, NewParticipant, NewResponse, NewSafeguardEvent, NewSession,
+  NewTurn, ParticipantRecord, SessionRecord, SessionStatus, TurnRecord,
+} from './store.js';
+import { stamp, studyDay as studyDayOf } from './time.js';
+
+type Db = Database.Database;
+type Row = Record<string, unknown>;
+
+/**
+ * A Hearth database file. WAL journal with `synchronous = FULL`: every commit is fsynced to the WAL
+ * before it returns, so a committed turn survives a power cut, not just a process crash (NORMAL
+ * would keep the file consistent but may lose the last commits on power loss; rosbag2's
+ * "resilient" preset makes the same trade for high-rate data). Hearth's writes are a few per
+ * minute plus affect samples batched once a second, so the fsync per commit costs little.
+ */
+export class SqliteStore {
+  readonly path: string;
+  readonly db: Db;
+  private readonly logs = new Map<string, SqliteDeviceLog>();
+
+  private constructor(path: string, db: Db) {
+    this.path = path;
+    this.db = db;
+  }
+
+  /** Open (creating when absent) and migrate a database file. Refuses newer schema versions untouched. */
+  static open(file: string, options: { create?: boolean; readonly?: boolean } = {}): SqliteStore {
+    const path = resolve(file);
+    const exists = existsSync(path);
+    if (!exists && options.create === false) throw new StoreError(`${path}: database not found`);
+    if (exists) checkVersion(path);
+    else {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (cause) {
+        throw new StoreError(`${path}: cannot create the database folder (${(cause as Error).message})`, { cause });
+      }
+    }
+    let db: Db;
+    try {
+      db = new Database(path, { readonly: options.readonly ?? false });
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+      }
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+    } catch (cause) {
+      throw new StoreError(`${path}: cannot open database (${(cause as Error).message})`, { cause });
+    }
+    const store = new SqliteStore(path, db);
+    if (!options.readonly) store.migrate();
+    return store;
+  }
+
+  /** The schema version stored in the file. */
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  private migrate(): void {
+    const from = this.schemaVersion;
+    for (let v = from; v < SCHEMA_VERSION; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  /** The log of one device in this file. */
+  forDevice(identity: DeviceIdentity): DeviceLog {
+    let log = this.logs.get(identity.deviceId);
+    if (!log || log.identity.tz !== identity.tz || log.identity.clockSource !== identity.clockSource) {
+      log = new SqliteDeviceLog(this.db, identity);
+      this.logs.set(identity.deviceId, log);
+    }
+    return log;
+  }
+
+  /** Result of `PRAGMA integrity_check` ("ok" when healthy). */
+  integrityCheck(): string {
+    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function checkVersion(path: string): void {
+  let probe: Db | undefined;
+  try {
+    probe = new Database(path, { readonly: true, fileMustExist: true });
+    const version = probe.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(
+        `${path}: database schema version ${version} is newer than this Hearth supports (${SCHEMA_VERSION}); ` +
+          'upgrade Hearth to open it (the file was not modified)',
+      );
+    }
+  } catch (cause) {
+    if (cause instanceof StoreError) throw cause;
+    throw new StoreError(`${path}: not a readable Hearth database (${(cause as Error).message})`, { cause });
+  } finally {
+    probe?.close();
+  }
+}
+
+class SqliteDeviceLog implements DeviceLog {
+  readonly identity: DeviceIdentity;
+  private readonly db: Db;
+  private seq: number;
+  private readonly sessionDays = new Map<string, number | null>();
+  private participantStart: string | null | undefined;
+  private readonly stmt: Record<string, Database.Statement>;
+
+  constructor(db: Db, identity: DeviceIdentity) {
+    this.db = db;
+    this.identity = identity;
+    db.prepare('INSERT OR IGNORE INTO device_seq (device_id, last_seq) VALUES (?, 0)').run(identity.deviceId);
+    this.seq = (db.prepare('SELECT last_seq FROM device_seq WHERE device_id = ?').get(identity.deviceId) as { last_seq: number }).last_seq;
+    const common = 'ts_utc, tz, ts_local, study_day, device_id, seq, clock_source';
+    const commonValues = '@ts_utc, @tz, @ts_local, @study_day, @device_id, @seq, @clock_source';
+    this.stmt = {
+      saveSeq: db.prepare('UPDATE device_seq SET last_seq = ? WHERE device_id = ?'),
+      device: db.prepare(`INSERT INTO devices (hardware, hearth_version, ${common}) VALUES (@hardware, @hearth_version, ${commonValues})
+        ON CONFLICT (device_id) DO UPDATE SET hardware = excluded.hardware, hearth_version = excluded.hearth_version`),
+      participantInsert: db.prepare(`INSERT INTO participants (participant_id, start_date, condition, protocol_id, protocol_version, protocol_hash, ${common})
+        VALUES (@participant_id, @start_date, @condition, @protocol_id, @protocol_version, @protocol_hash, ${commonValues})`),
+      participantGet: db.prepare('SELECT * FROM participants WHERE participant_id = ?'),
+      participantActive: db.prepare("SELECT start_date FROM participants WHERE device_id = ? AND status = 'active' ORDER BY seq DESC LIMIT 1"),
+      sessionInsert: db.prepare(`INSERT INTO sessions (session_id, participant_id, status, protocol_hash, condition, started_ts_utc, last_activity_ms, ${common})
+        VALUES (@session_id, @participant_id, 'started', @protocol_hash, @condition, @ts_utc, @last_activity_ms, ${commonValues})`),
+      sessionGet: db.prepare('SELECT * FROM sessions WHERE session_id = ?'),
+      sessionProgress: db.prepare('UPDATE sessions SET step = ?, progress_json = ?, last_activity_ms = ? WHERE session_id = ?'),
+      sessionStory: db.prepare('UPDATE sessions SET story_id = ?, last_activity_ms = ? WHERE session_id = ?'),
+      sessionResumed: db.prepare('UPDATE sessions SET resumed_count = resumed_count + 1, last_activity_ms = ? WHERE session_id = ?'),
+      sessionFinish: db.prepare("UPDATE sessions SET status = ?, status_reason = ?, ended_ts_utc = ?, last_activity_ms = ? WHERE session_id = ? AND status = 'started'"),
+      sessionsOpen: db.prepare("SELECT * FROM sessions WHERE device_id = ? AND status = 'started' ORDER BY seq"),
+      sessionsOf: db.prepare('SELECT * FROM sessions WHERE participant_id = ? ORDER BY study_day, seq'),
+      turnInsert: db.prepare(`INSERT INTO turns (session_id, speaker, text, step, start_ts_utc, end_ts_utc, start_ts_local, end_ts_local, ${common})
+        VALUES (@session_id, @speaker, @text, @step, @start_ts_utc, @end_ts_utc, @start_ts_local, @end_ts_local, ${commonValues})`),
+      turnsOf: db.prepare('SELECT * FROM turns WHERE session_id = ? ORDER BY seq'),
+      touch: db.prepare('UPDATE sessions SET last_activity_ms = ? WHERE session_id = ?'),
+      event: db.prepare(`INSERT INTO events (session_id, kind, detail_json, ${common}) VALUES (@session_id, @kind, @detail_json, ${commonValues})`),
+      response: db.prepare(`INSERT INTO responses (session_id, instrument, item, value, raw_text, status, scoring_version, ${common})
+        VALUES (@session_id, @instrument, @item, @value, @raw_text, @status, @scoring_version, ${commonValues})`),
+      affect: db.prepare(`INSERT INTO affect_samples (session_id, valence, arousal, label, confidence, sources_json, ${common})
+        VALUES (@session_id, @valence, @arousal, @label, @confidence, @sources_json, ${commonValues})`),
+      safeguard: db.prepare(`INSERT INTO safeguard_events (session_id, turn_id, direction, check_name, check_version, score, threshold, decision, evidence, ${common})
+        VALUES (@session_id, @turn_id, @direction, @check_name, @check_version, @score, @threshold, @decision, @evidence, ${commonValues})`),
+      heard: db.prepare("SELECT story_id FROM sessions WHERE participant_id = ? AND story_id IS NOT NULL ORDER BY seq"),
+    };
+  }
+
+  /** Common columns for a row at `atMs`; takes the next sequence number. */
+  private common(atMs: number, studyDay: number | null): Row {
+    this.seq += 1;
+    return {
+      ...stamp(atMs, this.identity.tz),
+      study_day: studyDay,
+      device_id: this.identity.deviceId,
+      seq: this.seq,
+      clock_source: this.identity.clockSource,
+    };
+  }
+
+  /** Run `fn` in one transaction that also persists the sequence counter; restores it on failure. */
+  private write<T>(fn: () => T): T {
+    const before = this.seq;
+    try {
+      return this.db.transaction(() => {
+        const out = fn();
+        this.stmt.saveSeq!.run(this.seq, this.identity.deviceId);
+        return out;
+      })();
+    } catch (cause) {
+      this.seq = before;
+      throw new StoreError(`database write failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  private dayOfDevice(atMs: number): number | null {
+    if (this.participantStart === undefined) {
+      const row = this.stmt.participantActive!.get(this.identity.deviceId) as { start_date: string } | undefined;
+      this.participantStart = row?.start_date ?? null;
+    }
+    return this.participantStart === null ? null : studyDayOf(atMs, this.participantStart, this.identity.tz);
+  }
+
+  private dayOfSession(sessionId: string | null | undefined, atMs: number): number | null {
+    if (!sessionId) return this.dayOfDevice(atMs);
+    if (!this.sessionDays.has(sessionId)) {
+      const row = this.stmt.sessionGet!.get(sessionId) as { study_day: number | null } | undefined;
+      this.sessionDays.set(sessionId, row?.study_day ?? null);
+    }
+    return this.sessionDays.get(sessionId) ?? null;
+  }
+
+  registerDevice(info: { hardware: string; hearthVersion: string }, atMs: number): void {
+    this.write(() => this.stmt.device!.run({ hardware: info.hardware, hearth_version: info.hearthVersion, ...this.common(atMs, null) }));
+  }
+
+  enrollParticipant(p: NewParticipant, atMs: number): ParticipantRecord {
+    const existing = this.participant(p.participantId);
+    if (existing) {
+      if (existing.deviceId !== this.identity.deviceId) {
+        throw new StoreError(`participant ${p.participantId} is enrolled on device ${existing.deviceId}, not ${this.identity.deviceId}`);
+      }
+      return existing;
+    }
+    this.write(() =>
+      this.stmt.participantInsert!.run({
+        participant_id: p.participantId,
+        start_date: p.startDate,
+        condition: p.condition,
+        protocol_id: p.protocolId,
+        protocol_version: p.protocolVersion,
+        protocol_hash: p.protocolHash,
+        ...this.common(atMs, studyDayOf(atMs, p.startDate, this.identity.tz)),
+      }),
+    );
+    this.participantStart = undefined;
+    return this.participant(p.participantId)!;
+  }
+
+  participant(participantId: string): ParticipantRecord | undefined {
+    const r = this.stmt.participantGet!.get(participantId) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      participantId: r.participant_id as string,
+      deviceId: r.device_id as string,
+      startDate: r.start_date as string,
+      tz: r.tz as string,
+      condition: (r.condition as string | null) ?? null,
+      protocolId: (r.protocol_id as string | null) ?? null,
+      protocolVersion: (r.protocol_version as string | null) ?? null,
+      protocolHash: (r.protocol_hash as string | null) ?? null,
+      status: r.status as 'active' | 'withdrawn',
+    };
+  }
+
+  startSession(s: NewSession, atMs: number): SessionRecord {
+    this.write(() => {
+      this.stmt.sessionInsert!.run({
+        session_id: s.sessionId,
+        participant_id: s.participantId,
+        protocol_hash: s.protocolHash,
+        condition: s.condition,
+        last_activity_ms: atMs,
+        ...this.common(atMs, s.studyDay),
+      });
+      this.stmt.event!.run({ session_id: s.sessionId, kind: 'session.started', detail_json: null, ...this.common(atMs, s.studyDay) });
+    });
+    this.sessionDays.set(s.sessionId, s.studyDay);
+    return this.session(s.sessionId)!;
+  }
+
+  saveProgress(sessionId: string, step: string, progress: unknown, atMs: number): void {
+    this.write(() => this.stmt.sessionProgress!.run(step, JSON.stringify(progress), atMs, sessionId));
+  }
+
+  setSessionStory(sessionId: string, storyId: string, atMs: number): void {
+    this.write(() => this.stmt.sessionStory!.run(storyId, atMs, sessionId));
+  }
+
+  markResumed(sessionId: string, atMs: number): void {
+    this.write(() => {
+      this.stmt.sessionResumed!.run(atMs, sessionId);
+      this.stmt.event!.run({ session_id: sessionId, kind: 'session.resumed', detail_json: null, ...this.common(atMs, this.dayOfSession(sessionId, atMs)) });
+    });
+  }
+
+  finishSession(sessionId: string, status: Exclude<SessionStatus, 'started' | 'scheduled'>, reason: string | null, atMs: number): void {
+    this.write(() => {
+      const { ts_utc } = stamp(atMs, this.identity.tz);
+      const changed = this.stmt.sessionFinish!.run(status, reason, ts_utc, atMs, sessionId).changes;
+      if (changed === 0) throw new Error(`session ${sessionId} is not open`);
+      this.stmt.event!.run({
+        session_id: sessionId,
+        kind: `session.${status}`,
+        detail_json: reason === null ? null : JSON.stringify({ reason }),
+        ...this.common(atMs, this.dayOfSession(sessionId, atMs)),
+      });
+    });
+  }
+
+  session(sessionId: string): SessionRecord | undefined {
+    const r = this.stmt.sessionGet!.get(sessionId) as Row | undefined;
+    return r && toSession(r);
+  }
+
+  openSessions(): SessionRecord[] {
+    return (this.stmt.sessionsOpen!.all(this.identity.deviceId) as Row[]).map(toSession);
+  }
+
+  sessions(participantId: string): SessionRecord[] {
+    return (this.stmt.sessionsOf!.all(participantId) as Row[]).map(toSession);
+  }
+
+  recordTurn(t: NewTurn): number {
+    return this.write(() => {
+      const start = stamp(t.startMs, this.identity.tz);
+      const end = stamp(t.endMs, this.identity.tz);
+      const info = this.stmt.turnInsert!.run({
+        session_id: t.sessionId,
+        speaker: t.speaker,
+        text: t.text,
+        step: t.step,
+        start_ts_utc: start.ts_utc,
+        end_ts_utc: end.ts_utc,
+        start_ts_local: start.ts_local,
+        end_ts_local: end.ts_local,
+        ...this.common(t.endMs, this.dayOfSession(t.sessionId, t.endMs)),
+      });
+      this.stmt.touch!.run(t.endMs, t.sessionId);
+      return Number(info.lastInsertRowid);
+    });
+  }
+
+  turns(sessionId: string): TurnRecord[] {
+    return (this.stmt.turnsOf!.all(sessionId) as Row[]).map((r) => ({
+      turnId: r.turn_id as number,
+      sessionId: r.session_id as string,
+      speaker: r.speaker as 'robot' | 'participant',
+      text: r.text as string,
+      step: (r.step as string | null) ?? null,
+      startTsUtc: r.start_ts_utc as string,
+      endTsUtc: r.end_ts_utc as string,
+      seq: r.seq as number,
+    }));
+  }
+
+  recordEvent(kind: string, detail: unknown, atMs: number, sessionId: string | null = null): void {
+    this.write(() =>
+      this.stmt.event!.run({
+        session_id: sessionId,
+        kind,
+        detail_json: detail === undefined || detail === null ? null : JSON.stringify(detail),
+        ...this.common(atMs, this.dayOfSession(sessionId, atMs)),
+      }),
+    );
+  }
+
+  recordResponse(r: NewResponse, atMs: number): void {
+    this.write(() =>
+      this.stmt.response!.run({
+        session_id: r.sessionId,
+        instrument: r.instrument,
+        item: r.item,
+        value: r.value,
+        raw_text: r.rawText,
+        status: r.status,
+        scoring_version: r.scoringVersion,
+        ...this.common(atMs, this.dayOfSession(r.sessionId, atMs)),
+      }),
+    );
+  }
+
+  recordAffectSamples(samples: readonly NewAffectSample[]): void {
+    if (samples.length === 0) return;
+    this.write(() => {
+      for (const s of samples) {
+        this.stmt.affect!.run({
+          session_id: s.sessionId,
+          valence: s.valence,
+          arousal: s.arousal,
+          label: s.label,
+          confidence: s.confidence,
+          sources_json: JSON.stringify(s.sources),
+          ...this.common(s.atMs, this.dayOfSession(s.sessionId, s.atMs)),
+        });
+      }
+    });
+  }
+
+  recordSafeguardEvents(events: readonly NewSafeguardEvent[]): void {
+    if (events.length === 0) return;
+    this.write(() => {
+      for (const e of events) {
+        this.stmt.safeguard!.run({
+          session_id: e.sessionId,
+          turn_id: e.turnId,
+          direction: e.direction,
+          check_name: e.checkName,
+          check_version: e.checkVersion,
+          score: e.score,
+          threshold: e.threshold,
+          decision: e.decision,
+          evidence: e.evidence,
+          ...this.common(e.atMs, this.dayOfSession(e.sessionId, e.atMs)),
+        });
+      }
+    });
+  }
+
+  storiesHeard(participantId: string): string[] {
+    return (this.stmt.heard!.all(participantId) as { story_id: string }[]).map((r) => r.story_id);
+  }
+}
+
+function toSession(r: Row): SessionRecord {
+  return {
+    sessionId: r.session_id as string,
+    participantId: r.participant_id as string,
+    studyDay: r.study_day as number,
+    status: r.status as SessionStatus,
+    statusReason: (r.status_reason as string | null) ?? null,
+    step: (r.step as string | null) ?? null,
+    progress: r.progress_json ? JSON.parse(r.progress_json as string) : null,
+    protocolHash: (r.protocol_hash as string | null) ?? null,
+    condition: (r.condition as string | null) ?? null,
+    storyId: (r.story_id as string | null) ?? null,
+    startedTsUtc: (r.started_ts_utc as string | null) ?? null,
+    endedTsUtc: (r.ended_ts_utc as string | null) ?? null,
+    lastActivityMs: (r.last_activity_ms as number | null) ?? null,
+    resumedCount: r.resumed_count as number,
+  };
+}

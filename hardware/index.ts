@@ -1,0 +1,2 @@
+/** Public surface of `hardware/`: adapters for speakers, listeners, cameras and microphones. */
+export {};

@@ -1,0 +1,2 @@
+/** Public surface of `perception/`: camera and microphone affect perception (see README). */
+export {};

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Hearth setup: system packages (idempotent, skipped when present), npm packages, build, models.
+# Works offline except for the npm registry and Debian's package archive.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# Debian packages Hearth uses. Each issue that needs a system tool adds it here.
+APT_PACKAGES=(
+  ffmpeg espeak-ng sox alsa-utils          # audio/video I/O and offline text to speech
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then SUDO=sudo; else
+      echo "[setup] need root to install: ${missing[*]} (run as root or install them yourself)" >&2; exit 2
+    fi
+  else SUDO=""; fi
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "Debian packages present"
+fi
+
+# onnxruntime-node's install script would download extra binaries; the CPU ones ship in the package.
+export ONNXRUNTIME_NODE_INSTALL=skip
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  log "npm packages present"
+fi
+
+log "building"
+npm run --silent build
+
+if [ -f scripts/setup-models.mjs ]; then
+  node scripts/setup-models.mjs
+fi
+log "done"
