@@ -1,2 +1,2 @@
 /** Public surface of `perception/`: camera and microphone affect perception (see README). */
-export {};
+export { loadOnnxModel, ModelError, type LoadModelOptions, type OnnxModel, type TensorData } from './onnx.js';
