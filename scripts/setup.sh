@@ -9,6 +9,8 @@ log() { printf '[setup] %s\n' "$*"; }
 # Debian packages Hearth uses. Each issue that needs a system tool adds it here.
 APT_PACKAGES=(
   ffmpeg espeak-ng sox alsa-utils          # audio/video I/O and offline text to speech
+  pocketsphinx pocketsphinx-en-us          # offline speech to text (perception/audio)
+  pocketsphinx-testdata pulseaudio pulseaudio-utils  # speech test data; null-sink audio device for microphone tests
 )
 
 missing=()
