@@ -11,6 +11,7 @@ APT_PACKAGES=(
   ffmpeg espeak-ng sox alsa-utils          # audio/video I/O and offline text to speech
   pocketsphinx pocketsphinx-en-us          # offline speech to text (perception/audio)
   pocketsphinx-testdata pulseaudio pulseaudio-utils  # speech test data; null-sink audio device for microphone tests
+  python3-skimage opencv-doc               # face test images: astronaut.png, messi5.jpg (perception/camera tests)
 )
 
 missing=()
