@@ -157,6 +157,10 @@ class SqliteDeviceLog implements DeviceLog {
         VALUES (@session_id, @valence, @arousal, @label, @confidence, @sources_json, ${commonValues})`),
       safeguard: db.prepare(`INSERT INTO safeguard_events (session_id, turn_id, direction, check_name, check_version, score, threshold, decision, evidence, ${common})
         VALUES (@session_id, @turn_id, @direction, @check_name, @check_version, @score, @threshold, @decision, @evidence, ${commonValues})`),
+      missedInsert: db.prepare(`INSERT INTO sessions (session_id, participant_id, status, status_reason, protocol_hash, condition, last_activity_ms, ${common})
+        VALUES (@session_id, @participant_id, 'missed', @reason, @protocol_hash, @condition, @last_activity_ms, ${commonValues})`),
+      recentLines: db.prepare(`SELECT t.text FROM turns t JOIN sessions s ON s.session_id = t.session_id
+        WHERE s.participant_id = ? AND t.speaker = 'robot' AND t.step != 'story' ORDER BY t.seq DESC LIMIT ?`),
       heard: db.prepare("SELECT story_id FROM sessions WHERE participant_id = ? AND story_id IS NOT NULL ORDER BY seq"),
     };
   }
@@ -400,6 +404,26 @@ class SqliteDeviceLog implements DeviceLog {
         });
       }
     });
+  }
+
+  recordMissedSession(s: NewSession, reason: string, atMs: number): void {
+    this.write(() => {
+      this.stmt.missedInsert!.run({
+        session_id: s.sessionId,
+        participant_id: s.participantId,
+        reason,
+        protocol_hash: s.protocolHash,
+        condition: s.condition,
+        last_activity_ms: atMs,
+        ...this.common(atMs, s.studyDay),
+      });
+      this.stmt.event!.run({ session_id: s.sessionId, kind: 'session.missed', detail_json: JSON.stringify({ reason }), ...this.common(atMs, s.studyDay) });
+    });
+    this.sessionDays.set(s.sessionId, s.studyDay);
+  }
+
+  recentRobotLines(participantId: string, limit: number): string[] {
+    return (this.stmt.recentLines!.all(participantId, limit) as { text: string }[]).map((r) => r.text);
   }
 
   storiesHeard(participantId: string): string[] {

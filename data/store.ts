@@ -140,6 +140,10 @@ export interface DeviceLog {
   recordResponse(r: NewResponse, atMs: number): void;
   recordAffectSamples(samples: readonly NewAffectSample[]): void;
   recordSafeguardEvents(events: readonly NewSafeguardEvent[]): void;
+  /** Record a session that was due but did not take place, with the reason. */
+  recordMissedSession(s: NewSession, reason: string, atMs: number): void;
+  /** The robot's most recent lines to this participant, newest first (for varied wording). */
+  recentRobotLines(participantId: string, limit: number): string[];
   /** Story ids this participant has already been read, oldest first. */
   storiesHeard(participantId: string): string[];
 }

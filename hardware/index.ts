@@ -1,2 +1,6 @@
 /** Public surface of `hardware/`: adapters for speakers, listeners, cameras and microphones. */
-export {};
+export { EspeakSpeaker, type EspeakOptions } from './espeak/espeak-speaker.js';
+export { loadScript, parseScript, ScriptError, type ParticipantScript, type ScriptReply } from './sim/script.js';
+export { ScriptedParticipant, speechDurationMs, type TimerClock } from './sim/scripted-participant.js';
+export { SimSpeaker } from './sim/sim-speaker.js';
+export { TerminalParticipant } from './sim/terminal-participant.js';

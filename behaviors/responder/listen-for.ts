@@ -1,0 +1,89 @@
+import { normalise } from '../session/answers.js';
+import { FEELINGS, NEGATORS, PRONOUN_SWAP, STOPWORDS, type FeelingFamily } from './lexicon.js';
+
+/** What the offline responder heard in an utterance. */
+export interface Heard {
+  /** The strongest feeling named or implied, if any. */
+  feeling: FeelingFamily | null;
+  /** A concrete detail, already turned to second person ("your sister's garden"). */
+  detail: string | null;
+}
+
+/** What "not happy", "not good" mean. */
+const UNHAPPY: FeelingFamily = { id: 'unhappy', valence: -1, cues: [], adjectives: ['hard', 'discouraging'], nouns: ['frustration'] };
+
+/** Find the feeling in an utterance: the first cue that is not negated, most specific family first. */
+export function feelingOf(text: string): FeelingFamily | null {
+  const words = normalise(text).split(' ');
+  const padded = ` ${words.join(' ')} `;
+  let best: { family: FeelingFamily; at: number } | null = null;
+  for (const family of FEELINGS) {
+    for (const cue of family.cues) {
+      let from = 0;
+      for (;;) {
+        const at = padded.indexOf(` ${cue} `, from);
+        if (at < 0) break;
+        from = at + 1;
+        const before = padded.slice(0, at).trim().split(' ').slice(-3);
+        const negated = before.some((w) => NEGATORS.has(w) || w === 't');
+        if (negated) {
+          // "not happy" is not happy; "not sad" is left unsaid rather than guessed.
+          if (family.valence === 1) return UNHAPPY;
+          continue;
+        }
+        // Earlier families are more specific; among the same family keep the first mention.
+        if (!best) best = { family, at };
+        break;
+      }
+      if (best) break;
+    }
+    if (best) break;
+  }
+  return best?.family ?? null;
+}
+
+/** Words that can stand before a noun in "my … X" ("my old dog", "my late husband"). */
+const MODIFIERS = new Set(['old', 'new', 'little', 'best', 'late', 'older', 'younger', 'eldest', 'oldest', 'youngest', 'dear',
+  'first', 'favorite', 'favourite', 'own', 'whole', 'big', 'small', 'baby', 'step', 'grand', 'ex', 'closest', 'childhood']);
+
+/** A concrete detail worth reflecting back: a "my …" phrase first, then a name, then a "the …" phrase. */
+export function detailOf(text: string): string | null {
+  const raw = text.replace(/[’]/g, "'");
+  const words = raw.toLowerCase().replace(/'s\b/g, ' s').replace(/[^a-z\s]/g, ' ').split(/\s+/).filter(Boolean);
+  // 1. "my grandmother's kitchen", "our old dog", "my sister"
+  const found: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] !== 'my' && words[i] !== 'our') continue;
+    const first = words[i + 1];
+    if (!first || STOPWORDS.has(first)) continue;
+    const phrase = [first];
+    if (words[i + 2] === 's' && words[i + 3] && !STOPWORDS.has(words[i + 3]!)) phrase.push(`'s ${words[i + 3]}`);
+    else if (MODIFIERS.has(first) && words[i + 2] && !STOPWORDS.has(words[i + 2]!)) phrase.push(` ${words[i + 2]}`);
+    found.push(`your ${phrase.join('')}`);
+  }
+  if (found.length) return found.sort((a, b) => b.length - a.length)[0]!;
+
+  // 2. A proper name in the middle of a sentence: "Lisbon", "Aunt Rosa".
+  const name = raw.match(/(?<![.!?]\s|^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b/);
+  if (name && !/^(I|I'm|I've|I'd|The|A|An|It|And|But|So|When|Then|Not|Yes|No|Oh|Well)$/.test(name[1]!)) return name[1]!;
+
+  // 3. "the/a <content word>", e.g. "the hospital", "a new job".
+  for (let i = 0; i < words.length - 1; i++) {
+    if (!['the', 'a', 'an'].includes(words[i]!)) continue;
+    const w1 = words[i + 1]!;
+    const w2 = words[i + 2];
+    if (MODIFIERS.has(w1) && w2 && !STOPWORDS.has(w2)) return `the ${w1} ${w2}`;
+    if (!STOPWORDS.has(w1) && w1.length >= 4 && !/(ly|ing|ed)$/.test(w1)) return `the ${w1}`;
+  }
+  return null;
+}
+
+/** Turn first person into second person for reflecting a phrase back. */
+export function toSecondPerson(phrase: string): string {
+  return phrase.split(/\s+/).map((w) => PRONOUN_SWAP[w.toLowerCase()] ?? w).join(' ');
+}
+
+/** Everything the responder needs from one utterance. */
+export function hear(text: string): Heard {
+  return { feeling: feelingOf(text), detail: detailOf(text) };
+}

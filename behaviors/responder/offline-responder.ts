@@ -1,0 +1,216 @@
+import type { SpeechAct } from '../ports.js';
+import { hear, type Heard } from './listen-for.js';
+
+/** Everything a responder may use to write the robot's next line. */
+export interface ComposeRequest {
+  act: SpeechAct;
+  participantId: string;
+  sessionId: string;
+  studyDay: number;
+  /** Index of this robot line within the session (varies wording across turns). */
+  turnIndex: number;
+  story: { id: string; title: string } | null;
+  /** The paragraph to read, for act `story`. */
+  paragraph?: string;
+  /** What the participant said last, if anything. */
+  lastUtterance: string | null;
+  /** The participant's utterances in this conversation so far, oldest first. */
+  shared: readonly string[];
+  /** For `empathy`: the last exchange, so close warmly instead of asking another question. */
+  finalExchange?: boolean;
+  /** Local hour of day (0–23) at the participant's home, for greetings. */
+  localHour?: number;
+  /** Lines the robot said recently to this participant; the responder avoids repeating them. */
+  recentLines?: readonly string[];
+  /** Whether this is the participant's first session (the robot introduces itself as an AI). */
+  firstSession?: boolean;
+}
+
+/** FNV-1a, for choosing wording deterministically from a request. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * The offline responder: grounded, varied, and deterministic for a given request. It reflects the
+ * feeling it heard and a concrete detail from the participant's own words, then asks an open
+ * question; wording rotates across turns and days and avoids lines said recently.
+ */
+export class OfflineResponder {
+  /** Write the line for a request. */
+  compose(req: ComposeRequest): string {
+    const avoid = new Set(req.recentLines ?? []);
+    const pick = (options: readonly string[], salt: string): string => {
+      const start = hash(`${req.participantId}|${req.studyDay}|${req.turnIndex}|${req.act}|${salt}`) % options.length;
+      for (let k = 0; k < options.length; k++) {
+        const o = options[(start + k) % options.length]!;
+        if (!avoid.has(o)) return o;
+      }
+      return options[start]!;
+    };
+    switch (req.act) {
+      case 'greeting':
+        return this.greeting(req, pick);
+      case 'resume':
+        return pick([
+          "Sorry, we were interrupted for a moment. Let's pick up where we left off.",
+          'I had to stop for a little while there, sorry about that. Shall we carry on from where we were?',
+          "Apologies, I was interrupted. I'm back now, so let's continue where we left off.",
+        ], 'resume');
+      case 'checkin.ask':
+        return pick([
+          'How are you feeling today?',
+          "How has your day been so far? How are you feeling?",
+          "Before we start, I'd love to know how you're doing today.",
+          'How are you, really, today?',
+          "What kind of day are you having? How are you feeling?",
+        ], 'ask');
+      case 'checkin.reprompt':
+        return pick([
+          "Take your time. How are you feeling today? It's fine to say you'd rather not say.",
+          "No rush. If you'd like, tell me in a few words how today is going.",
+        ], 'reprompt');
+      case 'checkin.ack':
+        return this.checkinAck(req, pick);
+      case 'story.intro':
+        return pick([
+          `I'd like to read you a story today. It's called "${req.story?.title}".`,
+          `Today's story is called "${req.story?.title}". Here it is.`,
+          `I have a short story for you. It's called "${req.story?.title}".`,
+          `Let me read you a story I think about sometimes. It's called "${req.story?.title}".`,
+        ], 'intro');
+      case 'story':
+        return req.paragraph ?? '';
+      case 'reflection.ask':
+        return pick([
+          'What did that story bring up for you?',
+          'Did anything in that story remind you of something in your own life?',
+          'Was there a moment in that story that stayed with you?',
+          'How did that story land with you? Does it connect to anything you have lived through?',
+          "I'm curious what that story made you think of. Has something like that happened to you?",
+        ], 'reflect');
+      case 'reflection.reprompt':
+        return pick([
+          "Take your time. Even a small memory is welcome, or we can move on if you'd prefer.",
+          "There's no rush. Was there a part of the story that felt familiar, even a little?",
+        ], 'reprompt');
+      case 'empathy':
+        return this.empathy(req, pick);
+      case 'rating.ask':
+        return pick([
+          'How much could you relate to this story, from 1, not at all, to 5, very much?',
+          'On a scale from 1 to 5, where 1 is not at all and 5 is very much, how much could you relate to this story?',
+          'One quick question: from 1 to 5, how much could you relate to the story today?',
+        ], 'rate');
+      case 'rating.reprompt':
+        return pick([
+          "Sorry, I didn't quite catch that. Could you give me a number from 1 to 5? You can also say skip.",
+          'I want to get this right. Just a number from 1, not at all, to 5, very much, or say skip.',
+        ], 'reprompt');
+      case 'rating.ack':
+        return pick(['Thank you, I noted that.', 'Thanks, that helps me a lot.', 'Got it, thank you.'], 'ack');
+      case 'goodbye':
+        return pick([
+          'Thank you for spending this time with me today. Take good care, and talk soon.',
+          'I really enjoyed hearing from you today. Goodbye for now, and take care.',
+          "Thank you for sharing with me. That's all for today. Goodbye, and be kind to yourself.",
+          "That's our session for today. Thank you, and see you next time.",
+        ], 'bye');
+      case 'safe':
+        return "Thank you for telling me. I'm listening.";
+    }
+  }
+
+  private greeting(req: ComposeRequest, pick: (o: readonly string[], s: string) => string): string {
+    const h = req.localHour ?? 12;
+    const part = h < 12 ? 'Good morning' : h < 18 ? 'Good afternoon' : 'Good evening';
+    if (req.firstSession) {
+      return `${part}! I'm Hearth, a robot companion. I'm an AI, not a person, and I'm here to share short stories with you and to listen.`;
+    }
+    return pick([
+      `${part}! It's Hearth. I'm glad to see you again.`,
+      `${part}. Hearth here, ready for today's story when you are.`,
+      `Hello again, and ${part.toLowerCase()}! It's nice to be back with you.`,
+      `${part}! It's good to be talking with you again.`,
+    ], 'greet');
+  }
+
+  private checkinAck(req: ComposeRequest, pick: (o: readonly string[], s: string) => string): string {
+    const heard = hear(req.lastUtterance ?? '');
+    if (!req.lastUtterance) return pick(["That's all right. Let's get started.", "No problem at all. Let's begin."], 'silent');
+    if (heard.feeling?.valence === -1) {
+      const adj = heard.feeling.adjectives[hash(req.sessionId) % heard.feeling.adjectives.length]!;
+      return pick([
+        `I'm sorry today feels ${adj}. Thank you for telling me.`,
+        `That sounds ${adj}. I'm glad you're here, and we can go gently today.`,
+        `Thank you for being honest with me. It sounds like today is ${adj}.`,
+      ], 'neg');
+    }
+    if (heard.feeling?.valence === 1) {
+      return pick([
+        "I'm really glad to hear that.",
+        "That's lovely to hear.",
+        "It's nice to hear you're doing well today.",
+      ], 'pos');
+    }
+    return pick(['Thank you for sharing that with me.', 'Thanks for telling me how things are.', "I appreciate you telling me."], 'neutral');
+  }
+
+  private empathy(req: ComposeRequest, pick: (o: readonly string[], s: string) => string): string {
+    const said = req.lastUtterance ?? '';
+    const heard: Heard = hear(said);
+    const feeling = heard.feeling;
+    const reflection = feeling
+      ? pick([
+          `It sounds like that was ${feeling.adjectives[0]} for you.`,
+          `I can hear the ${feeling.nouns[0]} in what you're saying.`,
+          `That sounds ${feeling.adjectives[feeling.adjectives.length - 1]}.`,
+          `There's a lot of ${feeling.nouns[0]} in that.`,
+        ], `reflect-${feeling.id}`)
+      : pick([
+          'Thank you for sharing that with me.',
+          'That sounds like it really stayed with you.',
+          'I can tell that matters to you.',
+        ], 'reflect-none');
+    const detail = heard.detail;
+    const contentWords = said.split(/\s+/).filter((w) => w.replace(/[^a-z]/gi, '').length > 3).length;
+    if (!feeling && !detail && contentWords < 4) {
+      // A short "not much" is an answer too: accept it without reading feelings into it.
+      return req.finalExchange
+        ? pick(["That's completely fine. Not every story connects, and that's useful for me to know.", 'Thank you, that is helpful to know.'], 'brief-close')
+        : pick(["That's completely fine, not every story connects. Is there anything else on your mind today?",
+            "That's okay. Is there something from your own week you'd like to tell me about instead?"], 'brief');
+    }
+    const detailLine = detail
+      ? pick([
+          `Especially the part about ${detail}.`,
+          `${cap(detail)} seems to mean a lot here.`,
+          `I keep thinking about what you said about ${detail}.`,
+        ], 'detail')
+      : '';
+    if (req.finalExchange) {
+      const close = pick([
+        "Thank you for trusting me with that.",
+        "I'm glad you shared it with me.",
+        "It means a lot that you told me about it.",
+      ], 'close');
+      return [reflection, detailLine, close].filter(Boolean).join(' ');
+    }
+    const questions = feeling?.valence === 1
+      ? ['What made it feel so good?', 'What do you think made that moment special?', 'How did it change things for you?']
+      : feeling?.valence === -1
+        ? ['What helped you get through it?', 'How do you feel about it now, looking back?', 'What was the hardest part for you?']
+        : ['What was that like for you?', 'How do you feel about it now?', 'What stays with you most when you think about it?'];
+    const question = detail && detail.length < 40
+      ? pick([...questions, `What do you remember most about ${detail}?`], 'question')
+      : pick(questions, 'question');
+    return [reflection, detailLine, question].filter(Boolean).join(' ');
+  }
+}

@@ -1,0 +1,49 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundledStories, type Story } from '../../behaviors/index.js';
+import { SqliteStore, type DeviceLog, type ParticipantRecord } from '../../data/index.js';
+import { ScriptedParticipant, SimSpeaker, type ParticipantScript } from '../../hardware/index.js';
+import { ManualClock, runUntil } from '../../runtime/clock.js';
+import { createCompanion, type Companion, type CompanionOptions } from '../../runtime/companion.js';
+
+/** A companion on simulated hardware, a simulated clock and a real SQLite file in a temp folder. */
+export interface SimRig {
+  dir: string;
+  store: SqliteStore;
+  log: DeviceLog;
+  clock: ManualClock;
+  speaker: SimSpeaker;
+  participant: ScriptedParticipant;
+  record: ParticipantRecord;
+  companion: Companion;
+  stories: Story[];
+  /** Run the simulation until the companion is in `state` (and no session is running). */
+  runUntilState(state: string): Promise<void>;
+}
+
+/** 2026-12-01 15:00 in New York. */
+export const SIM_START_MS = Date.UTC(2026, 11, 1, 20, 0, 0);
+
+/** Build a rig with a script; extra companion options override the defaults. */
+export function simRig(script: ParticipantScript, extra: Partial<CompanionOptions> & { dbFile?: string; startMs?: number } = {}): SimRig {
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-test-'));
+  const store = SqliteStore.open(extra.dbFile ?? join(dir, 'hearth.sqlite'));
+  const clock = new ManualClock(extra.startMs ?? SIM_START_MS);
+  const log = store.forDevice({ deviceId: 'sim-01', tz: 'America/New_York', clockSource: 'simulated' });
+  log.registerDevice({ hardware: 'sim', hearthVersion: 'test' }, clock.now());
+  const record = log.enrollParticipant(
+    { participantId: 'P01', startDate: '2026-12-01', condition: null, protocolId: null, protocolVersion: null, protocolHash: null },
+    clock.now(),
+  );
+  const speaker = new SimSpeaker(clock);
+  const participant = new ScriptedParticipant(script, clock);
+  const stories = bundledStories();
+  const companion = createCompanion({
+    log, clock, participant: record, speaker, listener: participant, stories, hardware: 'sim', hearthVersion: 'test', ...extra,
+  });
+  return {
+    dir, store, log, clock, speaker, participant, record, companion, stories,
+    runUntilState: (state) => runUntil(clock, () => companion.state() === state),
+  };
+}
