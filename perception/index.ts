@@ -1,2 +1,10 @@
 /** Public surface of `perception/`: camera and microphone affect perception (see README). */
 export { loadOnnxModel, ModelError, type LoadModelOptions, type OnnxModel, type TensorData } from './onnx.js';
+// Microphone: audio sources, voice activity, speech to text, prosody, text valence.
+export { AUDIO_SAMPLE_RATE, AudioSourceError, PcmAudioSource, type AudioChunk, type AudioSource } from './audio/audio-source.js';
+export { SileroVad, SILERO_VAD_SHA256, VAD_FRAME_SAMPLES, defaultSileroVadPath, type SileroVadOptions } from './audio/silero-vad.js';
+export { VadSegmenter, type SegmenterEvent, type SegmenterOptions, type SpeechEnded, type SpeechStarted } from './audio/segmenter.js';
+export { VoiceActivityStream, type SpeechSegment, type VoiceActivityEvent } from './audio/voice-activity.js';
+export { prosodyFeatures, type ProsodyFeatures } from './audio/prosody.js';
+export { ArousalEstimator, DEFAULT_BASELINE, type ArousalEstimate, type ProsodyBaseline } from './audio/arousal.js';
+export { textValence, type TextValence } from './audio/text-valence.js';

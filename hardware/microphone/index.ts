@@ -1,0 +1,2 @@
+/** Microphone adapters implementing perception's `AudioSource`: a sound card via node-record-lpcm16, any file via ffmpeg. */
+export { FfmpegAudioSource, decodeAudioFile, type FfmpegAudioSourceOptions } from './ffmpeg-audio-source.js';
