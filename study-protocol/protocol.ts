@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { ProtocolError, type ProtocolProblem } from './errors.js';
 import { protocolSchemaPath } from './paths.js';
-
-// ajv is CommonJS; under NodeNext its default export arrives as the module object.
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
 
 /** Behaviours a session template may name, in the order the storytelling session usually runs them. */
 export const BEHAVIOURS = ['greeting', 'checkin', 'story', 'reflection', 'empathy', 'rating', 'goodbye'] as const;
@@ -205,8 +202,9 @@ function schemaValidator(): ValidateFunction {
   const schema = JSON.parse(readFileSync(protocolSchemaPath(), 'utf8')) as object;
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
   ajv.addKeyword({ keyword: 'x-hint', schemaType: 'string' });
-  compiled = ajv.compile(schema);
-  return compiled;
+  const validate = ajv.compile(schema);
+  compiled = validate;
+  return validate;
 }
 
 /** Drop the per-branch noise of a failed `oneOf` when the `oneOf` itself is reported. */
