@@ -104,6 +104,28 @@ export const MIGRATIONS: readonly string[] = [
     evidence TEXT,${COMMON}
   );
   `,
+  // 2: issue 5 — longitudinal memory: short summaries of what a participant shared (kept only with consent).
+  // Forgetting deletes rows; the deletion itself is logged in `events` without the forgotten content.
+  `
+  CREATE TABLE memories (
+    memory_id INTEGER PRIMARY KEY,
+    participant_id TEXT NOT NULL REFERENCES participants (participant_id),
+    session_id TEXT REFERENCES sessions (session_id),
+    said_ts_utc TEXT NOT NULL CHECK (said_ts_utc LIKE '____-__-__T__:__:__%Z'),
+    tz TEXT NOT NULL,
+    said_ts_local TEXT NOT NULL,
+    study_day INTEGER,
+    summary TEXT NOT NULL,
+    people_json TEXT NOT NULL,
+    places_json TEXT NOT NULL,
+    feelings_json TEXT NOT NULL,
+    topics_json TEXT NOT NULL,
+    method TEXT NOT NULL CHECK (method IN ('extractive', 'model')),
+    last_recalled_ts_utc TEXT,
+    recalled_count INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX memories_by_participant ON memories (participant_id, said_ts_utc);
+  `,
 ];
 
 /** The schema version this build of Hearth writes. */
