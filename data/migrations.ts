@@ -126,6 +126,84 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX memories_by_participant ON memories (participant_id, said_ts_utc);
   `,
+  // 3: issue 4 — study records: allocation registry, schedule instances, consent records, withdrawal tombstones.
+  // Rows here carry their own UTC/zone/local times and an autoincrement order instead of the device `seq`,
+  // because they are written outside a DeviceLog (provisioning happens before the runtime runs).
+  `
+  CREATE TABLE allocation_seeds (
+    study_id TEXT PRIMARY KEY,
+    seed TEXT NOT NULL,
+    created_ts_utc TEXT NOT NULL CHECK (created_ts_utc LIKE '____-__-__T__:__:__%Z')
+  );
+  CREATE TABLE allocations (
+    allocation_id INTEGER PRIMARY KEY,
+    study_id TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    stratum TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    condition TEXT NOT NULL,
+    method TEXT NOT NULL CHECK (method IN ('blocked', 'simple')),
+    block_index INTEGER,
+    block_size INTEGER,
+    seed TEXT NOT NULL,
+    protocol_hash TEXT NOT NULL,
+    ts_utc TEXT NOT NULL CHECK (ts_utc LIKE '____-__-__T__:__:__%Z'),
+    tz TEXT NOT NULL,
+    ts_local TEXT NOT NULL,
+    UNIQUE (study_id, participant_id),
+    UNIQUE (study_id, stratum, slot)
+  );
+  CREATE TABLE schedule_instances (
+    participant_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    study_day INTEGER NOT NULL,
+    local_date TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    tz TEXT NOT NULL,
+    window_start_utc TEXT NOT NULL CHECK (window_start_utc LIKE '____-__-__T__:__:__%Z'),
+    window_end_utc TEXT NOT NULL,
+    window_start_local TEXT NOT NULL,
+    window_end_local TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('scheduled', 'delivered', 'started', 'completed', 'missed', 'expired')),
+    status_reason TEXT,
+    invitations INTEGER NOT NULL DEFAULT 0,
+    last_invited_ts_utc TEXT,
+    session_id TEXT,
+    protocol_hash TEXT NOT NULL,
+    updated_ts_utc TEXT NOT NULL,
+    PRIMARY KEY (participant_id, instance_id)
+  );
+  CREATE INDEX schedule_by_window ON schedule_instances (device_id, window_start_utc);
+  CREATE TABLE consent_records (
+    consent_record_id INTEGER PRIMARY KEY,
+    participant_id TEXT NOT NULL,
+    device_id TEXT,
+    consent_version INTEGER NOT NULL,
+    modality TEXT NOT NULL CHECK (modality IN ('audio_recording', 'video_recording', 'transcripts', 'llm_processing', 'keep_raw_media')),
+    granted INTEGER NOT NULL CHECK (granted IN (0, 1)),
+    method TEXT NOT NULL CHECK (method IN ('voice', 'staff')),
+    prompt TEXT NOT NULL,
+    protocol_hash TEXT NOT NULL,
+    ts_utc TEXT NOT NULL CHECK (ts_utc LIKE '____-__-__T__:__:__%Z'),
+    tz TEXT NOT NULL,
+    ts_local TEXT NOT NULL,
+    clock_source TEXT NOT NULL CHECK (clock_source IN ('system', 'simulated'))
+  );
+  CREATE INDEX consent_by_participant ON consent_records (participant_id, consent_record_id);
+  CREATE TABLE tombstones (
+    participant_id TEXT PRIMARY KEY,
+    device_id TEXT,
+    study_id TEXT,
+    protocol_hash TEXT,
+    withdrawn_ts_utc TEXT NOT NULL CHECK (withdrawn_ts_utc LIKE '____-__-__T__:__:__%Z'),
+    tz TEXT NOT NULL,
+    withdrawn_ts_local TEXT NOT NULL,
+    rows_purged_json TEXT NOT NULL,
+    files_purged INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this build of Hearth writes. */
