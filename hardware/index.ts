@@ -2,5 +2,6 @@
 export { EspeakSpeaker, type EspeakOptions } from './espeak/espeak-speaker.js';
 export { loadScript, parseScript, ScriptError, type ParticipantScript, type ScriptReply } from './sim/script.js';
 export { ScriptedParticipant, speechDurationMs, type TimerClock } from './sim/scripted-participant.js';
+export { seededRandom, SimulatedParticipant } from './sim/simulated-participant.js';
 export { SimSpeaker } from './sim/sim-speaker.js';
 export { TerminalParticipant } from './sim/terminal-participant.js';

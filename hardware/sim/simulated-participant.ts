@@ -1,0 +1,115 @@
+import type { Listener, ListenerEvents, ListenRequest } from '../../behaviors/index.js';
+import { speechDurationMs, type TimerClock } from './scripted-participant.js';
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same participant. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const MOODS = [
+  "I'm doing pretty well today, thanks.", "Honestly, a bit tired. Work has been a lot this week.", 'Not great, I slept badly.',
+  "I'm good! The sun is out for once.", 'Okay, I guess. Nothing special.', "A little anxious, I have a doctor's appointment tomorrow.",
+  "I'm happy, my daughter called this morning.", 'Kind of lonely today, the house is very quiet.', 'Fine. Busy, but fine.',
+  "I feel calm today, I went for a long walk.", "I'm frustrated, my landlord still hasn't fixed the heating.", 'Pretty content, actually.',
+];
+const PEOPLE = ['my sister', 'my grandmother', 'my best friend', 'my father', 'my neighbour', 'my son', 'my old teacher', 'my aunt', 'my partner', 'my brother'];
+const PLACES = ['Lisbon', 'the lake near our old house', 'the hospital', 'my first apartment', 'the train station', 'Manila', 'the garden', 'my old school', 'Toronto', 'the beach'];
+const EXPERIENCES = [
+  (p: string, l: string) => `It reminded me of when ${p} and I got lost near ${l}. We laughed about it for years.`,
+  (p: string, l: string) => `When I moved to ${l} I didn't know anyone, and ${p} called me every single night.`,
+  (p: string) => `I lost touch with ${p} for a long time, and when we finally talked again it felt like no time had passed.`,
+  (p: string, l: string) => `${cap(p)} was sick last year and I spent a lot of time at ${l}. I was scared but I tried not to show it.`,
+  (p: string) => `I failed my driving test twice, and ${p} kept telling me it didn't matter. I was so embarrassed.`,
+  (p: string, l: string) => `The part about starting over made me think of leaving ${l}. ${cap(p)} helped me pack everything.`,
+  (p: string) => `I felt proud, like when ${p} saw me graduate. I didn't expect to feel so emotional.`,
+  () => `Not much, to be honest. It was a nice story though.`,
+  (p: string) => `I had a big argument with ${p} once and I regret the things I said. We made up, but I still think about it.`,
+  (p: string, l: string) => `It made me think about ${l}, where I grew up. I miss how simple things felt back then.`,
+];
+const FOLLOW_UPS = [
+  'I think it taught me that people show up when you let them.', "It still makes me smile when I think about it.",
+  "I'm not sure. It was complicated.", 'Mostly I felt grateful, looking back.', 'I wish I had said more at the time.',
+  'Honestly, it was hard, but it made us closer.', 'I guess I learned to ask for help.',
+];
+const RATINGS: Record<number, readonly string[]> = {
+  1: ['not at all', 'one', '1', "I couldn't relate, honestly"],
+  2: ['two', 'a little', '2', 'not really'],
+  3: ['three', 'somewhat', 'I would say 3', 'sort of'],
+  4: ['four', 'quite a lot', '4', "I'd say four"],
+  5: ['five', 'very much', '5', 'completely'],
+};
+const UNCLEAR = ['hmm, let me think', 'maybe', 'I am not sure', 'it was nice'];
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/**
+ * A simulated study participant for `hearth simulate`: answers each question in a plausible,
+ * seeded way (moods, shared experiences with people and places, ratings said in many forms),
+ * sometimes stays silent or answers unclearly, and takes human-like time to speak.
+ */
+export class SimulatedParticipant implements Listener {
+  private readonly rand: () => number;
+  private readonly liking: number;
+  private reflectionTurns = 0;
+  private lastStep = '';
+
+  constructor(seed: number, private readonly clock: TimerClock) {
+    this.rand = seededRandom(seed);
+    this.liking = 1 + Math.floor(this.rand() * 5);
+  }
+
+  private pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.rand() * items.length)]!;
+  }
+
+  /** Whether this participant skips a given day's session (about one day in twelve). */
+  skipsToday(): boolean {
+    return this.rand() < 0.08;
+  }
+
+  /** Local minutes after midnight at which this participant turns up today (15:00–19:59). */
+  arrivalMinute(): number {
+    return 15 * 60 + Math.floor(this.rand() * 300);
+  }
+
+  listen(request: ListenRequest, events: ListenerEvents): () => void {
+    if (request.step === 'reflection' && this.lastStep !== 'reflection') this.reflectionTurns = 0;
+    this.lastStep = request.step;
+    if (this.rand() < 0.04) return () => undefined; // silence: the robot's reply timeout runs
+    const text = this.answer(request);
+    const pause = 600 + Math.floor(this.rand() * 2500);
+    const t0 = this.clock.now();
+    const h = this.clock.setTimeout(
+      () => events.spoke({ text, startedAt: t0 + pause, endedAt: this.clock.now(), confidence: 0.6 + this.rand() * 0.4 }),
+      pause + speechDurationMs(text),
+    );
+    return () => this.clock.clearTimeout(h);
+  }
+
+  private answer(request: ListenRequest): string {
+    switch (request.step) {
+      case 'checkin':
+        return this.pick(MOODS);
+      case 'reflection':
+        this.reflectionTurns += 1;
+        return this.reflectionTurns === 1 ? this.pick(EXPERIENCES)(this.pick(PEOPLE), this.pick(PLACES)) : this.pick(FOLLOW_UPS);
+      case 'rating': {
+        if (this.rand() < 0.12 && !/number/i.test(request.prompt)) return this.pick(UNCLEAR);
+        const drift = Math.round((this.rand() - 0.5) * 2);
+        const value = Math.min(5, Math.max(1, this.liking + drift));
+        return this.pick(RATINGS[value]!);
+      }
+      default:
+        return 'Okay.';
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { register as simulate } from './commands/simulate.js';
+import { register as status } from './commands/status.js';
+import { register as talk } from './commands/talk.js';
+import { isUserError } from './errors.js';
+import { hearthVersion } from './version.js';
+
+/** The `hearth` command line. */
+export function buildProgram(): Command {
+  const program = new Command('hearth')
+    .description('Hearth: an offline-first companion robot runtime and study kit')
+    .version(hearthVersion())
+    .option('--debug', 'print stack traces for errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of [talk, simulate, status]) register(program);
+  return program;
+}
+
+/** Run the CLI: user mistakes print one line and exit 2; --debug adds the stack. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (isUserError(e)) {
+      process.stderr.write(`hearth: ${e.message}\n`);
+      if (debug) process.stderr.write(`${e.stack}\n`);
+      return 2;
+    }
+    process.stderr.write(`hearth: unexpected error: ${e instanceof Error ? e.message : String(e)}${debug ? '' : ' (run with --debug for details)'}\n`);
+    if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);
