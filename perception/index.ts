@@ -8,3 +8,10 @@ export { VoiceActivityStream, type SpeechSegment, type VoiceActivityEvent } from
 export { prosodyFeatures, type ProsodyFeatures } from './audio/prosody.js';
 export { ArousalEstimator, DEFAULT_BASELINE, type ArousalEstimate, type ProsodyBaseline } from './audio/arousal.js';
 export { textValence, type TextValence } from './audio/text-valence.js';
+// Camera: FrameSource port, face detection, expression, tracking; model manifest and converter.
+export * from './camera/index.js';
+export * from './models/index.js';
+export { TranscriberError, type Transcriber, type Transcript, type TranscriptWord } from './audio/transcriber.js';
+export { PocketsphinxTranscriber, POCKETSPHINX_EN_US, parsePocketsphinx, type PocketsphinxOptions } from './audio/pocketsphinx-transcriber.js';
+export { OpenAiTranscriber, type OpenAiTranscriberOptions } from './audio/openai-transcriber.js';
+export { decodeWav, encodeWav, WavError } from './audio/wav.js';
