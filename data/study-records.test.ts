@@ -1,0 +1,122 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from './sqlite-store.js';
+import {
+  allocateOnce, allocationSeed, consentRecords, KEPT_TABLES, loadScheduleInstances, participantScope, purgeParticipant,
+  recordConsent, saveScheduleInstances, scanParticipant, updateScheduleInstance, userTables,
+} from './study-records.js';
+
+const tz = 'America/New_York';
+const T0 = Date.parse('2026-12-01T22:00:00Z');
+const stores: SqliteStore[] = [];
+afterEach(() => stores.splice(0).forEach((s) => s.close()));
+
+function open(): { store: SqliteStore; file: string } {
+  const file = join(mkdtempSync(join(tmpdir(), 'hearth-records-')), 'hearth.sqlite');
+  const store = SqliteStore.open(file);
+  stores.push(store);
+  return { store, file };
+}
+
+/** A participant with a session and a row in every table the foundation and issue 4/5 define. */
+function populate(store: SqliteStore, participantId: string, deviceId: string, marker: string): string {
+  const log = store.forDevice({ deviceId, tz, clockSource: 'simulated' });
+  log.registerDevice({ hardware: 'sim', hearthVersion: '0.1.0' }, T0);
+  log.enrollParticipant({ participantId, startDate: '2026-12-01', condition: 'matched', protocolId: 'study', protocolVersion: '1', protocolHash: 'sha256:x' }, T0);
+  const sessionId = `${deviceId}-d01-evening`;
+  log.startSession({ sessionId, participantId, studyDay: 1, protocolHash: 'sha256:x', condition: 'matched' } as never, T0);
+  const turnId = log.recordTurn({ sessionId, speaker: 'participant', text: `my secret ${marker}`, step: 'checkin', startMs: T0, endMs: T0 + 1000 });
+  log.recordEvent('device.booted', { uptime: 1 }, T0);
+  log.recordResponse({ sessionId, instrument: 'mood', item: 'mood_valence', value: 7, rawText: 'seven', status: 'answered', scoringVersion: 'mood-1' }, T0);
+  log.recordAffectSamples([{ atMs: T0, sessionId, valence: 0.2, arousal: 0.1, label: 'happy', confidence: 0.8, sources: ['face'] }]);
+  log.recordSafeguardEvents([{ atMs: T0, sessionId, turnId, direction: 'input', checkName: 'crisis', checkVersion: '1', score: 0, threshold: 0.5, decision: 'pass', evidence: null }]);
+  if (userTables(store.db).includes('memories')) {
+    store.db.prepare(`INSERT INTO memories (participant_id, session_id, said_ts_utc, tz, said_ts_local, summary, people_json, places_json, feelings_json, topics_json, method)
+      VALUES (?, ?, '2026-12-01T22:00:00.000Z', ?, '2026-12-01T17:00:00.000-05:00', ?, '[]', '[]', '[]', '[]', 'extractive')`).run(participantId, sessionId, tz, `memory ${marker}`);
+  }
+  saveScheduleInstances(store.db, [{
+    participantId, instanceId: 'd01-evening', deviceId, slot: 'evening', studyDay: 1, localDate: '2026-12-01', templateId: 'daily', tz,
+    windowStartUtc: '2026-12-01T22:00:00.000Z', windowEndUtc: '2026-12-02T02:00:00.000Z', windowStartLocal: '2026-12-01T17:00:00.000-05:00',
+    windowEndLocal: '2026-12-01T21:00:00.000-05:00', protocolHash: 'sha256:x',
+  }], T0);
+  updateScheduleInstance(store.db, participantId, 'd01-evening', { status: 'started', statusReason: null, sessionId }, T0);
+  allocateOnce(store.db, { studyId: 'study', participantId, stratum: 'all', seed: 's', protocolHash: 'sha256:x', tz, atMs: T0 }, () => ({ condition: 'matched', method: 'blocked', blockIndex: 0, blockSize: 2 }));
+  recordConsent(store.db, [{ participantId, deviceId, consentVersion: 1, modality: 'audio_recording', granted: true, method: 'staff', prompt: 'May I listen?', protocolHash: 'sha256:x', tz, clockSource: 'simulated' }], T0);
+  return sessionId;
+}
+
+describe('study records', () => {
+  it('allocates once per participant and counts slots per stratum', () => {
+    const { store } = open();
+    const seed = allocationSeed(store.db, 'study', () => 'seed-1', T0);
+    expect(allocationSeed(store.db, 'study', () => 'seed-2', T0)).toBe(seed);
+    const slots: number[] = [];
+    for (const p of ['P01', 'P02', 'P03']) {
+      allocateOnce(store.db, { studyId: 'study', participantId: p, stratum: 'a', seed, protocolHash: 'h', tz, atMs: T0 }, (slot) => {
+        slots.push(slot);
+        return { condition: slot % 2 ? 'random' : 'matched', method: 'blocked', blockIndex: 0, blockSize: 4 };
+      });
+    }
+    const again = allocateOnce(store.db, { studyId: 'study', participantId: 'P02', stratum: 'a', seed, protocolHash: 'h', tz, atMs: T0 }, () => {
+      throw new Error('must not choose again');
+    });
+    expect(slots).toEqual([0, 1, 2]);
+    expect(again).toMatchObject({ created: false, record: { slot: 1, condition: 'random' } });
+  });
+
+  it('stores consent decisions with the question asked and keeps their order', () => {
+    const { store } = open();
+    const base = { participantId: 'P01', deviceId: 'dev-1', consentVersion: 1, method: 'voice' as const, protocolHash: 'h', tz, clockSource: 'system' as const };
+    recordConsent(store.db, [{ ...base, modality: 'llm_processing', granted: true, prompt: 'May I use a language model?' }], T0);
+    recordConsent(store.db, [{ ...base, modality: 'llm_processing', granted: false, prompt: 'May I use a language model?' }], T0 + 60_000);
+    const rows = consentRecords(store.db, 'P01');
+    expect(rows.map((r) => [r.modality, r.granted, r.tsLocal])).toEqual([
+      ['llm_processing', true, '2026-12-01T17:00:00.000-05:00'],
+      ['llm_processing', false, '2026-12-01T17:01:00.000-05:00'],
+    ]);
+    expect(() => recordConsent(store.db, [{ ...base, modality: 'telepathy', granted: true, prompt: '?' }], T0)).toThrow(/cannot record consent/);
+  });
+
+  it('purges every row of a withdrawn participant, keeps tombstone and consent, and leaves others alone', () => {
+    const { store, file } = open();
+    const s1 = populate(store, 'P01', 'dev-a', 'PINEAPPLE');
+    const s2 = populate(store, 'P02', 'dev-b', 'COCONUT');
+    // A table added later by someone else, found through its session_id column.
+    store.db.exec('CREATE TABLE later_notes (note_id INTEGER PRIMARY KEY, session_id TEXT, note TEXT)');
+    store.db.prepare('INSERT INTO later_notes (session_id, note) VALUES (?, ?), (?, ?)').run(s1, 'PINEAPPLE note', s2, 'COCONUT note');
+
+    const scope = participantScope(store.db, 'P01');
+    expect(scope).toEqual({ participantId: 'P01', sessionIds: [s1], deviceIds: ['dev-a'] });
+    const before = scanParticipant(store.db, scope);
+    // Data in every table that can hold participant data.
+    for (const t of userTables(store.db)) {
+      if (['device_seq', 'allocation_seeds', 'tombstones'].includes(t)) continue;
+      expect(before.find((x) => x.table === t)!.rows, t).toBeGreaterThan(0);
+    }
+
+    const counts = purgeParticipant(store.db, scope, { studyId: 'study', protocolHash: 'sha256:x', deviceId: 'dev-a', tz, atMs: T0 + 86_400_000, filesPurged: 0 });
+    expect(counts).toMatchObject({ sessions: 1, turns: 1, responses: 1, affect_samples: 1, safeguard_events: 1, participants: 1, schedule_instances: 1, allocations: 1, later_notes: 1 });
+    expect(counts.events).toBeGreaterThanOrEqual(2);
+
+    const after = scanParticipant(store.db, scope);
+    expect(after.filter((t) => !t.kept && t.rows > 0)).toEqual([]);
+    expect(after.filter((t) => t.kept && t.rows > 0).map((t) => t.table).sort()).toEqual(['consent_records', 'tombstones']);
+    expect(KEPT_TABLES).toContain('consent_records');
+    expect(consentRecords(store.db, 'P01')).toHaveLength(1);
+
+    // P02 untouched.
+    const other = scanParticipant(store.db, participantScope(store.db, 'P02'));
+    expect(other.find((t) => t.table === 'turns')!.rows).toBe(1);
+    expect(loadScheduleInstances(store.db, 'P02')[0]!.sessionId).toBe(s2);
+    expect(store.integrityCheck()).toBe('ok');
+
+    // The deleted text is gone from the file's bytes too (VACUUM + secure_delete + WAL checkpoint).
+    store.close();
+    const bytes = readFileSync(file);
+    expect(bytes.includes('PINEAPPLE')).toBe(false);
+    expect(bytes.includes(s1)).toBe(false);
+    expect(bytes.includes('COCONUT')).toBe(true);
+  });
+});
