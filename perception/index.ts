@@ -15,3 +15,6 @@ export { TranscriberError, type Transcriber, type Transcript, type TranscriptWor
 export { PocketsphinxTranscriber, POCKETSPHINX_EN_US, parsePocketsphinx, type PocketsphinxOptions } from './audio/pocketsphinx-transcriber.js';
 export { OpenAiTranscriber, type OpenAiTranscriberOptions } from './audio/openai-transcriber.js';
 export { decodeWav, encodeWav, WavError } from './audio/wav.js';
+// Fusion of face, voice and text into one affect state.
+export { AFFECT_SOURCES, affectLabel, type AffectLabel, type AffectObservation, type AffectSource, type AffectState, type SourceContribution } from './fusion/affect.js';
+export { AffectFusion, DEFAULT_FUSION_TUNING, type FusionTuning, type SourceTuning } from './fusion/fusion.js';
