@@ -1,0 +1,121 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { StoreError } from './errors.js';
+import { isoLocal, isoUtc } from './time.js';
+
+/**
+ * Longitudinal memory rows (migration 2) on an open Hearth database (`SqliteStore.db`).
+ * Only the type of better-sqlite3 is imported here; `sqlite-store.ts` stays the only module that loads it.
+ * Deletion is real: rows are deleted with `secure_delete` on and the WAL is checkpointed, so forgotten text
+ * does not linger in free pages of the file.
+ */
+
+/** A memory as stored. */
+export interface MemoryRecord {
+  memoryId: number;
+  participantId: string;
+  sessionId: string | null;
+  /** When the participant said it (epoch ms) and in which zone. */
+  saidAtMs: number;
+  tz: string;
+  saidTsLocal: string;
+  studyDay: number | null;
+  /** The short summary, in the participant's own words where possible. */
+  summary: string;
+  people: string[];
+  places: string[];
+  feelings: string[];
+  topics: string[];
+  method: 'extractive' | 'model';
+  lastRecalledAtMs: number | null;
+  recalledCount: number;
+}
+
+/** A memory to store. */
+export type NewMemoryRecord = Omit<MemoryRecord, 'memoryId' | 'saidTsLocal' | 'lastRecalledAtMs' | 'recalledCount'>;
+
+/** Persistence of memories: the port the memory behaviour uses. */
+export interface MemoryRecords {
+  add(m: NewMemoryRecord): MemoryRecord;
+  /** A participant's memories, oldest first. */
+  list(participantId: string): MemoryRecord[];
+  markRecalled(memoryId: number, atMs: number): void;
+  /** Delete these memories of the participant; returns the ids actually deleted. */
+  delete(participantId: string, memoryIds: readonly number[]): number[];
+  /** Delete all of the participant's memories; returns the ids deleted. */
+  deleteAll(participantId: string): number[];
+}
+
+type Row = {
+  memory_id: number; participant_id: string; session_id: string | null; said_ts_utc: string; tz: string; said_ts_local: string;
+  study_day: number | null; summary: string; people_json: string; places_json: string; feelings_json: string; topics_json: string;
+  method: 'extractive' | 'model'; last_recalled_ts_utc: string | null; recalled_count: number;
+};
+
+/** `MemoryRecords` on the Hearth SQLite database. */
+export class SqliteMemoryRecords implements MemoryRecords {
+  private readonly db: BetterSqlite3.Database;
+
+  constructor(db: BetterSqlite3.Database) {
+    this.db = db;
+    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memories'").get();
+    if (!hasTable) throw new StoreError(`${db.name}: no memories table (database schema older than migration 2; open it with SqliteStore to migrate)`);
+    // Forgotten text must not survive in free pages of the file.
+    db.pragma('secure_delete = ON');
+  }
+
+  add(m: NewMemoryRecord): MemoryRecord {
+    if (!m.summary.trim()) throw new StoreError(`${this.db.name}: memory for ${m.participantId} has an empty summary`);
+    let info: BetterSqlite3.RunResult;
+    try {
+      info = this.db.prepare(`INSERT INTO memories (participant_id, session_id, said_ts_utc, tz, said_ts_local, study_day, summary,
+          people_json, places_json, feelings_json, topics_json, method)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        m.participantId, m.sessionId, isoUtc(m.saidAtMs), m.tz, isoLocal(m.saidAtMs, m.tz), m.studyDay, m.summary,
+        JSON.stringify(m.people), JSON.stringify(m.places), JSON.stringify(m.feelings), JSON.stringify(m.topics), m.method,
+      );
+    } catch (cause) {
+      throw new StoreError(`${this.db.name}: cannot store a memory for participant ${m.participantId} (${(cause as Error).message})`, { cause });
+    }
+    return this.get(Number(info.lastInsertRowid))!;
+  }
+
+  list(participantId: string): MemoryRecord[] {
+    return (this.db.prepare('SELECT * FROM memories WHERE participant_id = ? ORDER BY said_ts_utc, memory_id').all(participantId) as Row[]).map(fromRow);
+  }
+
+  markRecalled(memoryId: number, atMs: number): void {
+    this.db.prepare('UPDATE memories SET last_recalled_ts_utc = ?, recalled_count = recalled_count + 1 WHERE memory_id = ?').run(isoUtc(atMs), memoryId);
+  }
+
+  delete(participantId: string, memoryIds: readonly number[]): number[] {
+    const del = this.db.prepare('DELETE FROM memories WHERE participant_id = ? AND memory_id = ? RETURNING memory_id');
+    const deleted = this.db.transaction(() => memoryIds.flatMap((id) => (del.all(participantId, id) as { memory_id: number }[]).map((r) => r.memory_id)))();
+    this.checkpoint();
+    return deleted;
+  }
+
+  deleteAll(participantId: string): number[] {
+    const rows = this.db.prepare('DELETE FROM memories WHERE participant_id = ? RETURNING memory_id').all(participantId) as { memory_id: number }[];
+    this.checkpoint();
+    return rows.map((r) => r.memory_id).sort((a, b) => a - b);
+  }
+
+  private get(memoryId: number): MemoryRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM memories WHERE memory_id = ?').get(memoryId) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  private checkpoint(): void {
+    // Old pages with the forgotten text may still be in the WAL; fold it into the main file.
+    if ((this.db.pragma('journal_mode', { simple: true }) as string) === 'wal') this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+}
+
+function fromRow(r: Row): MemoryRecord {
+  return {
+    memoryId: r.memory_id, participantId: r.participant_id, sessionId: r.session_id, saidAtMs: Date.parse(r.said_ts_utc), tz: r.tz,
+    saidTsLocal: r.said_ts_local, studyDay: r.study_day, summary: r.summary, people: JSON.parse(r.people_json) as string[],
+    places: JSON.parse(r.places_json) as string[], feelings: JSON.parse(r.feelings_json) as string[], topics: JSON.parse(r.topics_json) as string[],
+    method: r.method, lastRecalledAtMs: r.last_recalled_ts_utc ? Date.parse(r.last_recalled_ts_utc) : null, recalledCount: r.recalled_count,
+  };
+}
