@@ -1,0 +1,21 @@
+/** Public surface of the safeguard layer (re-exported by `behaviors/index.ts`). */
+export type * from './types.js';
+export { EVAL_LABELS, INPUT_LABELS, INPUT_SIGNALS, OUTPUT_LABELS, toSafeguardEvents } from './types.js';
+export { checkInput, checkOutput } from './layer.js';
+export { INPUT_CHECKS_VERSION } from './input-checks.js';
+export { OUTPUT_CHECKS_VERSION, REGENERATE_GUIDANCE } from './output-checks.js';
+export {
+  AI_DISCLOSURE, STUDY_START_DISCLOSURE, attachmentKind, boundaryReply, crisisReply, harmReply, medicalReply, safeReply, valuesDeletedReply,
+  type AttachmentKind,
+} from './replies.js';
+export { CRISIS_RESOURCES, resourcesFor, type CrisisResource, type RegionResources } from './resources.js';
+export { buildIncident, type AlertChannel, type IncidentKind, type IncidentReport } from './alerts.js';
+export { AlertChannelError, JsonlAlertChannel } from './jsonl-alert-channel.js';
+export { AttachmentLedger, type AttachmentTrend, type DayCount } from './attachment-ledger.js';
+export { sessionTimeAdvice, type SessionLimitSettings, type TimeAdvice } from './session-limits.js';
+export { describeValues, inferValues, VALUE_TERMS, VALUES_VERSION, type InferredValue, type ValueCategory } from './values.js';
+export {
+  SafeguardLayer, type IncidentStore, type InputActionKind, type InputDecision, type SafeguardLayerOptions, type SafeguardLog,
+  type SpeakDecision, type StoredValue, type TurnPlace, type ValueStore,
+} from './guard.js';
+export { evaluate, flaggedLabels, fprOnNone, LabelledSetError, parseLabelledSet, type CaseOutcome, type Evaluation, type LabelledCase, type LabelMetrics } from './evaluate.js';
