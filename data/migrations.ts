@@ -204,6 +204,51 @@ export const MIGRATIONS: readonly string[] = [
     files_purged INTEGER NOT NULL
   );
   `,
+  // 4: issue 6 — safeguard incidents (IRB fields, alert status) and inferred participant values with evidence
+  `
+  CREATE TABLE safeguard_incidents (
+    incident_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('crisis', 'harm', 'medical', 'minor', 'check-failure', 'attachment-trend')),
+    severity TEXT NOT NULL CHECK (severity IN ('serious', 'moderate', 'info')),
+    participant_id TEXT,
+    session_id TEXT,
+    turn_id INTEGER,
+    event_ts_utc TEXT NOT NULL CHECK (event_ts_utc LIKE '____-__-__T__:__:__%Z'),
+    staff_learned_ts_utc TEXT,
+    description TEXT NOT NULL,
+    robot_action TEXT NOT NULL,
+    checks_json TEXT NOT NULL,
+    resolution TEXT,
+    harm TEXT NOT NULL,
+    causality TEXT NOT NULL,
+    report_due_ts_utc TEXT,
+    alert_status TEXT NOT NULL DEFAULT 'pending' CHECK (alert_status IN ('pending', 'sent', 'failed')),
+    tz TEXT NOT NULL,
+    event_ts_local TEXT NOT NULL,
+    study_day INTEGER,
+    device_id TEXT NOT NULL,
+    clock_source TEXT NOT NULL CHECK (clock_source IN ('system', 'simulated'))
+  );
+  CREATE INDEX incidents_by_participant ON safeguard_incidents (participant_id, event_ts_utc);
+  CREATE TABLE participant_values (
+    value_id INTEGER PRIMARY KEY,
+    participant_id TEXT NOT NULL,
+    value TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    evidence TEXT NOT NULL,
+    evidence_cue TEXT,
+    session_id TEXT,
+    turn_id INTEGER,
+    inference_version TEXT NOT NULL,
+    ts_utc TEXT NOT NULL CHECK (ts_utc LIKE '____-__-__T__:__:__%Z'),
+    tz TEXT NOT NULL,
+    ts_local TEXT NOT NULL,
+    study_day INTEGER,
+    device_id TEXT NOT NULL,
+    clock_source TEXT NOT NULL CHECK (clock_source IN ('system', 'simulated'))
+  );
+  CREATE INDEX values_by_participant ON participant_values (participant_id, value);
+  `,
 ];
 
 /** The schema version this build of Hearth writes. */
