@@ -18,3 +18,5 @@ export { decodeWav, encodeWav, WavError } from './audio/wav.js';
 // Fusion of face, voice and text into one affect state.
 export { AFFECT_SOURCES, affectLabel, type AffectLabel, type AffectObservation, type AffectSource, type AffectState, type SourceContribution } from './fusion/affect.js';
 export { AffectFusion, DEFAULT_FUSION_TUNING, type FusionTuning, type SourceTuning } from './fusion/fusion.js';
+// Consent gate: the only way raw audio or video reaches the disk.
+export { NO_RAW_MEDIA, rawMediaConsent, RawMediaWriter, type RawFrame, type RawMediaConsent, type RawMediaEvent, type RawMediaWriterOptions, type RawModality, type RawWriteResult } from './consent-gate.js';
