@@ -1,0 +1,82 @@
+/**
+ * The study state of a provisioned device, read from and written to its database: schedule
+ * instances with their statuses, and consent. These are what the runtime wires in.
+ */
+import { join, resolve } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { SqliteStore, type ClockSource } from '../data/index.js';
+// data/index.ts does not re-export the study records yet (see README); import the module directly.
+import { consentRecords, loadScheduleInstances, recordConsent, saveScheduleInstances, updateScheduleInstance } from '../data/study-records.js';
+import { ConsentState, type ConsentDecision } from './consent.js';
+import type { ConsentModality, Protocol } from './protocol.js';
+import { DEVICE_FILES, loadDevice, type DeviceConfig } from './provision.js';
+import { generateSchedule, type ScheduleInstance } from './schedule.js';
+
+type Database = BetterSqlite3.Database;
+
+/**
+ * The participant's schedule: instances generated from the protocol, with status, reason and
+ * invitations taken from the database where stored. Instances missing from the database are stored.
+ */
+export function storedSchedule(db: Database, protocol: Protocol, config: DeviceConfig, protocolHash: string, nowMs: number): ScheduleInstance[] {
+  const generated = generateSchedule(protocol, config.startDate, config.tz);
+  saveScheduleInstances(db, generated.map((i) => ({
+    participantId: config.participantId, instanceId: i.id, deviceId: config.deviceId, slot: i.slot, studyDay: i.studyDay, localDate: i.localDate,
+    templateId: i.templateId, tz: i.tz, windowStartUtc: i.windowStartUtc, windowEndUtc: i.windowEndUtc,
+    windowStartLocal: i.windowStartLocal, windowEndLocal: i.windowEndLocal, protocolHash,
+  })), nowMs);
+  const stored = new Map(loadScheduleInstances(db, config.participantId).map((r) => [r.instanceId, r]));
+  return generated.map((i) => {
+    const r = stored.get(i.id);
+    return r ? { ...i, status: r.status, statusReason: r.statusReason, invitations: r.invitations, lastInvitedMs: r.lastInvitedTsUtc ? Date.parse(r.lastInvitedTsUtc) : null } : i;
+  });
+}
+
+/** Persist an instance's status, reason and invitations (after `transition`/`markDelivered`); `sessionId` links the session row. */
+export function saveInstance(db: Database, participantId: string, instance: ScheduleInstance, atMs: number, sessionId?: string): void {
+  updateScheduleInstance(db, participantId, instance.id, {
+    status: instance.status, statusReason: instance.statusReason, invitations: instance.invitations,
+    lastInvitedMs: instance.lastInvitedMs, sessionId: sessionId ?? null,
+  }, atMs);
+}
+
+/** The device's configuration and schedule, for `hearth schedule`. */
+export function deviceSchedule(deviceDir: string, nowMs = Date.now()): { config: DeviceConfig; instances: ScheduleInstance[] } {
+  const { config, protocol } = loadDevice(deviceDir);
+  const store = SqliteStore.open(join(resolve(deviceDir), DEVICE_FILES.database), { create: false });
+  try {
+    return { config, instances: storedSchedule(store.db, protocol.protocol, config, protocol.hash, nowMs) };
+  } finally {
+    store.close();
+  }
+}
+
+/** The participant's consent under the protocol's current version (check `allows`, `needsReconsent`). */
+export function consentStateFor(db: Database, protocol: Protocol, participantId: string): ConsentState {
+  const decisions: ConsentDecision[] = consentRecords(db, participantId).map((r) => ({
+    consentVersion: r.consentVersion, modality: r.modality as ConsentModality, granted: r.granted, atMs: r.atMs, method: r.method,
+  }));
+  return new ConsentState(protocol.consent, decisions);
+}
+
+/** Record answers to consent questions of the current version (by voice with the robot, or with staff). */
+export function recordConsentAnswers(
+  db: Database,
+  protocol: Protocol,
+  config: Pick<DeviceConfig, 'participantId' | 'deviceId' | 'tz'>,
+  protocolHash: string,
+  answers: readonly { modality: ConsentModality; granted: boolean }[],
+  method: 'voice' | 'staff',
+  atMs: number,
+  clockSource: ClockSource = 'system',
+): void {
+  const version = protocol.consent.versions.find((v) => v.version === protocol.consent.current_version)!;
+  recordConsent(db, answers.map((a) => {
+    const spec = version.modalities[a.modality];
+    if (!spec) throw new RangeError(`consent version ${version.version} does not ask about ${a.modality}`);
+    return {
+      participantId: config.participantId, deviceId: config.deviceId, consentVersion: version.version, modality: a.modality, granted: a.granted,
+      method, prompt: spec.prompt, protocolHash, tz: config.tz, clockSource,
+    };
+  }), atMs);
+}
