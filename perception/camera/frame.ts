@@ -19,15 +19,15 @@ export interface FrameSourceWarning {
 
 /** Produces frames on demand; pulling (async iteration) keeps memory bounded to a frame or two. */
 export interface FrameSource {
-  /** Human-readable name for logs, e.g. `ffmpeg:/dev/video0`. */
-  readonly description: string;
+  /** Human-readable name for logs, e.g. `v4l2 /dev/video0`. */
+  readonly name: string;
   /** True for live devices (retry when they fail); false for files (their end is final). */
   readonly live: boolean;
   /**
    * Yields frames until the source ends or `signal` aborts. Throws `FrameSourceError` when the device
    * fails or disappears; reports recoverable problems through `onWarning`.
    */
-  frames(options?: { signal?: AbortSignal; onWarning?: (w: FrameSourceWarning) => void }): AsyncIterable<RgbFrame>;
+  open(options?: { signal?: AbortSignal; onWarning?: (w: FrameSourceWarning) => void }): AsyncIterable<RgbFrame>;
 }
 
 /** A frame source failed: the device vanished, ffmpeg exited, the input cannot be opened. */

@@ -35,8 +35,9 @@ export function sampleRegion(frame: RgbFrame, rect: Rect, outW: number, outH: nu
     let y1 = y0 + 1;
     const y0in = y0 >= 0 && y0 < H;
     const y1in = y1 >= 0 && y1 < H;
-    if (y0 < 0) y0 = 0;
-    if (y1 >= H) y1 = H - 1;
+    // Clamp indices into the frame; their weights are already zero when they fall outside.
+    y0 = y0 < 0 ? 0 : y0 >= H ? H - 1 : y0;
+    y1 = y1 < 0 ? 0 : y1 >= H ? H - 1 : y1;
     for (let ox = 0; ox < outW; ox++) {
       const fx = rect.x + (ox + 0.5) * sx - 0.5;
       let x0 = Math.floor(fx);
@@ -44,8 +45,8 @@ export function sampleRegion(frame: RgbFrame, rect: Rect, outW: number, outH: nu
       let x1 = x0 + 1;
       const x0in = x0 >= 0 && x0 < W;
       const x1in = x1 >= 0 && x1 < W;
-      if (x0 < 0) x0 = 0;
-      if (x1 >= W) x1 = W - 1;
+      x0 = x0 < 0 ? 0 : x0 >= W ? W - 1 : x0;
+      x1 = x1 < 0 ? 0 : x1 >= W ? W - 1 : x1;
       // Weights of the four neighbours; neighbours outside the frame count as black.
       const w00 = y0in && x0in ? (1 - wy) * (1 - wx) : 0;
       const w01 = y0in && x1in ? (1 - wy) * wx : 0;

@@ -1,0 +1,2 @@
+/** Camera adapters: frames from ffmpeg (video files, images, V4L2 devices). */
+export { FfmpegFrameSource, type FfmpegFrameSourceOptions } from './ffmpeg-frame-source.js';

@@ -1,0 +1,143 @@
+// The per-frame camera pipeline: detect faces → classify each face's expression → track ids.
+import { ModelError, type OnnxModel } from '../onnx.js';
+import { loadManifestModel, type ModelManifest } from '../models/registry.js';
+import { loadOnnxModel } from '../onnx.js';
+import { BlazeFaceDetector, YuNetDetector, type DetectorOptions, type FaceDetector } from './detectors.js';
+import { expressionFromProbabilities, ExpressionClassifier, type BasicExpression } from './expression.js';
+import type { RgbFrame } from './frame.js';
+import type { Rect } from './image.js';
+import { IouTracker, type TrackerOptions } from './tracker.js';
+
+/** One face in one frame: id, box in pixels, and an hri_msgs/Expression-shaped estimate. */
+export interface FaceExpression {
+  id: string;
+  box: Rect;
+  /** Detector score 0..1. */
+  score: number;
+  expression: BasicExpression;
+  valence: number;
+  arousal: number;
+  confidence: number;
+}
+
+/** What a frame produced, with how long each stage took. */
+export interface FrameResult {
+  frame: number;
+  width: number;
+  height: number;
+  faces: FaceExpression[];
+  /** Ids that appeared and were lost in this frame (libhri-style callbacks can hang off these). */
+  appeared: string[];
+  lost: string[];
+  timings: { detectMs: number; expressionMs: number; trackMs: number };
+}
+
+/** Which face detector to use: a manifest model, or YuNet by path (e.g. ../shared/models/yunet_s_dynamic.onnx). */
+export type DetectorChoice =
+  | { kind: 'blazeface-front' | 'blazeface-back' | 'blazeface-human' }
+  | { kind: 'yunet'; path: string; sha256?: string; longSide?: number }
+  | { kind: 'blazeface-path'; path: string; size: 128 | 256; sha256?: string };
+
+/** Options for `CameraPerceiver.create`. */
+export interface PerceiverOptions {
+  detector?: DetectorChoice;
+  detection?: DetectorOptions;
+  tracking?: TrackerOptions;
+  /** Weight of the newest frame in each track's smoothed expression probabilities (default 0.6; 1 = no smoothing). */
+  smoothing?: number;
+  /** Expression model path instead of the manifest's (its sha256 is then checked only if given). */
+  expressionModel?: { path: string; sha256?: string };
+  /** Models directory and manifest, for tests. */
+  modelsDir?: string;
+  manifest?: ModelManifest;
+}
+
+/** The default detector: chosen by measured IoU on the test faces (see perception/README.md). */
+export const DEFAULT_DETECTOR: DetectorChoice = { kind: 'blazeface-human' };
+
+/** Runs detection, expression and tracking on frames; create with `CameraPerceiver.create`. */
+export class CameraPerceiver {
+  private readonly tracker: IouTracker<{ probs: Float32Array | undefined }>;
+  private readonly smoothing: number;
+
+  private constructor(
+    readonly detector: FaceDetector,
+    private readonly classifier: ExpressionClassifier,
+    private readonly models: OnnxModel[],
+    options: PerceiverOptions,
+  ) {
+    this.tracker = new IouTracker(options.tracking);
+    this.smoothing = options.smoothing ?? 0.6;
+  }
+
+  /** Load (and hash-check) the models; throws `ModelError` with the file and reason on failure. */
+  static async create(options: PerceiverOptions = {}): Promise<CameraPerceiver> {
+    const loadOpts = { ...(options.modelsDir ? { dir: options.modelsDir } : {}), ...(options.manifest ? { manifest: options.manifest } : {}) };
+    const choice = options.detector ?? DEFAULT_DETECTOR;
+    const loaded: OnnxModel[] = [];
+    try {
+      let detector: FaceDetector;
+      if (choice.kind === 'yunet') {
+        const m = await loadOnnxModel(choice.path, choice.sha256 ? { sha256: choice.sha256 } : {});
+        loaded.push(m);
+        detector = new YuNetDetector(m, choice.longSide ?? 320, options.detection);
+      } else if (choice.kind === 'blazeface-path') {
+        const m = await loadOnnxModel(choice.path, choice.sha256 ? { sha256: choice.sha256 } : {});
+        loaded.push(m);
+        detector = new BlazeFaceDetector(m, choice.size, 'blazeface', options.detection);
+      } else {
+        const m = await loadManifestModel(choice.kind, loadOpts);
+        loaded.push(m);
+        detector = new BlazeFaceDetector(m, choice.kind === 'blazeface-front' ? 128 : 256, choice.kind, options.detection);
+      }
+      const e = options.expressionModel
+        ? await loadOnnxModel(options.expressionModel.path, options.expressionModel.sha256 ? { sha256: options.expressionModel.sha256 } : {})
+        : await loadManifestModel('expression', loadOpts);
+      loaded.push(e);
+      return new CameraPerceiver(detector, new ExpressionClassifier(e), loaded, options);
+    } catch (cause) {
+      await Promise.all(loaded.map((m) => m.release()));
+      if (cause instanceof ModelError) throw cause;
+      throw new ModelError(`camera models failed to load: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  /** Detect, classify and track the faces of one frame. */
+  async process(frame: RgbFrame): Promise<FrameResult> {
+    const t0 = performance.now();
+    const dets = (await this.detector.detect(frame)).filter((d) => d.box.w >= 8 && d.box.h >= 8);
+    const t1 = performance.now();
+    const probs = await this.classifier.classify(frame, dets.map((d) => d.box));
+    const t2 = performance.now();
+    const { matched, appeared, lost } = this.tracker.update(dets.map((d) => d.box), () => ({ probs: undefined }));
+    const a = this.smoothing;
+    const faces = matched.map((track, i): FaceExpression => {
+      const p = probs[i]!;
+      const prev = track.state.probs;
+      if (prev) for (let k = 0; k < 7; k++) prev[k] = a * p[k]! + (1 - a) * prev[k]!;
+      else track.state.probs = Float32Array.from(p);
+      const est = expressionFromProbabilities(track.state.probs!, dets[i]!.score);
+      return { id: track.id, box: dets[i]!.box, score: dets[i]!.score, expression: est.expression, valence: est.valence, arousal: est.arousal, confidence: est.confidence };
+    });
+    const t3 = performance.now();
+    return {
+      frame: frame.index,
+      width: frame.width,
+      height: frame.height,
+      faces,
+      appeared: appeared.map((t) => t.id),
+      lost: lost.map((t) => t.id),
+      timings: { detectMs: t1 - t0, expressionMs: t2 - t1, trackMs: t3 - t2 },
+    };
+  }
+
+  /** Forget tracked faces (a new video, a camera that came back); returns the ids dropped. */
+  resetTracking(): string[] {
+    return this.tracker.reset().map((t) => t.id);
+  }
+
+  /** Free the models. */
+  async close(): Promise<void> {
+    await Promise.all(this.models.map((m) => m.release()));
+  }
+}
