@@ -20,3 +20,6 @@ export { AFFECT_SOURCES, affectLabel, type AffectLabel, type AffectObservation, 
 export { AffectFusion, DEFAULT_FUSION_TUNING, type FusionTuning, type SourceTuning } from './fusion/fusion.js';
 // Consent gate: the only way raw audio or video reaches the disk.
 export { NO_RAW_MEDIA, rawMediaConsent, RawMediaWriter, type RawFrame, type RawMediaConsent, type RawMediaEvent, type RawMediaWriterOptions, type RawModality, type RawWriteResult } from './consent-gate.js';
+// Camera: FrameSource port, face detection, expression, tracking, runner; model manifest and tfjs→ONNX converter.
+export * from './camera/index.js';
+export * from './models/index.js';
