@@ -56,6 +56,8 @@ export async function loadOnnxModel(path: string, options: LoadModelOptions = {}
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      // Errors only: converted graphs trigger harmless "unused initializer" warnings on stderr.
+      logSeverityLevel: 3,
     });
   } catch (cause) {
     throw new ModelError(`${path}: onnxruntime cannot load the model (${(cause as Error).message})`, { cause });
