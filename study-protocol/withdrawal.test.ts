@@ -1,0 +1,100 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../data/index.js';
+import { userTables } from '../data/study-records.js';
+import { BUNDLED_PROTOCOL, provisionDevice, readDeviceConfig, saveInstance, scanDevice, storedSchedule, transition, withdrawParticipant, loadDevice } from './index.js';
+
+const NOW = Date.parse('2026-11-20T15:00:00Z');
+const T = Date.parse('2026-12-01T22:05:00Z');
+
+/** A provisioned device with a month-like trace: sessions, turns, answers, affect, safeguards, memories, media files. */
+function deviceWithData(participantId = 'P01') {
+  const root = mkdtempSync(join(tmpdir(), 'hearth-withdraw-'));
+  const dir = join(root, 'device');
+  const config = provisionDevice({
+    protocolFile: BUNDLED_PROTOCOL, participantId, tz: 'America/New_York', startDate: '2026-12-01', deviceDir: dir, now: NOW,
+    registryFile: join(root, 'registry.sqlite'), strata: { household: 'lives_alone' }, consentGranted: ['audio_recording', 'transcripts', 'keep_raw_media'],
+  });
+  const { protocol } = loadDevice(dir);
+  const store = SqliteStore.open(join(dir, 'hearth.sqlite'));
+  const log = store.forDevice({ deviceId: config.deviceId, tz: config.tz, clockSource: 'simulated' });
+  const sessionIds: string[] = [];
+  const instances = storedSchedule(store.db, protocol.protocol, config, protocol.hash, T);
+  for (let d = 0; d < 3; d++) {
+    const sessionId = `${config.deviceId}-s${d + 1}`;
+    sessionIds.push(sessionId);
+    const at = T + d * 86_400_000;
+    log.startSession({ sessionId, participantId, studyDay: d + 1, protocolHash: protocol.hash, condition: config.condition } as never, at);
+    saveInstance(store.db, participantId, transition(instances[d]!, 'started', at), at, sessionId);
+    const turnId = log.recordTurn({ sessionId, speaker: 'participant', text: `I told my sister about the hospital (day ${d + 1})`, step: 'checkin', startMs: at, endMs: at + 5000 });
+    log.recordResponse({ sessionId, instrument: 'mood', item: 'mood_valence', value: 6, rawText: 'six', status: 'answered', scoringVersion: 'mood-1' }, at + 6000);
+    log.recordAffectSamples([{ atMs: at + 7000, sessionId, valence: 0.1, arousal: 0.3, label: 'sad', confidence: 0.6, sources: ['face', 'voice'] }]);
+    log.recordSafeguardEvents([{ atMs: at + 8000, sessionId, turnId, direction: 'input', checkName: 'crisis', checkVersion: '1', score: 0.02, threshold: 0.5, decision: 'pass', evidence: null }]);
+    log.finishSession(sessionId, 'completed', null, at + 600_000);
+  }
+  log.recordEvent('device.heartbeat', { version: '0.1.0' }, T + 3 * 86_400_000);
+  if (userTables(store.db).includes('memories')) {
+    store.db.prepare(`INSERT INTO memories (participant_id, session_id, said_ts_utc, tz, said_ts_local, summary, people_json, places_json, feelings_json, topics_json, method)
+      VALUES (?, ?, '2026-12-01T22:05:00.000Z', 'America/New_York', '2026-12-01T17:05:00.000-05:00', 'sister in hospital', '["sister"]', '[]', '[]', '[]', 'extractive')`).run(participantId, sessionIds[0]);
+  }
+  store.close();
+  mkdirSync(join(dir, 'media', 'audio'), { recursive: true });
+  writeFileSync(join(dir, 'media', 'audio', `${sessionIds[0]}.wav`), Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4000, 7)]));
+  writeFileSync(join(dir, 'media', 'frame-0001.jpg'), Buffer.alloc(2000, 3));
+  mkdirSync(join(dir, 'logs'));
+  writeFileSync(join(dir, 'logs', 'runtime.log'), `boot\nsession for ${participantId} started\n`);
+  return { root, dir, config, sessionIds };
+}
+
+describe('withdrawParticipant', () => {
+  it('finds the participant everywhere before withdrawal (the scan can fail)', () => {
+    const { dir, config } = deviceWithData();
+    const scan = scanDevice(dir, 'P01', config.deviceId);
+    expect(scan.sessionIds).toBe(3);
+    expect(scan.remaining).toBeGreaterThan(10);
+    for (const t of ['participants', 'sessions', 'turns', 'events', 'responses', 'affect_samples', 'safeguard_events', 'schedule_instances']) {
+      expect(scan.tables.find((x) => x.table === t)!.rows, t).toBeGreaterThan(0);
+    }
+    expect(scan.files.filter((f) => !f.kept).map((f) => f.file).sort()).toEqual(['hearth.sqlite', 'logs/runtime.log', expect.stringMatching(/^media\/audio\/dev-.*-s1\.wav$/)]);
+  });
+
+  it('purges every row and file, keeps tombstone and consent, and the scan shows nothing remains', () => {
+    const { dir, sessionIds } = deviceWithData();
+    const report = withdrawParticipant({ deviceDir: dir, participantId: 'P01', now: Date.parse('2026-12-05T12:00:00Z') });
+    expect(report.scan.remaining).toBe(0);
+    expect(report.rowsPurged).toMatchObject({ sessions: 3, turns: 3, responses: 3, affect_samples: 3, safeguard_events: 3, participants: 1, schedule_instances: 30, devices: 1 });
+    expect(report.filesPurged.sort()).toEqual(['logs/runtime.log', 'media/audio/' + `${sessionIds[0]}.wav`, 'media/frame-0001.jpg'].sort());
+    expect(readdirSync(dir).sort()).toEqual(['device.json', 'hearth.sqlite', 'protocol.yaml']);
+    expect(report.scan.tables.filter((t) => t.rows > 0).map((t) => `${t.table}:${t.kept}`).sort()).toEqual(['consent_records:true', 'tombstones:true']);
+    expect(report.scan.files.map((f) => [f.file, f.kept])).toEqual([['device.json', true], ['hearth.sqlite', true]]);
+
+    const db = readFileSync(join(dir, 'hearth.sqlite'));
+    expect(db.includes('hospital')).toBe(false);
+    for (const s of sessionIds) expect(db.includes(s)).toBe(false);
+    expect(existsSync(join(dir, 'hearth.sqlite-wal')) && readFileSync(join(dir, 'hearth.sqlite-wal')).includes('hospital')).toBe(false);
+
+    const store = SqliteStore.open(join(dir, 'hearth.sqlite'));
+    const tomb = store.db.prepare('SELECT * FROM tombstones').get() as Record<string, unknown>;
+    expect(tomb).toMatchObject({ participant_id: 'P01', files_purged: 3, withdrawn_ts_utc: '2026-12-05T12:00:00.000Z' });
+    expect(JSON.parse(tomb.rows_purged_json as string)).toMatchObject({ turns: 3 });
+    expect((store.db.prepare('SELECT COUNT(*) AS n FROM consent_records').get() as { n: number }).n).toBe(5);
+    expect(store.integrityCheck()).toBe('ok');
+    store.close();
+
+    expect(() => readDeviceConfig(dir)).toThrow(/participant P01 withdrew on 2026-12-05T12:00:00.000Z/);
+    const again = withdrawParticipant({ deviceDir: dir, participantId: 'P01', now: Date.parse('2026-12-06T12:00:00Z') });
+    expect(again).toMatchObject({ alreadyWithdrawn: true, scan: { remaining: 0 } });
+
+    // A file left behind later is caught by the scan.
+    writeFileSync(join(dir, 'stray.txt'), `copied ${sessionIds[1]}`);
+    expect(scanDevice(dir, 'P01', readFileSync(join(dir, 'device.json'), 'utf8').match(/"deviceId": "([^"]+)"/)![1]!, sessionIds).remaining).toBe(1);
+  });
+
+  it('refuses another participant\'s id and deletes nothing', () => {
+    const { dir } = deviceWithData('P02');
+    expect(() => withdrawParticipant({ deviceDir: dir, participantId: 'P01', now: NOW })).toThrow(/belongs to participant P02, not P01; nothing was deleted/);
+    expect(existsSync(join(dir, 'logs', 'runtime.log'))).toBe(true);
+  });
+});
