@@ -49,7 +49,7 @@ describe('SqliteSafeguardRecords', () => {
       staffLearnedTsUtc: '2026-03-02T16:00:00.000Z', resolution: 'Staff called the participant; safe with family.', causality: 'unrelated',
     });
     const kinds = store.db.prepare("SELECT kind FROM events WHERE kind LIKE 'safeguard.%' ORDER BY seq").all().map((r) => (r as { kind: string }).kind);
-    expect(kinds).toEqual(['safeguard.incident', 'safeguard.alert-sent', 'safeguard.incident-acknowledged', 'safeguard.incident-resolved']);
+    expect(kinds).toEqual(['safeguard.incident', 'safeguard.alert-marked', 'safeguard.incident-acknowledged', 'safeguard.incident-resolved']);
   });
 
   it('lists incidents whose alert failed for retry, and rejects updates to unknown incidents', () => {

@@ -97,7 +97,7 @@ export class SqliteSafeguardRecords {
   /** Record whether the alert reached staff. */
   markAlert(incidentId: string, status: 'sent' | 'failed', atMs: number): void {
     this.update(incidentId, 'alert_status = ?', [status]);
-    this.log.recordEvent(`safeguard.alert-${status}`, { incidentId }, atMs, this.incident(incidentId)?.sessionId ?? null);
+    this.log.recordEvent('safeguard.alert-marked', { incidentId, status }, atMs, this.incident(incidentId)?.sessionId ?? null);
   }
 
   /** Staff acknowledged the incident: stamps the date staff learned of it (first time only). */
