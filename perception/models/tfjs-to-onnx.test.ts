@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { loadGraphModel } from '@tensorflow/tfjs-converter';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FfmpegFrameSource } from '../../hardware/camera/index.js';
+import { modelsDirForTests, FACES } from '../../test/fixtures/faces/faces.js';
+import { sampleRegion } from '../camera/image.js';
+import type { RgbFrame } from '../camera/frame.js';
+import { loadOnnxModel } from '../onnx.js';
+import { ConversionError, convertTfjsGraphToOnnx } from './tfjs-to-onnx.js';
+
+const dir = modelsDirForTests();
+const vendor = join(dir, 'vendor', 'human-3.3.6', 'models');
+
+function readTfjs(name: string): { json: Record<string, unknown> & { weightsManifest: { paths: string[]; weights: unknown[] }[]; modelTopology: unknown }; weights: Buffer } {
+  const json = JSON.parse(readFileSync(join(vendor, `${name}.json`), 'utf8'));
+  return { json, weights: readFileSync(join(vendor, `${name}.bin`)) };
+}
+
+async function tfjsModel(name: string) {
+  const { json, weights } = readTfjs(name);
+  const buf = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length);
+  return loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: json.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[], weightData: buf }));
+}
+
+async function firstFrame(path: string): Promise<RgbFrame> {
+  for await (const f of new FfmpegFrameSource(path).open()) return f;
+  throw new Error(`${path}: no frame`);
+}
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+
+describe("Hearth's tfjs→ONNX converter", () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('converts the expression model so that onnxruntime matches tfjs on real faces', async () => {
+    const { json, weights } = readTfjs('emotion');
+    const result = convertTfjsGraphToOnnx(json, weights, 'emotion.json');
+    expect(Object.keys(result.ops).filter((op) => op !== 'Const' && op !== 'Placeholder' && op !== 'Identity').sort()).toEqual(
+      ['AddV2', 'DepthwiseConv2dNative', 'MaxPool', 'Mean', 'Relu', 'Softmax', '_FusedConv2D'],
+    );
+    const onnx = await loadOnnxModel(join(dir, 'emotion.onnx'));
+    const original = await tfjsModel('emotion');
+    // A batch of three: the astronaut's face, Messi's face, and a mid-gray image.
+    const input = new Float32Array(3 * 64 * 64);
+    for (const [i, face] of [FACES.astronaut, FACES.messi].entries()) {
+      const [x, y, w, h] = face.box;
+      sampleRegion(await firstFrame(face.image), { x, y, w, h }, 64, 64, 'nhwc-gray-pm1', input, i * 64 * 64);
+    }
+    const ours = (await onnx.run({ [onnx.inputNames[0]!]: { type: 'float32', data: input, dims: [3, 64, 64, 1] } }))[onnx.outputNames[0]!]!.data as Float32Array;
+    const theirs = await (original.execute(tf.tensor(input, [3, 64, 64, 1])) as tf.Tensor).data();
+    expect(maxAbsDiff(ours, theirs)).toBeLessThan(1e-5);
+    // Same answer as tfjs, and the answer is the right one: the astronaut smiles (class 3 = happy).
+    expect(Array.from(ours.slice(0, 7)).indexOf(Math.max(...ours.slice(0, 7)))).toBe(3);
+    await onnx.release();
+  });
+
+  it('converts BlazeFace (Pad, Reshape, four outputs) to match tfjs output by output', async () => {
+    const { json, weights } = readTfjs('blazeface');
+    const { onnx: bytes, outputNames } = convertTfjsGraphToOnnx(json, weights, '@vladmandic/human@3.3.6/models/blazeface.json');
+    // Conversion is deterministic: setup's file (whose sha256 the manifest pins) is what we produce now.
+    expect(Buffer.from(bytes).equals(readFileSync(join(dir, 'blazeface-human-256.onnx')))).toBe(true);
+    expect(outputNames.sort()).toEqual(['Identity', 'Identity_1', 'Identity_2', 'Identity_3']);
+    const onnx = await loadOnnxModel(join(dir, 'blazeface-human-256.onnx'));
+    const input = new Float32Array(256 * 256 * 3);
+    const frame = await firstFrame(FACES.astronaut.image);
+    sampleRegion(frame, { x: 0, y: 0, w: frame.width, h: frame.height }, 256, 256, 'nhwc-rgb-pm1', input);
+    const ours = await onnx.run({ [onnx.inputNames[0]!]: { type: 'float32', data: input, dims: [1, 256, 256, 3] } });
+    const original = await tfjsModel('blazeface');
+    const outs = original.execute(tf.tensor(input, [1, 256, 256, 3])) as tf.Tensor[];
+    for (const [i, t] of outs.entries()) {
+      const name = original.outputs[i]!.name.split(':')[0]!;
+      const theirs = await t.data();
+      const scale = Math.max(...Array.from(theirs, Math.abs));
+      expect(maxAbsDiff(ours[name]!.data as Float32Array, theirs) / scale, name).toBeLessThan(1e-4);
+    }
+    await onnx.release();
+  });
+
+  it('names the node and op it cannot convert', () => {
+    const { json, weights } = readTfjs('emotion');
+    const nodes = (json.modelTopology as { node: { name: string; op: string }[] }).node.map((n) => ({ ...n }));
+    const softmax = nodes.find((n) => n.op === 'Softmax')!;
+    softmax.op = 'LogSoftmax';
+    expect(() => convertTfjsGraphToOnnx({ ...json, modelTopology: { node: nodes } }, weights, 'bad.json')).toThrow(
+      new ConversionError(`bad.json: node "${softmax.name}" (LogSoftmax): op LogSoftmax is not supported by Hearth's converter`),
+    );
+  });
+
+  it('refuses weights that do not match the manifest, saying how many bytes', () => {
+    const { json, weights } = readTfjs('emotion');
+    expect(() => convertTfjsGraphToOnnx(json, weights.subarray(0, weights.length - 4), 'short.json')).toThrow(/short\.json: weight .* needs bytes \d+\.\.\d+ but the weights hold \d+/);
+    expect(() => convertTfjsGraphToOnnx({ format: 'layers-model' }, weights, 'layers.json')).toThrow('layers.json: format: expected "graph-model", found "layers-model"');
+  });
+});
