@@ -18,6 +18,11 @@ export interface FfmpegFrameSourceOptions {
   fps?: number;
   /** Deliver file frames at their own pace (ffmpeg `-re`), as a camera would. Default false. */
   realtime?: boolean;
+  /**
+   * Treat the input as a live camera (network stream, pipe from `rpicam-vid`): its end is a fault and
+   * the runner retries it. Default: true for V4L2 devices, false for files.
+   */
+  live?: boolean;
   /** ffmpeg and ffprobe binaries; default on PATH. */
   ffmpegPath?: string;
   ffprobePath?: string;
@@ -33,7 +38,7 @@ export class FfmpegFrameSource implements FrameSource {
     private readonly options: FfmpegFrameSourceOptions = {},
   ) {
     this.kind = options.kind ?? (input.startsWith('/dev/video') ? 'v4l2' : 'file');
-    this.live = this.kind === 'v4l2';
+    this.live = options.live ?? this.kind === 'v4l2';
   }
 
   get name(): string {
@@ -89,6 +94,7 @@ export class FfmpegFrameSource implements FrameSource {
     let filled = 0;
     try {
       for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+        if (signal?.aborted) return;
         let at = 0;
         while (at < chunk.length) {
           const n = Math.min(frameBytes - filled, chunk.length - at);
