@@ -1,0 +1,129 @@
+import { getAdjacencyMap, getShortestPaths } from '@xstate/graph';
+import type { AnyStateNode } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import type { Story } from '../stories/story.js';
+import { sessionMachine, type SessionInput } from './session.machine.js';
+
+// Path tests over the real session statechart: every reachable path is checked for invariants.
+const story: Story = {
+  id: 'test-story', title: 'Test', themes: ['t'], emotions: ['e'], mainEvent: 'm', readingTimeS: 10,
+  paragraphs: ['First paragraph.', 'Second paragraph.'],
+};
+const input: SessionInput = { sessionId: 's1', participantId: 'P01', studyDay: 1, story, firstSession: true, exchanges: 1 };
+
+// Effects are no-ops here: the graph only follows transitions.
+const machine = sessionMachine.provide({
+  actions: { saveProgress: () => {}, recordRobotTurn: () => {}, recordParticipantTurn: () => {}, recordRating: () => {}, recordSessionEvent: () => {} },
+});
+
+function afterEvents(node: AnyStateNode, out: string[] = []): string[] {
+  for (const t of node.after ?? []) out.push(t.eventType);
+  for (const child of Object.values(node.states)) afterEvents(child, out);
+  return out;
+}
+
+const spoke = (text: string) => ({ type: 'participant.spoke' as const, utterance: { text, startedAt: 0, endedAt: 1 } });
+const timers = afterEvents(machine.root);
+const actorEvents: Record<string, object[]> = {
+  compose: [{ type: 'xstate.done.actor.compose', output: 'a line' }, { type: 'xstate.error.actor.compose', error: new Error('model down') }],
+  speak: [{ type: 'xstate.done.actor.speak', output: { startedAt: 0, endedAt: 1 } }, { type: 'xstate.error.actor.speak', error: new Error('speaker unplugged') }],
+  screen: [
+    { type: 'xstate.done.actor.screen', output: { route: 'continue' } },
+    { type: 'xstate.done.actor.screen', output: { route: 'crisis' } },
+    { type: 'xstate.error.actor.screen', error: new Error('check crashed') },
+  ],
+  listen: [
+    spoke('I feel fine today'), spoke('four'), spoke('skip'), spoke('mmm'), spoke('bye'),
+    { type: 'participant.left' }, { type: 'listener.failed', reason: 'microphone unplugged' },
+  ],
+};
+// Only what can really happen in a state: results of the actors it runs, and its own timers.
+const events = ((state: { status: string; children: Record<string, unknown>; value: unknown }) => {
+  if (state.status !== 'active') return [];
+  const running = Object.keys(state.children);
+  const out = running.flatMap((id) => actorEvents[id] ?? []);
+  if (running.includes('listen')) {
+    const path = ['session', ...JSON.stringify(state.value).match(/[a-z]+/gi)!].join('.');
+    out.push(...timers.filter((t) => t.endsWith(path)).map((type) => ({ type })));
+  }
+  return out;
+}) as never;
+
+// States differ by where we are and the counters that steer the flow.
+const serializeState = (s: { value: unknown; context: Record<string, unknown>; status: string }) => {
+  const c = s.context as { progress: { paragraph: number; exchanges: number; rating: unknown }; reprompts: number; outcome: unknown };
+  return JSON.stringify([s.value, c.progress.paragraph, c.progress.exchanges, c.reprompts, c.progress.rating === null, s.status === 'done' ? c.outcome : null]);
+};
+
+const isSpeaking = (value: unknown) => JSON.stringify(value).includes('"speaking"');
+
+// The whole state graph (158 states with a two-paragraph story). Invariants checked on the graph hold
+// on every path through it, which enumerating simple paths could never finish doing.
+const adjacency = getAdjacencyMap(machine, { events, input, serializeState: serializeState as never });
+const nodes = Object.entries(adjacency);
+const successors = (key: string) => Object.values(adjacency[key]!.transitions).map((t) => serializeState(t.state as never));
+type Snap = { value: unknown; status: string; output?: unknown };
+const snap = (key: string) => adjacency[key]!.state as unknown as Snap;
+
+function reachableFrom(start: string[]): Set<string> {
+  const seen = new Set(start);
+  const queue = [...start];
+  while (queue.length) for (const next of successors(queue.pop()!)) if (!seen.has(next)) (seen.add(next), queue.push(next));
+  return seen;
+}
+
+describe('session statechart, on every path', () => {
+  it('explores the whole graph', () => {
+    expect(nodes.length).toBeGreaterThan(100);
+    expect(nodes.some(([k]) => snap(k).status === 'done')).toBe(true);
+    const eventTypes = new Set(nodes.flatMap(([, n]) => Object.values(n.transitions).map((t) => t.event.type)));
+    expect([...eventTypes].filter((t) => t.startsWith('xstate.after.replyTimeout')).length).toBe(3);
+  });
+
+  it('from every reachable state the session can still end (nothing dangles)', () => {
+    const canEnd = new Set(nodes.filter(([k]) => snap(k).status === 'done').map(([k]) => k));
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const [k] of nodes) if (!canEnd.has(k) && successors(k).some((n) => canEnd.has(n))) (canEnd.add(k), (grew = true));
+    }
+    const stuck = nodes.filter(([k]) => !canEnd.has(k)).map(([k]) => JSON.stringify(snap(k).value));
+    expect(stuck).toEqual([]);
+  });
+
+  it('a session that ends has exactly one terminal status, completed or interrupted, and nothing follows it', () => {
+    for (const [k] of nodes.filter(([k]) => snap(k).status === 'done')) {
+      const out = snap(k).output as { status: string; reason: string | null };
+      expect(['completed', 'interrupted']).toContain(out.status);
+      expect(successors(k).filter((n) => n !== k)).toEqual([]);
+    }
+  });
+
+  it('nothing is spoken after goodbye', () => {
+    const afterGoodbye = nodes
+      .filter(([k]) => JSON.stringify(snap(k).value) === JSON.stringify({ goodbye: 'speaking' }))
+      .map(([k]) => serializeState(adjacency[k]!.transitions[JSON.stringify({ type: 'xstate.done.actor.speak', output: { startedAt: 0, endedAt: 1 } })]?.state as never ?? adjacency[k]!.state as never));
+    expect(afterGoodbye.length).toBeGreaterThan(0);
+    for (const k of reachableFrom(afterGoodbye)) expect(isSpeaking(snap(k).value), JSON.stringify(snap(k).value)).toBe(false);
+  });
+
+  it('a failed speaker or microphone ends the session as interrupted, with the reason', () => {
+    let checked = 0;
+    for (const [, node] of nodes) {
+      for (const t of Object.values(node.transitions)) {
+        if (!['xstate.error.actor.speak', 'listener.failed'].includes(t.event.type)) continue;
+        const end = snap(serializeState(t.state as never));
+        expect(end.status).toBe('done');
+        expect((end.output as { status: string }).status).toBe('interrupted');
+        expect((end.output as { reason: string }).reason).toMatch(/speaker failed|microphone failed/);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it('a shortest path to the end exists that completes the session', () => {
+    const done = getShortestPaths(machine, { events, input, serializeState: serializeState as never, toState: (s) => s.status === 'done' && (s.output as { status: string }).status === 'completed' });
+    expect(done.length).toBeGreaterThan(0);
+  });
+});
