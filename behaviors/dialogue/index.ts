@@ -7,3 +7,6 @@ export {
 export { checkSentence, repeatsEarlier, type OutputProblem, type OutputRejection } from './output-check.js';
 export { loadPrompt, packageRoot, parsePrompt, PromptError, promptsDir, renderPrompt, type Prompt } from './prompts.js';
 export { SentenceSplitter, splitSentences } from './sentences.js';
+export {
+  empathicReply, empathyMessages, type ConversationLine, type EmpathicReplyOptions, type EmpathyReply, type EmpathyTurn, type ReplySource,
+} from './empathy.js';
