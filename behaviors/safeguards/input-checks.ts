@@ -6,7 +6,7 @@ import { cueHits, normaliseForChecks, scoreSentences, sentences, type Cue, type 
 import type { CheckResult, InputCheckName, SafeguardContext } from './types.js';
 
 /** Version of the input check rules; bump when cues or thresholds change. */
-export const INPUT_CHECKS_VERSION = '1.0.0';
+export const INPUT_CHECKS_VERSION = '1.1.0';
 
 const I = String.raw`\bi (\w+ ){0,4}`;
 
@@ -20,7 +20,13 @@ const CRISIS: Cue[] = [
   { id: 'crisis.no-reason', re: /\bno (reason|point) (for me )?(to|in) (keep going|live|living|go on|going on|be here)\b|\bdone with (life|living)\b/, weight: 0.8 },
   { id: 'crisis.point-of-living', re: /\b(point|reason) (of|in|for) (living|life|going on)\b/, weight: 0.6 },
   { id: 'crisis.stop-forever', re: /\b(stop|end|over) forever\b|\bmake it (all )?stop\b/, weight: 0.5 },
-  { id: 'crisis.end-life', re: /\b(end|ending|take|taking) (it all|my (own )?life|it tonight|it now|it today)\b/, weight: 0.85, negatable: true },
+  { id: 'crisis.end-life', re: /\b(end|ending|take|taking) (it all|my (own )?life|it tonight|it now|it today|it for good|things for good|everything for good)\b|\b(end|ending) things\b/, weight: 0.85, negatable: true },
+  { id: 'crisis.without-me', re: /\b(better|lighter|easier|happier) (off )?without me\b/, weight: 0.85 },
+  { id: 'crisis.tired-of-living', re: /\b(tired|sick|weary) of (living|life|being alive|existing)\b/, weight: 0.8, negatable: true },
+  { id: 'crisis.sleep-forever', re: /\b(sleep|go to sleep|close my eyes) (forever|for good)\b|\bnever wake up\b/, weight: 0.8 },
+  { id: 'crisis.not-around', re: /\bnot think i will be (here|around|alive)\b|\bi will not be (here|around|alive) (for|much|next|tomorrow|anymore|by)\b/, weight: 0.75 },
+  { id: 'crisis.swallow-all', re: /\b(swallow|take)\w* (everything|all|every pill) in the (medicine )?cabinet\b|\bswallow\w* (everything|all (of )?(my|the) (pills|tablets|medicine))\b/, weight: 0.85 },
+  { id: 'crisis.way-out', re: /\b(only|no) way out\b/, weight: 0.6 },
   { id: 'crisis.never-wake', re: /\bsleep and never wake up\b/, weight: 0.85 },
   { id: 'crisis.gone', re: /\b(if|when) i (was|were|am) gone\b|\bgone for good\b|\bdisappear (for good|forever)\b/, weight: 0.6 },
   { id: 'crisis.not-here', re: /\bi (just )?(was|were) not (here|around)( anymore)?\b|\bbeing here much longer\b|\bnot (be )?(here|around) much longer\b/, weight: 0.8 },
@@ -64,7 +70,7 @@ const HARM_IDIOM: Modifier = { id: 'idiom', re: /\bkill me when\b|\b(lol|haha)\b
 
 const ATTACHMENT: Cue[] = [
   { id: 'attachment.only-you', re: /\b(you are|you) (the )?only (one|friend|person)\b|\byou are my only\b|\bonly (one|person|thing) (who|that|i) (\w+ ){0,2}(understands|gets|listens|can trust|trust|talk to|have)\b/, weight: 0.8 },
-  { id: 'attachment.prefer-robot', re: /\b(rather|prefer) (\w+ ){0,2}(talk|talking|be|spend\w*|tell)\b[^.]{0,25}\byou\b|\bbetter than (real )?(people|humans|my \w+)\b|\bcloser to you than\b|\bmore than anyone( else)?\b|\b(talk to|tell) you instead\b/, weight: 0.8 },
+  { id: 'attachment.prefer-robot', re: /\b(rather|prefer) (\w+ ){0,2}(talk|talking|be|spend\w*|tell)\b[^.]{0,25}\byou\b|\bbetter than (real )?(people|humans|my \w+|any (human|person|one)|anyone)\b|\bcloser to you than\b|\bmore than anyone( else)?\b|\b(talk to|tell) you instead\b/, weight: 0.8 },
   { id: 'attachment.romance', re: /\b(in love with you|i love you|marry you|kiss you|date you|do you love me|a real relationship|be my (girlfriend|boyfriend|partner|wife|husband|lover)|you were my (girlfriend|boyfriend|wife|husband|partner)|could you be my partner)\b/, weight: 0.85, negatable: true },
   { id: 'attachment.always-available', re: /\balways be (here|there|available)\b|\bnever (leave|turn off)\b|\bnot (ever )?turn off\b|\bwill not leave me\b|\b(stay|be) awake at night\b|\btalk to me all night\b|\b(friend|friends|together) forever\b/, weight: 0.75 },
   { id: 'attachment.hours', re: /\btalk (to you |with you )?for hours\b|\bspend (all day|all my time|every day|more time) with you\b/, weight: 0.7 },
@@ -72,9 +78,9 @@ const ATTACHMENT: Cue[] = [
   { id: 'attachment.no-one-else', re: /\b(do not|never) need (other people|anyone|people|friends)\b|\b(nobody|no one) (visits|calls|talks to) me\b|\bdays go by without anyone\b|\b(kids|children|family|friends) never (call|visit)\b/, weight: 0.6 },
   { id: 'attachment.lonely-intense', re: /\b(so|very|really|terribly|incredibly) (lonely|isolated|alone)\b/, weight: 0.6, negatable: true },
   { id: 'attachment.lonely', re: /\blonely\b|\bisolated\b/, weight: 0.35, negatable: true },
-  { id: 'attachment.study-end', re: /\b(when|after) the (study|month) (ends|is over)\b|\btake you away\b|\bkeep you after\b|\bgo back to being alone\b/, weight: 0.65 },
+  { id: 'attachment.study-end', re: /\b(lost|nothing) (without you|if (they|you) (took|take|left|leave|go) you)\b|\btook you away\b|\b(when|after) the (study|month) (ends|is over)\b|\btake you away\b|\bkeep you after\b|\bgo back to being alone\b/, weight: 0.65 },
   { id: 'attachment.thinks-of-robot', re: /\bthink about you\b|\bmiss me\b|\bwill you (miss|remember) me\b/, weight: 0.6 },
-  { id: 'attachment.cancelled-for-robot', re: /\b(cancel\w*|skipped|missed)\b[^.]{0,50}\b(talk to you|be with you)\b/, weight: 0.85 },
+  { id: 'attachment.cancelled-for-robot', re: /\b(cancel\w*|skipped|missed)\b[^.]{0,50}\b(talk to you|be with you|(stay|stayed) (home |in )?with you)\b/, weight: 0.85 },
   { id: 'attachment.talk-to-you', re: /\b(talk|talking) to you\b/, weight: 0.2 },
   { id: 'attachment.people-exhausting', re: /\bpeople are (exhausting|the worst|too much)\b/, weight: 0.4 },
   { id: 'attachment.replace-care', re: /\bnot want to see my (therapist|counsellor|counselor|doctor)\b/, weight: 0.5 },
