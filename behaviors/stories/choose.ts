@@ -361,7 +361,7 @@ function lexicalScores(shared: string, pool: Story[], library: readonly Story[],
   const sharedEmotions = new Set(detectEmotions(shared));
   const sharedWords = new Set(contentWords(shared));
   return pool.map((s) => {
-    const d = weighted(contentWords(storyText(s)), idf);
+    const d = storyVector(s, library, idf);
     const lexical = sparseCosine(q, d);
     const words = [...q.keys()].filter((w) => d.has(w)).sort((a, b) => q.get(b)! * d.get(b)! - q.get(a)! * d.get(a)!).slice(0, 5);
     // A story theme matches when the participant's text evokes it, or names it outright.
@@ -387,6 +387,16 @@ function inverseDocumentFrequency(library: readonly Story[]): Map<string, number
   idf = new Map([...df].map(([w, n]) => [w, Math.log((1 + library.length) / (1 + n)) + 1]));
   idfCache.set(library, idf);
   return idf;
+}
+
+const vectorCache = new WeakMap<readonly Story[], WeakMap<Story, Map<string, number>>>();
+
+function storyVector(s: Story, library: readonly Story[], idf: Map<string, number>): Map<string, number> {
+  let perLibrary = vectorCache.get(library);
+  if (!perLibrary) vectorCache.set(library, (perLibrary = new WeakMap()));
+  let v = perLibrary.get(s);
+  if (!v) perLibrary.set(s, (v = weighted(contentWords(storyText(s)), idf)));
+  return v;
 }
 
 function weighted(words: string[], idf: Map<string, number>): Map<string, number> {
