@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseStory, contentWords, cosineSimilarity, detectEmotions, detectThemes, seededUnit, type EmbedTexts } from './choose.js';
+import { chooseStory, choiceLogDetail, contentWords, cosineSimilarity, detectEmotions, detectThemes, seededUnit, type EmbedTexts } from './choose.js';
 import { bundledStories, type Story } from './story.js';
 
 const story = (id: string, themes: string[], emotions: string[], text: string): Story => ({
@@ -142,5 +142,15 @@ describe('text helpers', () => {
     expect(cosineSimilarity([1, 0], [1, 0])).toBe(1);
     expect(cosineSimilarity([1, 0], [0, 1])).toBe(0);
     expect(cosineSimilarity([0, 0], [0, 1])).toBe(0);
+  });
+});
+
+describe('choice log detail', () => {
+  it('records condition, method, seed, the chosen story and every candidate, JSON-safe', async () => {
+    const c = await chooseStory({ condition: 'matched', participantId: 'P01', studyDay: 3, heard: ['swim'], stories: small, shared: 'I failed my exam', seed: 'abc' });
+    const d = JSON.parse(JSON.stringify(choiceLogDetail(c!))) as { candidates: { id: string; score: number; matched?: unknown }[] } & Record<string, unknown>;
+    expect(d).toMatchObject({ condition: 'matched', method: 'lexical', seed: 'abc', storyId: 'exam', remaining: 2 });
+    expect(d.candidates.map((x) => x.id)).toEqual(c!.candidates.map((x) => x.storyId));
+    expect(d.candidates[0]).toMatchObject({ id: 'exam', matched: { themes: ['failure', 'education'] } });
   });
 });

@@ -425,3 +425,17 @@ export function seededUnit(key: string): number {
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
+
+/** The detail to log with a session's story choice (event `story.chosen`): condition, method, seed and every candidate's score. */
+export function choiceLogDetail(choice: StoryChoice): Record<string, unknown> {
+  return {
+    condition: choice.condition, method: choice.method, seed: choice.seed, storyId: choice.story.id, remaining: choice.remaining,
+    ...(choice.fallbackReason ? { fallbackReason: choice.fallbackReason } : {}),
+    candidates: choice.candidates.map((c) => ({
+      id: c.storyId, score: c.score, draw: round(c.draw),
+      ...(c.lexical !== undefined ? { lexical: c.lexical, theme: c.theme, emotion: c.emotion } : {}),
+      ...(c.cosine !== undefined ? { cosine: round(c.cosine) } : {}),
+      ...(c.matched && (c.matched.words.length || c.matched.themes.length || c.matched.emotions.length) ? { matched: c.matched } : {}),
+    })),
+  };
+}
