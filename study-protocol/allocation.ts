@@ -78,3 +78,14 @@ export function assignSlot(protocol: Protocol, seed: string, stratum: string, sl
     start += b.length;
   }
 }
+
+/** The first `n` assignments of a stratum in one pass (what `assignSlot` gives for slots 0..n-1). */
+export function allocationSequence(protocol: Protocol, seed: string, stratum: string, n: number): SlotAssignment[] {
+  if ((protocol.allocation?.method ?? 'blocked') === 'simple') return Array.from({ length: n }, (_, slot) => assignSlot(protocol, seed, stratum, slot));
+  const out: SlotAssignment[] = [];
+  for (let index = 0; out.length < n; index++) {
+    const b = block(protocol, seed, stratum, index);
+    for (const condition of b) if (out.length < n) out.push({ condition, method: 'blocked', blockIndex: index, blockSize: b.length });
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 /** Public surface of `study-protocol/`: protocol files, enrollment, schedule, instruments, consent, withdrawal (see README). */
-export { assignSlot, block, newAllocationSeed, stratumKey, type SlotAssignment } from './allocation.js';
+export { allocationSequence, assignSlot, block, newAllocationSeed, stratumKey, type SlotAssignment } from './allocation.js';
 export { ConsentState, needsReconsent, type ConsentDecision, type ConsentQuestion } from './consent.js';
 export { consentStateFor, deviceSchedule, recordConsentAnswers, saveInstance, storedSchedule } from './device.js';
 export { formatProblem, ProtocolError, StudyError, type ProtocolProblem } from './errors.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../data/index.js';
 import { allocationsOf, consentRecords } from '../data/study-records.js';
 import {
-  assignSlot, BUNDLED_PROTOCOL, consentStateFor, deviceSchedule, loadDevice, loadProtocol, provisionDevice, readDeviceConfig,
+  allocationSequence, assignSlot, BUNDLED_PROTOCOL, consentStateFor, deviceSchedule, loadDevice, loadProtocol, provisionDevice, readDeviceConfig,
   recordConsentAnswers, sessionPlanFor, type Protocol,
 } from './index.js';
 
@@ -20,17 +20,17 @@ const base = (dir: string, registry: string, participantId = 'P01') => ({
 describe('allocation sequence', () => {
   it('is balanced within every completed block and never drifts by more than half the largest block', () => {
     for (const seed of ['a', 'b', 'c']) {
+      const seq = allocationSequence(protocol, seed, 'household=lives_alone', 1000);
       const counts = { matched: 0, random: 0 };
       let maxDrift = 0;
-      for (let slot = 0; slot < 1000; slot++) {
-        const a = assignSlot(protocol, seed, 'household=lives_alone', slot);
+      seq.forEach((a, slot) => {
         counts[a.condition as 'matched' | 'random']++;
         maxDrift = Math.max(maxDrift, Math.abs(counts.matched - counts.random));
-        if (slot === 999 || assignSlot(protocol, seed, 'household=lives_alone', slot + 1).blockIndex !== a.blockIndex) {
-          expect(counts.matched).toBe(counts.random);
-        }
-      }
+        if (seq[slot + 1]?.blockIndex !== a.blockIndex) expect(counts.matched).toBe(counts.random);
+      });
       expect(maxDrift).toBeLessThanOrEqual(2);
+      // The one-pass sequence and the per-slot function agree.
+      for (const slot of [0, 1, 7, 99, 500]) expect(assignSlot(protocol, seed, 'household=lives_alone', slot)).toEqual(seq[slot]);
     }
   });
 
@@ -39,8 +39,7 @@ describe('allocation sequence', () => {
     p.allocation = { method: 'blocked', block_sizes: [3, 6], ratio: { matched: 2, random: 1 } };
     const sizes = new Set<number>();
     let matched = 0;
-    for (let slot = 0; slot < 600; slot++) {
-      const a = assignSlot(p, 'seed', 'all', slot);
+    for (const a of allocationSequence(p, 'seed', 'all', 600)) {
       sizes.add(a.blockSize!);
       if (a.condition === 'matched') matched++;
     }
@@ -49,7 +48,7 @@ describe('allocation sequence', () => {
   });
 
   it('is reproducible from the seed and differs between seeds', () => {
-    const seq = (seed: string) => Array.from({ length: 40 }, (_, i) => assignSlot(protocol, seed, 'all', i).condition).join(',');
+    const seq = (seed: string) => allocationSequence(protocol, seed, 'all', 40).map((a) => a.condition).join(',');
     expect(seq('s1')).toBe(seq('s1'));
     expect(seq('s1')).not.toBe(seq('s2'));
   });
