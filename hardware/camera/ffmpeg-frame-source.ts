@@ -42,7 +42,7 @@ export class FfmpegFrameSource implements FrameSource {
   }
 
   get name(): string {
-    return `${this.kind} ${this.input}`;
+    return `${this.kind === 'v4l2' ? 'v4l2' : this.live ? 'stream' : 'file'} ${this.input}`;
   }
 
   /** The frame size this source will deliver (probing the input when no size was configured). */
@@ -76,13 +76,23 @@ export class FfmpegFrameSource implements FrameSource {
     const child = spawn(o.ffmpegPath ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderrTail = '';
     let frameIndex = 0;
+    // ffmpeg conceals decode errors and carries on; its messages become warnings once a later frame
+    // shows it carried on (a fatal last message goes into the error instead).
+    let pending: string[] = [];
+    let partial = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderrTail = (stderrTail + d).slice(-4000);
-      // ffmpeg conceals decode errors and carries on; surface them without stopping.
-      for (const line of d.split('\n')) {
-        if (line.trim()) onWarning?.({ kind: 'frame.corrupt', reason: `${this.name}: near frame ${frameIndex}: ${line.trim()}` });
-      }
+      const lines = (partial + d).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) pending.push(`${this.name}: near frame ${frameIndex}: ${line.trim()}`);
     });
+    const flush = (atEnd: boolean, keepLast = false) => {
+      if (atEnd && partial.trim()) pending.push(`${this.name}: near frame ${frameIndex}: ${partial.trim()}`);
+      if (atEnd) partial = '';
+      const out = keepLast ? pending.slice(0, -1) : pending;
+      pending = [];
+      for (const reason of out) onWarning?.({ kind: 'frame.corrupt', reason });
+    };
     const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
       child.once('error', (error) => resolve({ code: null, error }));
       child.once('close', (code) => resolve({ code }));
@@ -102,6 +112,7 @@ export class FfmpegFrameSource implements FrameSource {
           filled += n;
           at += n;
           if (filled === frameBytes) {
+            flush(false);
             yield { width, height, data: buf, index: frameIndex++ };
             buf = new Uint8Array(frameBytes);
             filled = 0;
@@ -110,6 +121,7 @@ export class FfmpegFrameSource implements FrameSource {
       }
       const { code, error } = await exited;
       if (signal?.aborted) return;
+      flush(true, code !== 0);
       if (error) throw new FrameSourceError(`${this.name}: cannot run ffmpeg (${error.message})`, { cause: error });
       if (filled > 0) {
         onWarning?.({ kind: 'frame.truncated', reason: `${this.name}: stream ended inside frame ${frameIndex} (${filled} of ${frameBytes} bytes); frame dropped` });

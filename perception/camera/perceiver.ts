@@ -104,6 +104,9 @@ export class CameraPerceiver {
 
   /** Detect, classify and track the faces of one frame. */
   async process(frame: RgbFrame): Promise<FrameResult> {
+    if (!(frame.width > 0 && frame.height > 0) || frame.data.length !== frame.width * frame.height * 3) {
+      throw new RangeError(`${frame.data.length} bytes for ${frame.width}×${frame.height} RGB (expected ${frame.width * frame.height * 3})`);
+    }
     const t0 = performance.now();
     const dets = (await this.detector.detect(frame)).filter((d) => d.box.w >= 8 && d.box.h >= 8);
     const t1 = performance.now();
