@@ -68,7 +68,7 @@ describe('CameraRunner: faults become events, perception resumes', () => {
   it('reports a model that fails its hash, keeps running degraded, and starts once the model is fixed', async () => {
     const models = mkdtempSync(join(tmpdir(), 'hearth-badmodels-'));
     const bad = readFileSync(join(modelsDir, 'emotion.onnx'));
-    bad[100] ^= 1;
+    bad[100] = bad[100]! ^ 1;
     writeFileSync(join(models, 'emotion.onnx'), bad);
     copyFileSync(join(modelsDir, 'blazeface-human-256.onnx'), join(models, 'blazeface-human-256.onnx'));
     const events: CameraEvent[] = [];

@@ -27,7 +27,7 @@ describe('model manifest and registry', () => {
   it('refuses a model whose bytes differ from the manifest, naming file and both hashes', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'hearth-models-'));
     const bytes = readFileSync(join(dir, 'emotion.onnx'));
-    bytes[bytes.length - 10] ^= 0xff; // one flipped byte inside the weights
+    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff; // one flipped byte inside the weights
     writeFileSync(join(tmp, 'emotion.onnx'), bytes);
     const err = await loadManifestModel('expression', { dir: tmp }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelError);
