@@ -63,13 +63,16 @@ describe('SqliteStore on a real file', () => {
     expect(after.seq).toBe(before + 1);
   });
 
-  it('batches affect samples in one transaction', () => {
+  it('writes a batch of affect samples in one transaction: all or nothing', () => {
     const { store, log } = seeded(join(tmp(), 'h.sqlite'));
-    const samples = Array.from({ length: 50 }, (_, i) => ({ atMs: T0 + i * 100, sessionId: 'S1', valence: 0.1, arousal: 0.2, label: 'neutral', confidence: 0.5, sources: { face: 1 } }));
-    const changes = store.db.prepare('SELECT total_changes() AS n').get() as { n: number };
-    log.recordAffectSamples(samples);
+    const sample = (i: number, sessionId = 'S1') => ({ atMs: T0 + i * 100, sessionId, valence: 0.1, arousal: 0.2, label: 'neutral', confidence: 0.5, sources: { face: 1 } });
+    log.recordAffectSamples(Array.from({ length: 50 }, (_, i) => sample(i)));
+    const seqs = (store.db.prepare('SELECT seq FROM affect_samples ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq);
+    expect(seqs).toHaveLength(50);
+    expect(seqs.at(-1)! - seqs[0]!).toBe(49);
+    // One bad sample (unknown session) rolls the whole batch back.
+    expect(() => log.recordAffectSamples([sample(60), sample(61, 'no-such-session'), sample(62)])).toThrow(/FOREIGN KEY/);
     expect((store.db.prepare('SELECT COUNT(*) AS n FROM affect_samples').get() as { n: number }).n).toBe(50);
-    expect((store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n - changes.n).toBe(51); // 50 rows + the sequence counter
   });
 
   it('rejects a turn for an unknown session and keeps the sequence intact', () => {

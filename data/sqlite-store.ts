@@ -95,6 +95,29 @@ export class SqliteStore {
   }
 }
 
+/** The columns every Hearth row carries. */
+export interface CommonColumns {
+  ts_utc: string;
+  tz: string;
+  ts_local: string;
+  study_day: number | null;
+  device_id: string;
+  seq: number;
+  clock_source: string;
+}
+
+/**
+ * The common columns for a new row of `identity`'s device at `atMs`, taking the device's next
+ * sequence number from `device_seq`. Call it inside the transaction that inserts the row, so a
+ * rolled-back row gives its number back. Every module that writes rows uses this, so the sequence
+ * is one monotonic order across all tables and writers of a device.
+ */
+export function commonColumns(db: Database.Database, identity: DeviceIdentity, atMs: number, studyDay: number | null): CommonColumns {
+  db.prepare('INSERT OR IGNORE INTO device_seq (device_id, last_seq) VALUES (?, 0)').run(identity.deviceId);
+  const { last_seq: seq } = db.prepare('UPDATE device_seq SET last_seq = last_seq + 1 WHERE device_id = ? RETURNING last_seq').get(identity.deviceId) as { last_seq: number };
+  return { ...stamp(atMs, identity.tz), study_day: studyDay, device_id: identity.deviceId, seq, clock_source: identity.clockSource };
+}
+
 function checkVersion(path: string): void {
   let probe: Db | undefined;
   try {
@@ -117,7 +140,6 @@ function checkVersion(path: string): void {
 class SqliteDeviceLog implements DeviceLog {
   readonly identity: DeviceIdentity;
   private readonly db: Db;
-  private seq: number;
   private readonly sessionDays = new Map<string, number | null>();
   private participantStart: string | null | undefined;
   private readonly stmt: Record<string, Database.Statement>;
@@ -125,12 +147,9 @@ class SqliteDeviceLog implements DeviceLog {
   constructor(db: Db, identity: DeviceIdentity) {
     this.db = db;
     this.identity = identity;
-    db.prepare('INSERT OR IGNORE INTO device_seq (device_id, last_seq) VALUES (?, 0)').run(identity.deviceId);
-    this.seq = (db.prepare('SELECT last_seq FROM device_seq WHERE device_id = ?').get(identity.deviceId) as { last_seq: number }).last_seq;
     const common = 'ts_utc, tz, ts_local, study_day, device_id, seq, clock_source';
     const commonValues = '@ts_utc, @tz, @ts_local, @study_day, @device_id, @seq, @clock_source';
     this.stmt = {
-      saveSeq: db.prepare('UPDATE device_seq SET last_seq = ? WHERE device_id = ?'),
       device: db.prepare(`INSERT INTO devices (hardware, hearth_version, ${common}) VALUES (@hardware, @hearth_version, ${commonValues})
         ON CONFLICT (device_id) DO UPDATE SET hardware = excluded.hardware, hearth_version = excluded.hearth_version`),
       participantInsert: db.prepare(`INSERT INTO participants (participant_id, start_date, condition, protocol_id, protocol_version, protocol_hash, ${common})
@@ -165,29 +184,16 @@ class SqliteDeviceLog implements DeviceLog {
     };
   }
 
-  /** Common columns for a row at `atMs`; takes the next sequence number. */
+  /** Common columns for a row at `atMs`; takes the device's next sequence number (call inside `write`). */
   private common(atMs: number, studyDay: number | null): Row {
-    this.seq += 1;
-    return {
-      ...stamp(atMs, this.identity.tz),
-      study_day: studyDay,
-      device_id: this.identity.deviceId,
-      seq: this.seq,
-      clock_source: this.identity.clockSource,
-    };
+    return { ...commonColumns(this.db, this.identity, atMs, studyDay) };
   }
 
-  /** Run `fn` in one transaction that also persists the sequence counter; restores it on failure. */
+  /** Run `fn` in one transaction: its rows and their sequence numbers commit together or not at all. */
   private write<T>(fn: () => T): T {
-    const before = this.seq;
     try {
-      return this.db.transaction(() => {
-        const out = fn();
-        this.stmt.saveSeq!.run(this.seq, this.identity.deviceId);
-        return out;
-      })();
+      return this.db.transaction(fn)();
     } catch (cause) {
-      this.seq = before;
       throw new StoreError(`database write failed: ${(cause as Error).message}`, { cause });
     }
   }

@@ -1,7 +1,14 @@
 import { Command, CommanderError } from 'commander';
+import { register as perceive } from './commands/perceive.js';
+import { register as provision } from './commands/provision.js';
+import { register as safeguards } from './commands/safeguards.js';
+import { register as schedule } from './commands/schedule.js';
 import { register as simulate } from './commands/simulate.js';
 import { register as status } from './commands/status.js';
+import { register as stories } from './commands/stories.js';
+import { register as study } from './commands/study.js';
 import { register as talk } from './commands/talk.js';
+import { register as withdraw } from './commands/withdraw.js';
 import { isUserError } from './errors.js';
 import { hearthVersion } from './version.js';
 
@@ -13,7 +20,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [talk, simulate, status]) register(program);
+  for (const register of [talk, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive]) register(program);
   return program;
 }
 
