@@ -23,3 +23,5 @@ export { NO_RAW_MEDIA, rawMediaConsent, RawMediaWriter, type RawFrame, type RawM
 // Camera: FrameSource port, face detection, expression, tracking, runner; model manifest and tfjs→ONNX converter.
 export * from './camera/index.js';
 export * from './models/index.js';
+// The perception service: runs the pipelines, keeps the fused state, logs affect samples.
+export { PerceptionService, type FaceObservation, type HeardUtterance, type MicrophoneStatus, type PerceptionEvents, type PerceptionFault, type PerceptionServiceOptions, type PerceptionStatus } from './perception-service.js';

@@ -15,6 +15,8 @@ export interface PocketsphinxOptions {
   timeoutMs?: number;
 }
 
+const PAD_MS = 300;
+const PAD_SAMPLES = (PAD_MS * 16_000) / 1000;
 const WORD_LINE = /^(\S+) (\d+\.\d+) (\d+\.\d+) (\d+\.\d+)$/;
 /** Silence, sentence marks and noise tokens that are not words. */
 const FILLER = /^(<s>|<\/s>|<sil>|\[[A-Z_]+\]|\+\+.*\+\+)$/;
@@ -56,9 +58,24 @@ export class PocketsphinxTranscriber implements Transcriber {
       });
       // EPIPE if the process died early: the close handler reports it.
       child.stdin.on('error', () => {});
-      child.stdin.end(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+      // Its endpointer and cepstral mean normalisation need some silence around the speech, which a
+      // tightly cut VAD segment lacks: pad both sides.
+      // Digital silence upsets it as much as none, so the padding is faint deterministic noise (≈ −60 dBFS).
+      const padded = new Int16Array(samples.length + 2 * PAD_SAMPLES);
+      let seed = 1;
+      for (let i = 0; i < padded.length; i++) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        padded[i] = ((seed >> 16) % 61) - 30;
+      }
+      padded.set(samples, PAD_SAMPLES);
+      child.stdin.end(Buffer.from(padded.buffer, padded.byteOffset, padded.byteLength));
     });
-    return parsePocketsphinx(out, this.name);
+    const t = parsePocketsphinx(out, this.name);
+    for (const w of t.words ?? []) {
+      w.startMs = Math.max(0, w.startMs - PAD_MS);
+      w.endMs = Math.max(0, w.endMs - PAD_MS);
+    }
+    return t;
   }
 }
 

@@ -21,6 +21,11 @@ export interface SpeechSegment {
   cut: boolean;
   /** The utterance's 16 kHz mono samples. Raw audio: only the consent gate may write it to disk. */
   samples: Int16Array;
+  /**
+   * The same with up to `contextMs` of the audio around it, for speech recognisers: a quiet onset the
+   * VAD missed is then still heard. Raw audio too.
+   */
+  withContext: Int16Array;
 }
 
 /** What the voice activity stream reports. */
@@ -48,11 +53,14 @@ export class VoiceActivityStream {
   /** Level of the background between utterances, dB re full scale (EMA over non-speech frames). */
   noiseFloorDb: number | undefined;
 
+  private readonly context: number;
+
   constructor(
     private readonly vad: SileroVad,
-    private readonly options: SegmenterOptions = {},
+    private readonly options: SegmenterOptions & { contextMs?: number } = {},
   ) {
     this.segmenter = new VadSegmenter(options);
+    this.context = Math.round(((options.contextMs ?? 300) * AUDIO_SAMPLE_RATE) / 1000);
   }
 
   /** Epoch ms of an absolute sample index. */
@@ -106,6 +114,8 @@ export class VoiceActivityStream {
     let b = Math.min(e.endSample, this.bufStart + this.bufLen) - this.bufStart;
     if (!e.cut) b = this.refineEnd(a, b);
     const endSample = this.bufStart + b;
+    const ca = Math.max(0, a - this.context);
+    const cb = Math.min(this.bufLen, b + this.context);
     return {
       type: 'speech.ended',
       segment: {
@@ -114,6 +124,7 @@ export class VoiceActivityStream {
         decidedAtMs: this.at(e.decidedAtSample),
         cut: e.cut,
         samples: this.buf.slice(a, b),
+        withContext: this.buf.slice(ca, cb),
       },
     };
   }
@@ -149,7 +160,7 @@ export class VoiceActivityStream {
   /** Drop audio no utterance can need: outside speech keep only a little before the next frame. */
   private trim(): void {
     if (this.segmenter.active) return;
-    const keepFrom = Math.max(this.bufStart, this.next - VAD_FRAME_SAMPLES * 2);
+    const keepFrom = Math.max(this.bufStart, this.next - VAD_FRAME_SAMPLES * 2 - this.context);
     const drop = keepFrom - this.bufStart;
     if (drop <= 0) return;
     this.buf.copyWithin(0, drop, this.bufLen);

@@ -18,12 +18,13 @@ export type FusionTuning = Record<AffectSource, SourceTuning>;
 /**
  * Defaults. A face is seen many times a second and changes fast; a voice and its words arrive once
  * per utterance and stay relevant for a while. Faces are the better valence cue; prosody the better
- * arousal cue (see DOMAIN.md §5); words carry valence.
+ * arousal cue (see DOMAIN.md §5); words carry valence. Voice and words are smoothed over a few
+ * seconds only, so the latest utterance dominates: what was just said matters most in a conversation.
  */
 export const DEFAULT_FUSION_TUNING: FusionTuning = {
   face: { smoothingMs: 600, freshnessMs: 2_000, staleAfterMs: 6_000, reliability: { valence: 1, arousal: 0.6 } },
-  voice: { smoothingMs: 5_000, freshnessMs: 10_000, staleAfterMs: 30_000, reliability: { valence: 0.3, arousal: 1 } },
-  text: { smoothingMs: 8_000, freshnessMs: 15_000, staleAfterMs: 45_000, reliability: { valence: 0.8, arousal: 0.3 } },
+  voice: { smoothingMs: 3_000, freshnessMs: 10_000, staleAfterMs: 30_000, reliability: { valence: 0.3, arousal: 1 } },
+  text: { smoothingMs: 2_000, freshnessMs: 15_000, staleAfterMs: 45_000, reliability: { valence: 0.8, arousal: 0.3 } },
 };
 
 interface Track {
