@@ -188,3 +188,30 @@ function clipToFrame(d: Detection, frame: RgbFrame): Detection {
   const y1 = Math.min(frame.height, d.box.y + d.box.h);
   return { ...d, box: { x: x0, y: y0, w: Math.max(0, x1 - x0), h: Math.max(0, y1 - y0) } };
 }
+
+/**
+ * Two detectors in a cascade: the cheap `near` one every frame, the `far` one only when `near` finds
+ * nobody, and every `farEvery`-th frame so a person further away is not missed for long. A participant
+ * close to the robot costs one small model per frame; a wide shot still finds small faces.
+ */
+export class CascadeDetector implements FaceDetector {
+  readonly name: string;
+  private frames = 0;
+
+  constructor(
+    private readonly near: FaceDetector,
+    private readonly far: FaceDetector,
+    private readonly options: { farEvery?: number; nmsIou?: number; maxFaces?: number } = {},
+  ) {
+    this.name = `${near.name}+${far.name}`;
+  }
+
+  async detect(frame: RgbFrame): Promise<Detection[]> {
+    const every = this.options.farEvery ?? 15;
+    const n = this.frames++;
+    const near = await this.near.detect(frame);
+    if (near.length && (every <= 0 || n % every !== 0)) return near;
+    const far = await this.far.detect(frame);
+    return nonMaxSuppression([...near, ...far], this.options.nmsIou ?? 0.3, this.options.maxFaces ?? 8);
+  }
+}

@@ -1,7 +1,7 @@
 /** Camera perception: the FrameSource port, face detection, expression, tracking, the fault-tolerant runner. */
 export { FrameSourceError, type FrameSource, type FrameSourceWarning, type RgbFrame } from './frame.js';
 export { iou, letterboxRect, sampleRegion, type InputLayout, type Rect } from './image.js';
-export { BlazeFaceDetector, DetectorOutputError, nonMaxSuppression, YuNetDetector, type Detection, type DetectorOptions, type FaceDetector } from './detectors.js';
+export { BlazeFaceDetector, CascadeDetector, DetectorOutputError, nonMaxSuppression, YuNetDetector, type Detection, type DetectorOptions, type FaceDetector } from './detectors.js';
 export { CIRCUMPLEX, EXPRESSION_ORDER, ExpressionClassifier, expressionFromProbabilities, type BasicExpression, type ExpressionEstimate } from './expression.js';
 export { IouTracker, type Track, type TrackerOptions } from './tracker.js';
 export { CameraPerceiver, DEFAULT_DETECTOR, type DetectorChoice, type FaceExpression, type FrameResult, type PerceiverOptions } from './perceiver.js';

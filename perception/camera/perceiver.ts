@@ -2,7 +2,7 @@
 import { ModelError, type OnnxModel } from '../onnx.js';
 import { loadManifestModel, type ModelManifest } from '../models/registry.js';
 import { loadOnnxModel } from '../onnx.js';
-import { BlazeFaceDetector, YuNetDetector, type DetectorOptions, type FaceDetector } from './detectors.js';
+import { BlazeFaceDetector, CascadeDetector, YuNetDetector, type DetectorOptions, type FaceDetector } from './detectors.js';
 import { expressionFromProbabilities, ExpressionClassifier, type BasicExpression } from './expression.js';
 import type { RgbFrame } from './frame.js';
 import type { Rect } from './image.js';
@@ -35,6 +35,8 @@ export interface FrameResult {
 /** Which face detector to use: a manifest model, or YuNet by path (e.g. ../shared/models/yunet_s_dynamic.onnx). */
 export type DetectorChoice =
   | { kind: 'blazeface-front' | 'blazeface-back' | 'blazeface-human' }
+  /** blazeface-front every frame; blazeface-human when it finds nobody and every `farEvery` frames. */
+  | { kind: 'cascade'; farEvery?: number }
   | { kind: 'yunet'; path: string; sha256?: string; longSide?: number }
   | { kind: 'blazeface-path'; path: string; size: 128 | 256; sha256?: string };
 
@@ -53,7 +55,7 @@ export interface PerceiverOptions {
 }
 
 /** The default detector: chosen by measured IoU on the test faces (see perception/README.md). */
-export const DEFAULT_DETECTOR: DetectorChoice = { kind: 'blazeface-human' };
+export const DEFAULT_DETECTOR: DetectorChoice = { kind: 'cascade' };
 
 /** Runs detection, expression and tracking on frames; create with `CameraPerceiver.create`. */
 export class CameraPerceiver {
@@ -85,6 +87,16 @@ export class CameraPerceiver {
         const m = await loadOnnxModel(choice.path, choice.sha256 ? { sha256: choice.sha256 } : {});
         loaded.push(m);
         detector = new BlazeFaceDetector(m, choice.size, 'blazeface', options.detection);
+      } else if (choice.kind === 'cascade') {
+        const near = await loadManifestModel('blazeface-front', loadOpts);
+        loaded.push(near);
+        const far = await loadManifestModel('blazeface-human', loadOpts);
+        loaded.push(far);
+        detector = new CascadeDetector(
+          new BlazeFaceDetector(near, 128, 'blazeface-front', options.detection),
+          new BlazeFaceDetector(far, 256, 'blazeface-human', options.detection),
+          { ...(choice.farEvery !== undefined ? { farEvery: choice.farEvery } : {}), ...(options.detection?.nmsIou !== undefined ? { nmsIou: options.detection.nmsIou } : {}) },
+        );
       } else {
         const m = await loadManifestModel(choice.kind, loadOpts);
         loaded.push(m);

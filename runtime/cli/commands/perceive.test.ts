@@ -61,7 +61,7 @@ describe('hearth perceive', () => {
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'not a picture\n');
     await expect(run(text)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/^perceive: .*notes\.txt: cannot read video \(.*notes\.txt: Invalid data found when processing input\)$/) });
-    await expect(run('--detector', 'haar', FACES.messi.image)).rejects.toMatchObject({ exitCode: 2, message: 'option --detector: expected one of blazeface-human, blazeface-back, blazeface-front, got "haar"' });
+    await expect(run('--detector', 'haar', FACES.messi.image)).rejects.toMatchObject({ exitCode: 2, message: 'option --detector: expected one of cascade, blazeface-human, blazeface-back, blazeface-front, got "haar"' });
     await expect(run('--threshold', '2', FACES.messi.image)).rejects.toMatchObject({ exitCode: 2 });
   });
 });

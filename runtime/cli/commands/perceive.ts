@@ -13,7 +13,7 @@ interface PerceiveOptions {
   smoothing: boolean;
 }
 
-const MANIFEST_DETECTORS = ['blazeface-human', 'blazeface-back', 'blazeface-front'] as const;
+const MANIFEST_DETECTORS = ['cascade', 'blazeface-human', 'blazeface-back', 'blazeface-front'] as const;
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
