@@ -24,7 +24,10 @@ export interface ProsodyFeatures {
 
 const HOP = 160; // 10 ms
 const ENERGY_WIN = 480; // 50 ms, centred on each hop
-const PITCH_WIN = 1024; // 64 ms: two periods of 60 Hz
+const PITCH_WIN = 1024; // 64 ms at 16 kHz: two periods of 60 Hz
+/** Pitch is found at 8 kHz (F0 ≤ 500 Hz needs no more): a 512-sample window, 2.6× cheaper than 1024. */
+const PITCH_RATE = AUDIO_SAMPLE_RATE / 2;
+const PITCH_WIN_8K = PITCH_WIN / 2;
 const PITCH_EVERY = 2; // pitch every 20 ms
 const MIN_F0 = 60;
 const MAX_F0 = 500;
@@ -38,11 +41,11 @@ const MIN_DIP_DB = 2;
 
 const detectors = new Map<number, PitchDetector<Float32Array>>();
 function detector(): PitchDetector<Float32Array> {
-  let d = detectors.get(PITCH_WIN);
+  let d = detectors.get(PITCH_WIN_8K);
   if (!d) {
-    d = PitchDetector.forFloat32Array(PITCH_WIN);
+    d = PitchDetector.forFloat32Array(PITCH_WIN_8K);
     d.minVolumeDecibels = ABSOLUTE_FLOOR_DB;
-    detectors.set(PITCH_WIN, d);
+    detectors.set(PITCH_WIN_8K, d);
   }
   return d;
 }
@@ -93,7 +96,9 @@ export function prosodyFeatures(input: Int16Array | Float32Array): ProsodyFeatur
   const floor = Math.max(peak - SILENCE_BELOW_PEAK_DB, ABSOLUTE_FLOOR_DB);
   const sounding = dbs.filter((v) => v > floor);
 
-  // Pitch every 20 ms on a 64 ms window.
+  // Pitch every 20 ms on a 64 ms window, at 8 kHz after a [1 2 1]/4 low-pass.
+  const x8 = new Float32Array(x.length >> 1);
+  for (let i = 0; i < x8.length; i++) x8[i] = 0.25 * (x[2 * i - 1] ?? 0) + 0.5 * x[2 * i]! + 0.25 * (x[2 * i + 1] ?? 0);
   const det = detector();
   const voiced = new Uint8Array(frames);
   const f0s: number[] = [];
@@ -103,7 +108,8 @@ export function prosodyFeatures(input: Int16Array | Float32Array): ProsodyFeatur
     if (start < 0 || start + PITCH_WIN > x.length) continue;
     pitchFrames++;
     if (db[f]! <= floor) continue;
-    const [hz, clarity] = det.findPitch(x.subarray(start, start + PITCH_WIN), AUDIO_SAMPLE_RATE);
+    const s8 = start >> 1;
+    const [hz, clarity] = det.findPitch(x8.subarray(s8, s8 + PITCH_WIN_8K), PITCH_RATE);
     if (clarity >= MIN_CLARITY && hz >= MIN_F0 && hz <= MAX_F0) {
       f0s.push(hz);
       for (let k = -1; k <= PITCH_EVERY && f + k < frames; k++) if (f + k >= 0) voiced[f + k] = 1;
