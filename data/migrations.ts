@@ -13,6 +13,17 @@ const COMMON = `
   seq INTEGER NOT NULL,
   clock_source TEXT NOT NULL CHECK (clock_source IN ('system', 'simulated'))`;
 
+/**
+ * Time columns of the allocation registry's rows (migration 3). The registry is a file on the staff
+ * machine shared by every device of a study, not a device database: its rows have no device id, study
+ * day or device `seq`; `tz` is the zone of the participant whose provisioning wrote the row.
+ */
+const REGISTRY_TIME = `
+  ts_utc TEXT NOT NULL CHECK (ts_utc LIKE '____-__-__T__:__:__%Z'),
+  tz TEXT NOT NULL,
+  ts_local TEXT NOT NULL,
+  clock_source TEXT NOT NULL CHECK (clock_source IN ('system', 'simulated'))`;
+
 export const MIGRATIONS: readonly string[] = [
   // 1: foundation tables
   `
@@ -106,15 +117,15 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: issue 5 — longitudinal memory: short summaries of what a participant shared (kept only with consent).
   // Forgetting deletes rows; the deletion itself is logged in `events` without the forgotten content.
+  // `said_ts_*` is when the participant said it (what "last week you told me" counts from); the common
+  // `ts_utc` is when the row was written. `updated_ts_utc` moves when the memory is recalled.
   `
   CREATE TABLE memories (
     memory_id INTEGER PRIMARY KEY,
     participant_id TEXT NOT NULL REFERENCES participants (participant_id),
     session_id TEXT REFERENCES sessions (session_id),
     said_ts_utc TEXT NOT NULL CHECK (said_ts_utc LIKE '____-__-__T__:__:__%Z'),
-    tz TEXT NOT NULL,
     said_ts_local TEXT NOT NULL,
-    study_day INTEGER,
     summary TEXT NOT NULL,
     people_json TEXT NOT NULL,
     places_json TEXT NOT NULL,
@@ -122,18 +133,19 @@ export const MIGRATIONS: readonly string[] = [
     topics_json TEXT NOT NULL,
     method TEXT NOT NULL CHECK (method IN ('extractive', 'model')),
     last_recalled_ts_utc TEXT,
-    recalled_count INTEGER NOT NULL DEFAULT 0
+    recalled_count INTEGER NOT NULL DEFAULT 0,
+    updated_ts_utc TEXT NOT NULL CHECK (updated_ts_utc LIKE '____-__-__T__:__:__%Z'),${COMMON}
   );
   CREATE INDEX memories_by_participant ON memories (participant_id, said_ts_utc);
   `,
   // 3: issue 4 — study records: allocation registry, schedule instances, consent records, withdrawal tombstones.
-  // Rows here carry their own UTC/zone/local times and an autoincrement order instead of the device `seq`,
-  // because they are written outside a DeviceLog (provisioning happens before the runtime runs).
+  // Device rows (schedule instances, consent records, tombstones) carry the common columns and take the
+  // device's `seq`. The allocation tables are written only to the staff machine's allocation registry file,
+  // which is no device: they carry UTC/zone/local time and clock source but no device id or `seq`.
   `
   CREATE TABLE allocation_seeds (
     study_id TEXT PRIMARY KEY,
-    seed TEXT NOT NULL,
-    created_ts_utc TEXT NOT NULL CHECK (created_ts_utc LIKE '____-__-__T__:__:__%Z')
+    seed TEXT NOT NULL,${REGISTRY_TIME}
   );
   CREATE TABLE allocations (
     allocation_id INTEGER PRIMARY KEY,
@@ -146,22 +158,16 @@ export const MIGRATIONS: readonly string[] = [
     block_index INTEGER,
     block_size INTEGER,
     seed TEXT NOT NULL,
-    protocol_hash TEXT NOT NULL,
-    ts_utc TEXT NOT NULL CHECK (ts_utc LIKE '____-__-__T__:__:__%Z'),
-    tz TEXT NOT NULL,
-    ts_local TEXT NOT NULL,
+    protocol_hash TEXT NOT NULL,${REGISTRY_TIME},
     UNIQUE (study_id, participant_id),
     UNIQUE (study_id, stratum, slot)
   );
   CREATE TABLE schedule_instances (
     participant_id TEXT NOT NULL,
     instance_id TEXT NOT NULL,
-    device_id TEXT NOT NULL,
     slot TEXT NOT NULL,
-    study_day INTEGER NOT NULL,
     local_date TEXT NOT NULL,
     template_id TEXT NOT NULL,
-    tz TEXT NOT NULL,
     window_start_utc TEXT NOT NULL CHECK (window_start_utc LIKE '____-__-__T__:__:__%Z'),
     window_end_utc TEXT NOT NULL,
     window_start_local TEXT NOT NULL,
@@ -172,39 +178,36 @@ export const MIGRATIONS: readonly string[] = [
     last_invited_ts_utc TEXT,
     session_id TEXT,
     protocol_hash TEXT NOT NULL,
-    updated_ts_utc TEXT NOT NULL,
+    updated_ts_utc TEXT NOT NULL CHECK (updated_ts_utc LIKE '____-__-__T__:__:__%Z'),${COMMON},
+    CHECK (study_day IS NOT NULL),
     PRIMARY KEY (participant_id, instance_id)
   );
   CREATE INDEX schedule_by_window ON schedule_instances (device_id, window_start_utc);
   CREATE TABLE consent_records (
     consent_record_id INTEGER PRIMARY KEY,
     participant_id TEXT NOT NULL,
-    device_id TEXT,
     consent_version INTEGER NOT NULL,
     modality TEXT NOT NULL CHECK (modality IN ('audio_recording', 'video_recording', 'transcripts', 'llm_processing', 'keep_raw_media')),
     granted INTEGER NOT NULL CHECK (granted IN (0, 1)),
     method TEXT NOT NULL CHECK (method IN ('voice', 'staff')),
     prompt TEXT NOT NULL,
-    protocol_hash TEXT NOT NULL,
-    ts_utc TEXT NOT NULL CHECK (ts_utc LIKE '____-__-__T__:__:__%Z'),
-    tz TEXT NOT NULL,
-    ts_local TEXT NOT NULL,
-    clock_source TEXT NOT NULL CHECK (clock_source IN ('system', 'simulated'))
+    protocol_hash TEXT NOT NULL,${COMMON}
   );
-  CREATE INDEX consent_by_participant ON consent_records (participant_id, consent_record_id);
+  CREATE INDEX consent_by_participant ON consent_records (participant_id, seq);
   CREATE TABLE tombstones (
     participant_id TEXT PRIMARY KEY,
-    device_id TEXT,
     study_id TEXT,
     protocol_hash TEXT,
     withdrawn_ts_utc TEXT NOT NULL CHECK (withdrawn_ts_utc LIKE '____-__-__T__:__:__%Z'),
-    tz TEXT NOT NULL,
     withdrawn_ts_local TEXT NOT NULL,
     rows_purged_json TEXT NOT NULL,
-    files_purged INTEGER NOT NULL
+    files_purged INTEGER NOT NULL,
+    updated_ts_utc TEXT NOT NULL CHECK (updated_ts_utc LIKE '____-__-__T__:__:__%Z'),${COMMON}
   );
   `,
-  // 4: issue 6 — safeguard incidents (IRB fields, alert status) and inferred participant values with evidence
+  // 4: issue 6 — safeguard incidents (IRB fields, alert status) and inferred participant values with evidence.
+  // `event_ts_*` is the IRB "date of event"; the common `ts_utc` is when the row was written (the same instant
+  // today). `updated_ts_utc` moves when the alert status, acknowledgement or resolution changes.
   `
   CREATE TABLE safeguard_incidents (
     incident_id TEXT PRIMARY KEY,
@@ -214,6 +217,7 @@ export const MIGRATIONS: readonly string[] = [
     session_id TEXT,
     turn_id INTEGER,
     event_ts_utc TEXT NOT NULL CHECK (event_ts_utc LIKE '____-__-__T__:__:__%Z'),
+    event_ts_local TEXT NOT NULL,
     staff_learned_ts_utc TEXT,
     description TEXT NOT NULL,
     robot_action TEXT NOT NULL,
@@ -223,11 +227,7 @@ export const MIGRATIONS: readonly string[] = [
     causality TEXT NOT NULL,
     report_due_ts_utc TEXT,
     alert_status TEXT NOT NULL DEFAULT 'pending' CHECK (alert_status IN ('pending', 'sent', 'failed')),
-    tz TEXT NOT NULL,
-    event_ts_local TEXT NOT NULL,
-    study_day INTEGER,
-    device_id TEXT NOT NULL,
-    clock_source TEXT NOT NULL CHECK (clock_source IN ('system', 'simulated'))
+    updated_ts_utc TEXT NOT NULL CHECK (updated_ts_utc LIKE '____-__-__T__:__:__%Z'),${COMMON}
   );
   CREATE INDEX incidents_by_participant ON safeguard_incidents (participant_id, event_ts_utc);
   CREATE TABLE participant_values (
@@ -239,13 +239,7 @@ export const MIGRATIONS: readonly string[] = [
     evidence_cue TEXT,
     session_id TEXT,
     turn_id INTEGER,
-    inference_version TEXT NOT NULL,
-    ts_utc TEXT NOT NULL CHECK (ts_utc LIKE '____-__-__T__:__:__%Z'),
-    tz TEXT NOT NULL,
-    ts_local TEXT NOT NULL,
-    study_day INTEGER,
-    device_id TEXT NOT NULL,
-    clock_source TEXT NOT NULL CHECK (clock_source IN ('system', 'simulated'))
+    inference_version TEXT NOT NULL,${COMMON}
   );
   CREATE INDEX values_by_participant ON participant_values (participant_id, value);
   `,

@@ -50,6 +50,14 @@ describe('SqliteSafeguardRecords', () => {
     });
     const kinds = store.db.prepare("SELECT kind FROM events WHERE kind LIKE 'safeguard.%' ORDER BY seq").all().map((r) => (r as { kind: string }).kind);
     expect(kinds).toEqual(['safeguard.incident', 'safeguard.alert-marked', 'safeguard.incident-acknowledged', 'safeguard.incident-resolved']);
+    // Common columns: stamped when recorded, with the device seq; later changes move updated_ts_utc, not seq.
+    const row = store.db.prepare('SELECT * FROM safeguard_incidents').get() as Record<string, unknown>;
+    const incidentEvent = store.db.prepare("SELECT seq FROM events WHERE kind = 'safeguard.incident'").get() as { seq: number };
+    expect(row).toMatchObject({
+      ts_utc: '2026-03-02T15:00:00.000Z', tz: TZ, ts_local: '2026-03-02T10:00:00.000-05:00', study_day: 2, device_id: 'dev-1', clock_source: 'simulated',
+      seq: incidentEvent.seq - 1, updated_ts_utc: '2026-03-02T17:00:00.000Z',
+    });
+    expect(got).toMatchObject({ seq: incidentEvent.seq - 1, updatedTsUtc: '2026-03-02T17:00:00.000Z' });
   });
 
   it('lists incidents whose alert failed for retry, and rejects updates to unknown incidents', () => {
@@ -64,6 +72,12 @@ describe('SqliteSafeguardRecords', () => {
     records.saveValues('p1', [{ value: 'family', confidence: 0.9, evidence: { text: 'My kids mean everything to me.' } }, { value: 'faith', confidence: 0.7, evidence: { text: 'I pray every morning.' } }], { sessionId: 's1', turnId: null, version: '1' }, t0);
     records.saveValues('p1', [{ value: 'family', confidence: 0.5, evidence: { text: 'weaker' } }], { sessionId: 's1', turnId: null, version: '1' }, t0);
     expect(records.values('p1').map((v) => [v.value, v.evidence])).toEqual([['family', 'My kids mean everything to me.'], ['faith', 'I pray every morning.']]);
+    // Stronger evidence replaces the row as a new fact with a new seq; each row has the common columns.
+    const stored = store.db.prepare('SELECT value, seq, ts_utc, tz, ts_local, study_day, device_id, clock_source FROM participant_values ORDER BY seq').all() as Record<string, unknown>[];
+    expect(stored.map((r) => r.value)).toEqual(['family', 'faith']);
+    for (const r of stored) expect(r).toMatchObject({ ts_utc: '2026-03-02T15:00:00.000Z', tz: TZ, ts_local: '2026-03-02T10:00:00.000-05:00', study_day: 2, device_id: 'dev-1', clock_source: 'simulated' });
+    const firstFamilyEvent = (store.db.prepare("SELECT MIN(seq) AS m FROM events WHERE kind = 'safeguard.values-inferred'").get() as { m: number }).m;
+    expect(stored[0]!.seq as number).toBeGreaterThan(firstFamilyEvent);
     expect(records.deleteValues('p1', 'faith', t0)).toBe(1);
     expect(records.deleteValues('p1', null, t0)).toBe(1);
     expect(records.values('p1')).toEqual([]);

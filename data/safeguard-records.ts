@@ -1,12 +1,14 @@
 /**
  * Safeguard records beyond `safeguard_events`: incidents for study staff and the IRB, and values
  * inferred about a participant (with the words that showed them), which the participant can see
- * and delete. Every change is also written to the device's `events` log in sequence.
+ * and delete. Every row carries the common columns with the device's next `seq` (`commonColumns`),
+ * and every change is also written to the device's `events` log in sequence.
  */
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
+import { commonColumns, type CommonColumns } from './sqlite-store.js';
 import type { DeviceLog } from './store.js';
-import { isoLocal, isoUtc, studyDay } from './time.js';
+import { isoUtc, studyDay } from './time.js';
 
 /** An incident as the safeguard layer reports it (the IRB fields). */
 export interface IncidentInput {
@@ -32,6 +34,10 @@ export interface IncidentRecord extends IncidentInput {
   resolution: string | null;
   alertStatus: 'pending' | 'sent' | 'failed';
   studyDay: number | null;
+  /** When the row last changed (alert status, acknowledgement, resolution); `eventTsUtc` until then. */
+  updatedTsUtc: string;
+  /** The device's sequence number of the incident row. */
+  seq: number;
 }
 
 /** A value inferred from the participant's words. */
@@ -63,10 +69,15 @@ export class SqliteSafeguardRecords {
     this.log = log;
   }
 
-  private place(atMs: number, participantId: string | null): { tz: string; day: number | null; utc: string; local: string } {
-    const tz = this.log.identity.tz;
+  /** The participant's study day at `atMs` (null without a participant or enrollment). */
+  private dayOf(atMs: number, participantId: string | null): number | null {
     const start = participantId ? this.log.participant(participantId)?.startDate : undefined;
-    return { tz, day: start ? studyDay(atMs, start, tz) : null, utc: isoUtc(atMs), local: isoLocal(atMs, tz) };
+    return start ? studyDay(atMs, start, this.log.identity.tz) : null;
+  }
+
+  /** Common columns for a new row; takes the device's next `seq`, so call it inside `run`. */
+  private common(atMs: number, day: number | null): CommonColumns {
+    return commonColumns(this.db, this.log.identity, atMs, day);
   }
 
   private run<T>(what: string, fn: () => T): T {
@@ -79,16 +90,17 @@ export class SqliteSafeguardRecords {
 
   /** Store a new incident (alert status `pending`). */
   recordIncident(r: IncidentInput, atMs: number): void {
-    const p = this.place(atMs, r.participantId);
+    const day = this.dayOf(atMs, r.participantId);
     this.run(`recording incident ${r.incidentId}`, () =>
       this.db
-        .prepare(`INSERT INTO safeguard_incidents (incident_id, kind, severity, participant_id, session_id, turn_id, event_ts_utc, description,
-          robot_action, checks_json, harm, causality, report_due_ts_utc, tz, event_ts_local, study_day, device_id, clock_source)
-          VALUES (@id, @kind, @severity, @pid, @sid, @tid, @utc, @description, @action, @checks, @harm, @causality, @due, @tz, @local, @day, @device, @clock)`)
+        .prepare(`INSERT INTO safeguard_incidents (incident_id, kind, severity, participant_id, session_id, turn_id, event_ts_utc, event_ts_local, description,
+          robot_action, checks_json, harm, causality, report_due_ts_utc, updated_ts_utc, ts_utc, tz, ts_local, study_day, device_id, seq, clock_source)
+          VALUES (@id, @kind, @severity, @pid, @sid, @tid, @ts_utc, @ts_local, @description, @action, @checks, @harm, @causality, @due,
+          @ts_utc, @ts_utc, @tz, @ts_local, @study_day, @device_id, @seq, @clock_source)`)
         .run({
-          id: r.incidentId, kind: r.kind, severity: r.severity, pid: r.participantId, sid: r.sessionId, tid: r.turnId, utc: p.utc,
+          id: r.incidentId, kind: r.kind, severity: r.severity, pid: r.participantId, sid: r.sessionId, tid: r.turnId,
           description: r.description, action: r.robotAction, checks: JSON.stringify(r.checks), harm: r.harm, causality: r.causality,
-          due: r.reportDueBy, tz: p.tz, local: p.local, day: p.day, device: this.log.identity.deviceId, clock: this.log.identity.clockSource,
+          due: r.reportDueBy, ...this.common(atMs, day),
         }),
     );
     this.log.recordEvent('safeguard.incident', { incidentId: r.incidentId, kind: r.kind, severity: r.severity }, atMs, r.sessionId);
@@ -96,13 +108,13 @@ export class SqliteSafeguardRecords {
 
   /** Record whether the alert reached staff. */
   markAlert(incidentId: string, status: 'sent' | 'failed', atMs: number): void {
-    this.update(incidentId, 'alert_status = ?', [status]);
+    this.update(incidentId, 'alert_status = ?', [status], atMs);
     this.log.recordEvent('safeguard.alert-marked', { incidentId, status }, atMs, this.incident(incidentId)?.sessionId ?? null);
   }
 
   /** Staff acknowledged the incident: stamps the date staff learned of it (first time only). */
   acknowledge(incidentId: string, atMs: number): void {
-    this.update(incidentId, 'staff_learned_ts_utc = COALESCE(staff_learned_ts_utc, ?)', [isoUtc(atMs)]);
+    this.update(incidentId, 'staff_learned_ts_utc = COALESCE(staff_learned_ts_utc, ?)', [isoUtc(atMs)], atMs);
     this.log.recordEvent('safeguard.incident-acknowledged', { incidentId }, atMs, this.incident(incidentId)?.sessionId ?? null);
   }
 
@@ -110,12 +122,14 @@ export class SqliteSafeguardRecords {
   resolve(incidentId: string, outcome: { resolution: string; harm: string; causality: string }, atMs: number): void {
     this.update(incidentId, 'resolution = ?, harm = ?, causality = ?, staff_learned_ts_utc = COALESCE(staff_learned_ts_utc, ?)', [
       outcome.resolution, outcome.harm, outcome.causality, isoUtc(atMs),
-    ]);
+    ], atMs);
     this.log.recordEvent('safeguard.incident-resolved', { incidentId, causality: outcome.causality }, atMs, this.incident(incidentId)?.sessionId ?? null);
   }
 
-  private update(incidentId: string, set: string, params: unknown[]): void {
-    const changed = this.run(`updating incident ${incidentId}`, () => this.db.prepare(`UPDATE safeguard_incidents SET ${set} WHERE incident_id = ?`).run(...params, incidentId).changes);
+  /** Change an incident in place: the row keeps its `seq`; `updated_ts_utc` records when it last changed. */
+  private update(incidentId: string, set: string, params: unknown[], atMs: number): void {
+    const changed = this.run(`updating incident ${incidentId}`, () =>
+      this.db.prepare(`UPDATE safeguard_incidents SET ${set}, updated_ts_utc = ? WHERE incident_id = ?`).run(...params, isoUtc(atMs), incidentId).changes);
     if (changed === 0) throw new StoreError(`safeguard records: no incident ${incidentId}`);
   }
 
@@ -138,10 +152,13 @@ export class SqliteSafeguardRecords {
     return (this.db.prepare("SELECT * FROM safeguard_incidents WHERE device_id = ? AND alert_status != 'sent' ORDER BY event_ts_utc").all(this.log.identity.deviceId) as Row[]).map(toIncident);
   }
 
-  /** Store inferred values; one row per value, replaced when new evidence is at least as strong. */
+  /**
+   * Store inferred values; one row per value, replaced when new evidence is at least as strong. A
+   * replacement is a new fact (new evidence): the old row is deleted and the new one takes the next `seq`.
+   */
   saveValues(participantId: string, values: readonly ValueInput[], source: { sessionId: string | null; turnId: number | null; version: string }, atMs: number): void {
     if (values.length === 0) return;
-    const p = this.place(atMs, participantId);
+    const day = this.dayOf(atMs, participantId);
     this.run('saving values', () => {
       for (const v of values) {
         const existing = this.db.prepare('SELECT value_id, confidence FROM participant_values WHERE participant_id = ? AND value = ?').get(participantId, v.value) as
@@ -150,10 +167,14 @@ export class SqliteSafeguardRecords {
         if (existing && existing.confidence > v.confidence) continue;
         if (existing) this.db.prepare('DELETE FROM participant_values WHERE value_id = ?').run(existing.value_id);
         this.db
-          .prepare(`INSERT INTO participant_values (participant_id, value, confidence, evidence, evidence_cue, session_id, turn_id, inference_version, ts_utc, tz, ts_local, study_day, device_id, clock_source)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-          .run(participantId, v.value, v.confidence, v.evidence.text, v.evidence.cue ?? null, source.sessionId, source.turnId, source.version, p.utc, p.tz, p.local, p.day,
-            this.log.identity.deviceId, this.log.identity.clockSource);
+          .prepare(`INSERT INTO participant_values (participant_id, value, confidence, evidence, evidence_cue, session_id, turn_id, inference_version,
+              ts_utc, tz, ts_local, study_day, device_id, seq, clock_source)
+            VALUES (@participant_id, @value, @confidence, @evidence, @evidence_cue, @session_id, @turn_id, @inference_version,
+              @ts_utc, @tz, @ts_local, @study_day, @device_id, @seq, @clock_source)`)
+          .run({
+            participant_id: participantId, value: v.value, confidence: v.confidence, evidence: v.evidence.text, evidence_cue: v.evidence.cue ?? null,
+            session_id: source.sessionId, turn_id: source.turnId, inference_version: source.version, ...this.common(atMs, day),
+          });
       }
     });
     this.log.recordEvent('safeguard.values-inferred', { values: values.map((v) => v.value) }, atMs, source.sessionId);
@@ -213,5 +234,7 @@ function toIncident(r: Row): IncidentRecord {
     resolution: (r.resolution as string | null) ?? null,
     alertStatus: r.alert_status as IncidentRecord['alertStatus'],
     studyDay: (r.study_day as number | null) ?? null,
+    updatedTsUtc: r.updated_ts_utc as string,
+    seq: r.seq as number,
   };
 }

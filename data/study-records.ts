@@ -1,11 +1,14 @@
 /**
  * The study's records in a Hearth database: allocation registry, schedule instances, consent
  * records, withdrawal purge with its tombstone, and the scan that proves a participant is gone.
- * Operates on `SqliteStore.db`; only the driver's type is imported here.
+ * Operates on `SqliteStore.db`; only the driver's type is imported here. Device rows take their
+ * common columns (and the device's next `seq`) from `commonColumns`, inside the inserting transaction.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreError } from './errors.js';
-import { stamp, type ClockSource } from './time.js';
+import { commonColumns } from './sqlite-store.js';
+import type { DeviceIdentity } from './store.js';
+import { stamp, studyDay, type ClockSource } from './time.js';
 
 type Database = BetterSqlite3.Database;
 type Row = Record<string, unknown>;
@@ -28,13 +31,25 @@ export interface AllocationRecord {
   tsUtc: string;
 }
 
-/** The allocation seed of a study, created with `makeSeed()` the first time it is asked for. */
-export function allocationSeed(db: Database, studyId: string, makeSeed: () => string, atMs: number): string {
+/** When and where a registry row is written: the provisioning time, the participant's zone, the clock used. */
+export interface RegistryStamp {
+  atMs: number;
+  tz: string;
+  clockSource: ClockSource;
+}
+
+/**
+ * The allocation seed of a study, created with `makeSeed()` the first time it is asked for. Registry
+ * rows carry UTC/zone/local time but no device `seq`: the registry is a staff file, not a device.
+ */
+export function allocationSeed(db: Database, studyId: string, makeSeed: () => string, at: RegistryStamp): string {
   return db.transaction(() => {
     const row = db.prepare('SELECT seed FROM allocation_seeds WHERE study_id = ?').get(studyId) as { seed: string } | undefined;
     if (row) return row.seed;
     const seed = makeSeed();
-    db.prepare('INSERT INTO allocation_seeds (study_id, seed, created_ts_utc) VALUES (?, ?, ?)').run(studyId, seed, new Date(atMs).toISOString());
+    const s = stamp(at.atMs, at.tz);
+    db.prepare('INSERT INTO allocation_seeds (study_id, seed, ts_utc, tz, ts_local, clock_source) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(studyId, seed, s.ts_utc, s.tz, s.ts_local, at.clockSource);
     return seed;
   }).immediate();
 }
@@ -56,7 +71,7 @@ export function allocationsOf(db: Database, studyId: string): AllocationRecord[]
  */
 export function allocateOnce(
   db: Database,
-  a: { studyId: string; participantId: string; stratum: string; seed: string; protocolHash: string; tz: string; atMs: number },
+  a: { studyId: string; participantId: string; stratum: string; seed: string; protocolHash: string } & RegistryStamp,
   choose: (slot: number) => { condition: string; method: 'blocked' | 'simple'; blockIndex: number | null; blockSize: number | null },
 ): { record: AllocationRecord; created: boolean } {
   return db.transaction(() => {
@@ -65,8 +80,8 @@ export function allocateOnce(
     const { next } = db.prepare('SELECT COALESCE(MAX(slot) + 1, 0) AS next FROM allocations WHERE study_id = ? AND stratum = ?').get(a.studyId, a.stratum) as { next: number };
     const c = choose(next);
     const s = stamp(a.atMs, a.tz);
-    db.prepare(`INSERT INTO allocations (study_id, participant_id, stratum, slot, condition, method, block_index, block_size, seed, protocol_hash, ts_utc, tz, ts_local)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(a.studyId, a.participantId, a.stratum, next, c.condition, c.method, c.blockIndex, c.blockSize, a.seed, a.protocolHash, s.ts_utc, s.tz, s.ts_local);
+    db.prepare(`INSERT INTO allocations (study_id, participant_id, stratum, slot, condition, method, block_index, block_size, seed, protocol_hash, ts_utc, tz, ts_local, clock_source)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(a.studyId, a.participantId, a.stratum, next, c.condition, c.method, c.blockIndex, c.blockSize, a.seed, a.protocolHash, s.ts_utc, s.tz, s.ts_local, a.clockSource);
     return { record: findAllocation(db, a.studyId, a.participantId)!, created: true };
   }).immediate();
 }
@@ -116,17 +131,39 @@ export interface ScheduleInstanceRecord {
   updatedTsUtc: string;
 }
 
-/** Fields written when an instance is first stored. */
-export type NewScheduleInstance = Omit<ScheduleInstanceRecord, 'updatedTsUtc' | 'status' | 'statusReason' | 'invitations' | 'lastInvitedTsUtc' | 'sessionId'>;
+/** Fields written when an instance is first stored (device and zone come from the device identity). */
+export type NewScheduleInstance = Omit<
+  ScheduleInstanceRecord,
+  'deviceId' | 'tz' | 'updatedTsUtc' | 'status' | 'statusReason' | 'invitations' | 'lastInvitedTsUtc' | 'sessionId'
+>;
 
-/** Store instances not stored yet (existing ones keep their status). Returns how many were added. */
-export function saveScheduleInstances(db: Database, instances: readonly NewScheduleInstance[], atMs: number): number {
-  const insert = db.prepare(`INSERT OR IGNORE INTO schedule_instances (participant_id, instance_id, device_id, slot, study_day, local_date, template_id, tz,
-      window_start_utc, window_end_utc, window_start_local, window_end_local, status, protocol_hash, updated_ts_utc)
-    VALUES (@participantId, @instanceId, @deviceId, @slot, @studyDay, @localDate, @templateId, @tz,
-      @windowStartUtc, @windowEndUtc, @windowStartLocal, @windowEndLocal, 'scheduled', @protocolHash, @updatedTsUtc)`);
-  const updated = new Date(atMs).toISOString();
-  return db.transaction(() => instances.reduce((n, i) => n + insert.run({ ...i, updatedTsUtc: updated }).changes, 0))();
+/**
+ * Store instances not stored yet (existing ones keep their status and their `seq`). Returns how many
+ * were added. Each new row is stamped at `atMs` with the device's next `seq`; its `study_day` is the
+ * instance's own day (the day the session is for), as for `sessions`.
+ */
+export function saveScheduleInstances(db: Database, identity: DeviceIdentity, instances: readonly NewScheduleInstance[], atMs: number): number {
+  const exists = db.prepare('SELECT 1 FROM schedule_instances WHERE participant_id = ? AND instance_id = ?');
+  const insert = db.prepare(`INSERT INTO schedule_instances (participant_id, instance_id, slot, local_date, template_id,
+      window_start_utc, window_end_utc, window_start_local, window_end_local, status, protocol_hash, updated_ts_utc,
+      ts_utc, tz, ts_local, study_day, device_id, seq, clock_source)
+    VALUES (@participantId, @instanceId, @slot, @localDate, @templateId,
+      @windowStartUtc, @windowEndUtc, @windowStartLocal, @windowEndLocal, 'scheduled', @protocolHash, @ts_utc,
+      @ts_utc, @tz, @ts_local, @study_day, @device_id, @seq, @clock_source)`);
+  try {
+    return db.transaction(() => {
+      let added = 0;
+      for (const i of instances) {
+        // Checked first so an instance already stored does not use up a sequence number.
+        if (exists.get(i.participantId, i.instanceId)) continue;
+        insert.run({ ...i, ...commonColumns(db, identity, atMs, i.studyDay) });
+        added++;
+      }
+      return added;
+    })();
+  } catch (cause) {
+    throw new StoreError(`cannot store schedule instances on device ${identity.deviceId}: ${(cause as Error).message}`, { cause });
+  }
 }
 
 /** A participant's stored instances, by window start. */
@@ -154,7 +191,11 @@ export function loadScheduleInstances(db: Database, participantId: string): Sche
   }));
 }
 
-/** Record an instance's new status (and invitation count, session id). Throws when the instance is unknown. */
+/**
+ * Record an instance's new status (and invitation count, session id), stamping `updated_ts_utc`.
+ * The row keeps its `seq` and `ts_utc` (when it was stored); each status change is a row update,
+ * not a new fact. Throws when the instance is unknown.
+ */
 export function updateScheduleInstance(
   db: Database,
   participantId: string,
@@ -185,35 +226,42 @@ export function updateScheduleInstance(
 /** One consent decision to record; `prompt` is a snapshot of exactly what was asked. */
 export interface NewConsentRecord {
   participantId: string;
-  deviceId: string | null;
   consentVersion: number;
   modality: string;
   granted: boolean;
   method: 'voice' | 'staff';
   prompt: string;
   protocolHash: string;
-  tz: string;
-  clockSource: ClockSource;
 }
 
 /** A stored consent decision. */
-export interface ConsentRecordRow extends Omit<NewConsentRecord, 'clockSource'> {
+export interface ConsentRecordRow extends NewConsentRecord {
   id: number;
+  deviceId: string;
+  tz: string;
   atMs: number;
   tsUtc: string;
   tsLocal: string;
   clockSource: ClockSource;
+  /** Study day of the decision (null when the participant is not enrolled in this database). */
+  studyDay: number | null;
+  seq: number;
 }
 
-/** Append consent decisions in one transaction (decisions are never updated: later rows win). */
-export function recordConsent(db: Database, records: readonly NewConsentRecord[], atMs: number): void {
-  const insert = db.prepare(`INSERT INTO consent_records (participant_id, device_id, consent_version, modality, granted, method, prompt, protocol_hash, ts_utc, tz, ts_local, clock_source)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+/**
+ * Append consent decisions of `identity`'s device in one transaction. Decisions are never updated:
+ * a change of mind is a new row with the next `seq`, and the latest row per modality wins.
+ */
+export function recordConsent(db: Database, identity: DeviceIdentity, records: readonly NewConsentRecord[], atMs: number): void {
+  const insert = db.prepare(`INSERT INTO consent_records (participant_id, consent_version, modality, granted, method, prompt, protocol_hash,
+      ts_utc, tz, ts_local, study_day, device_id, seq, clock_source)
+    VALUES (@participantId, @consentVersion, @modality, @granted, @method, @prompt, @protocolHash,
+      @ts_utc, @tz, @ts_local, @study_day, @device_id, @seq, @clock_source)`);
   try {
     db.transaction(() => {
       for (const r of records) {
-        const s = stamp(atMs, r.tz);
-        insert.run(r.participantId, r.deviceId, r.consentVersion, r.modality, r.granted ? 1 : 0, r.method, r.prompt, r.protocolHash, s.ts_utc, s.tz, s.ts_local, r.clockSource);
+        const day = participantStudyDay(db, r.participantId, atMs, identity.tz);
+        insert.run({ ...r, granted: r.granted ? 1 : 0, ...commonColumns(db, identity, atMs, day) });
       }
     })();
   } catch (cause) {
@@ -223,10 +271,10 @@ export function recordConsent(db: Database, records: readonly NewConsentRecord[]
 
 /** A participant's consent decisions, oldest first. */
 export function consentRecords(db: Database, participantId: string): ConsentRecordRow[] {
-  return (db.prepare('SELECT * FROM consent_records WHERE participant_id = ? ORDER BY consent_record_id').all(participantId) as Row[]).map((r) => ({
+  return (db.prepare('SELECT * FROM consent_records WHERE participant_id = ? ORDER BY seq, consent_record_id').all(participantId) as Row[]).map((r) => ({
     id: r.consent_record_id as number,
     participantId: r.participant_id as string,
-    deviceId: (r.device_id as string | null) ?? null,
+    deviceId: r.device_id as string,
     consentVersion: r.consent_version as number,
     modality: r.modality as string,
     granted: r.granted === 1,
@@ -238,7 +286,15 @@ export function consentRecords(db: Database, participantId: string): ConsentReco
     tsLocal: r.ts_local as string,
     atMs: Date.parse(r.ts_utc as string),
     clockSource: r.clock_source as ClockSource,
+    studyDay: (r.study_day as number | null) ?? null,
+    seq: r.seq as number,
   }));
+}
+
+/** The study day of `atMs` for a participant enrolled in this database, or null when they are not. */
+function participantStudyDay(db: Database, participantId: string, atMs: number, tz: string): number | null {
+  const row = db.prepare('SELECT start_date FROM participants WHERE participant_id = ?').get(participantId) as { start_date: string } | undefined;
+  return row ? studyDay(atMs, row.start_date, tz) : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,7 +351,7 @@ export type PurgeCounts = Record<string, number>;
 export function purgeParticipant(
   db: Database,
   scope: ParticipantScope,
-  tombstone: { studyId: string | null; protocolHash: string | null; deviceId: string | null; tz: string; atMs: number; filesPurged: number },
+  tombstone: { studyId: string | null; protocolHash: string | null; identity: DeviceIdentity; atMs: number; filesPurged: number },
 ): PurgeCounts {
   const counts: PurgeCounts = {};
   db.pragma('secure_delete = ON');
@@ -304,6 +360,8 @@ export function purgeParticipant(
   try {
     db.transaction(() => {
       db.pragma('defer_foreign_keys = ON');
+      // Read before the participants row goes: the tombstone's study day.
+      const day = participantStudyDay(db, scope.participantId, tombstone.atMs, tombstone.identity.tz);
       for (const t of userTables(db)) {
         if (KEPT_TABLES.includes(t)) continue;
         const cols = columnsOf(db, t);
@@ -315,9 +373,15 @@ export function purgeParticipant(
         const n = db.prepare(`DELETE FROM "${t}" WHERE ${where.join(' OR ')}`).run({ p: scope.participantId, sessions: sessionList, devices: deviceList }).changes;
         if (n > 0) counts[t] = n;
       }
-      const s = stamp(tombstone.atMs, tombstone.tz);
-      db.prepare(`INSERT OR REPLACE INTO tombstones (participant_id, device_id, study_id, protocol_hash, withdrawn_ts_utc, tz, withdrawn_ts_local, rows_purged_json, files_purged)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(scope.participantId, tombstone.deviceId, tombstone.studyId, tombstone.protocolHash, s.ts_utc, s.tz, s.ts_local, JSON.stringify(counts), tombstone.filesPurged);
+      // device_seq is kept, so the tombstone's seq follows every purged row's and is never reused.
+      const c = commonColumns(db, tombstone.identity, tombstone.atMs, day);
+      db.prepare(`INSERT OR REPLACE INTO tombstones (participant_id, study_id, protocol_hash, withdrawn_ts_utc, withdrawn_ts_local, rows_purged_json, files_purged,
+          updated_ts_utc, ts_utc, tz, ts_local, study_day, device_id, seq, clock_source)
+        VALUES (@participant_id, @study_id, @protocol_hash, @ts_utc, @ts_local, @rows_purged_json, @files_purged,
+          @ts_utc, @ts_utc, @tz, @ts_local, @study_day, @device_id, @seq, @clock_source)`).run({
+        participant_id: scope.participantId, study_id: tombstone.studyId, protocol_hash: tombstone.protocolHash,
+        rows_purged_json: JSON.stringify(counts), files_purged: tombstone.filesPurged, ...c,
+      });
     })();
   } catch (cause) {
     throw new StoreError(`withdrawal of ${scope.participantId} failed and nothing was deleted: ${(cause as Error).message}`, { cause });
@@ -327,9 +391,9 @@ export function purgeParticipant(
   return counts;
 }
 
-/** Update the tombstone's file count after files were removed. */
-export function setTombstoneFiles(db: Database, participantId: string, filesPurged: number): void {
-  db.prepare('UPDATE tombstones SET files_purged = ? WHERE participant_id = ?').run(filesPurged, participantId);
+/** Update the tombstone's file count after files were removed (stamps `updated_ts_utc`). */
+export function setTombstoneFiles(db: Database, participantId: string, filesPurged: number, atMs: number): void {
+  db.prepare('UPDATE tombstones SET files_purged = ?, updated_ts_utc = ? WHERE participant_id = ?').run(filesPurged, new Date(atMs).toISOString(), participantId);
 }
 
 /** The tombstone of a withdrawn participant, if any. */

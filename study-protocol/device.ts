@@ -4,9 +4,9 @@
  */
 import { join, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { SqliteStore, type ClockSource } from '../data/index.js';
-// data/index.ts does not re-export the study records yet (see README); import the module directly.
-import { consentRecords, loadScheduleInstances, recordConsent, saveScheduleInstances, updateScheduleInstance } from '../data/study-records.js';
+import {
+  consentRecords, loadScheduleInstances, recordConsent, saveScheduleInstances, SqliteStore, updateScheduleInstance, type ClockSource,
+} from '../data/index.js';
 import { ConsentState, type ConsentDecision } from './consent.js';
 import type { ConsentModality, Protocol } from './protocol.js';
 import { DEVICE_FILES, loadDevice, type DeviceConfig } from './provision.js';
@@ -16,13 +16,16 @@ type Database = BetterSqlite3.Database;
 
 /**
  * The participant's schedule: instances generated from the protocol, with status, reason and
- * invitations taken from the database where stored. Instances missing from the database are stored.
+ * invitations taken from the database where stored. Instances missing from the database are stored,
+ * stamped at `nowMs` by `clockSource` with the device's next sequence numbers.
  */
-export function storedSchedule(db: Database, protocol: Protocol, config: DeviceConfig, protocolHash: string, nowMs: number): ScheduleInstance[] {
+export function storedSchedule(
+  db: Database, protocol: Protocol, config: DeviceConfig, protocolHash: string, nowMs: number, clockSource: ClockSource = 'system',
+): ScheduleInstance[] {
   const generated = generateSchedule(protocol, config.startDate, config.tz);
-  saveScheduleInstances(db, generated.map((i) => ({
-    participantId: config.participantId, instanceId: i.id, deviceId: config.deviceId, slot: i.slot, studyDay: i.studyDay, localDate: i.localDate,
-    templateId: i.templateId, tz: i.tz, windowStartUtc: i.windowStartUtc, windowEndUtc: i.windowEndUtc,
+  saveScheduleInstances(db, { deviceId: config.deviceId, tz: config.tz, clockSource }, generated.map((i) => ({
+    participantId: config.participantId, instanceId: i.id, slot: i.slot, studyDay: i.studyDay, localDate: i.localDate,
+    templateId: i.templateId, windowStartUtc: i.windowStartUtc, windowEndUtc: i.windowEndUtc,
     windowStartLocal: i.windowStartLocal, windowEndLocal: i.windowEndLocal, protocolHash,
   })), nowMs);
   const stored = new Map(loadScheduleInstances(db, config.participantId).map((r) => [r.instanceId, r]));
@@ -59,7 +62,7 @@ export function consentStateFor(db: Database, protocol: Protocol, participantId:
   return new ConsentState(protocol.consent, decisions);
 }
 
-/** Record answers to consent questions of the current version (by voice with the robot, or with staff). */
+/** Record answers to consent questions of the current version (by voice with the robot, or with staff); one new row per answer. */
 export function recordConsentAnswers(
   db: Database,
   protocol: Protocol,
@@ -71,12 +74,12 @@ export function recordConsentAnswers(
   clockSource: ClockSource = 'system',
 ): void {
   const version = protocol.consent.versions.find((v) => v.version === protocol.consent.current_version)!;
-  recordConsent(db, answers.map((a) => {
+  recordConsent(db, { deviceId: config.deviceId, tz: config.tz, clockSource }, answers.map((a) => {
     const spec = version.modalities[a.modality];
     if (!spec) throw new RangeError(`consent version ${version.version} does not ask about ${a.modality}`);
     return {
-      participantId: config.participantId, deviceId: config.deviceId, consentVersion: version.version, modality: a.modality, granted: a.granted,
-      method, prompt: spec.prompt, protocolHash, tz: config.tz, clockSource,
+      participantId: config.participantId, consentVersion: version.version, modality: a.modality, granted: a.granted,
+      method, prompt: spec.prompt, protocolHash,
     };
   }), atMs);
 }

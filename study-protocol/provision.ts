@@ -8,11 +8,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
-import { isValidTimeZone, localDate, SqliteStore, type ClockSource } from '../data/index.js';
-// data/index.ts does not re-export the study records yet (see README); import the module directly.
 import {
-  allocateOnce, allocationSeed, findAllocation, recordConsent, saveScheduleInstances, type AllocationRecord,
-} from '../data/study-records.js';
+  allocateOnce, allocationSeed, findAllocation, isValidTimeZone, localDate, recordConsent, saveScheduleInstances, SqliteStore,
+  type AllocationRecord, type ClockSource,
+} from '../data/index.js';
 import { assignSlot, newAllocationSeed, stratumKey } from './allocation.js';
 import { StudyError } from './errors.js';
 import { packageRoot } from './paths.js';
@@ -159,10 +158,12 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
     if (!prior && existing) {
       throw new StudyError(`${deviceDir} was provisioned from another allocation registry than ${registryFile}; pass --registry with the study's registry`);
     }
-    const seed = prior?.seed ?? allocationSeed(registry.db, protocol.study.id, newAllocationSeed, o.now);
+    // Registry rows are stamped in the zone of the participant being provisioned; the registry has no device seq.
+    const at = { atMs: o.now, tz: o.tz, clockSource };
+    const seed = prior?.seed ?? allocationSeed(registry.db, protocol.study.id, newAllocationSeed, at);
     allocation = allocateOnce(
       registry.db,
-      { studyId: protocol.study.id, participantId: o.participantId, stratum, seed, protocolHash: loaded.hash, tz: o.tz, atMs: o.now },
+      { studyId: protocol.study.id, participantId: o.participantId, stratum, seed, protocolHash: loaded.hash, ...at },
       (slot) => assignSlot(protocol, seed, stratum, slot),
     ).record;
   } finally {
@@ -202,7 +203,8 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
   writeAtomic(join(deviceDir, DEVICE_FILES.protocol), loaded.source);
   const store = SqliteStore.open(join(deviceDir, DEVICE_FILES.database));
   try {
-    const log = store.forDevice({ deviceId: config.deviceId, tz: o.tz, clockSource });
+    const identity = { deviceId: config.deviceId, tz: o.tz, clockSource };
+    const log = store.forDevice(identity);
     if (!existing) log.registerDevice({ hardware: 'unprovisioned', hearthVersion: hearthVersion() }, o.now);
     log.enrollParticipant({
       participantId: o.participantId, startDate: o.startDate, condition: config.condition,
@@ -212,18 +214,18 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
       store.db.prepare('UPDATE participants SET protocol_version = ?, protocol_hash = ? WHERE participant_id = ?').run(protocol.study.version, loaded.hash, o.participantId);
     }
     const instances = generateSchedule(protocol, o.startDate, o.tz).map((i) => ({
-      participantId: o.participantId, instanceId: i.id, deviceId: config.deviceId, slot: i.slot, studyDay: i.studyDay, localDate: i.localDate,
-      templateId: i.templateId, tz: i.tz, windowStartUtc: i.windowStartUtc, windowEndUtc: i.windowEndUtc,
+      participantId: o.participantId, instanceId: i.id, slot: i.slot, studyDay: i.studyDay, localDate: i.localDate,
+      templateId: i.templateId, windowStartUtc: i.windowStartUtc, windowEndUtc: i.windowEndUtc,
       windowStartLocal: i.windowStartLocal, windowEndLocal: i.windowEndLocal, protocolHash: loaded.hash,
     }));
     // A new protocol version adds instances it defines; instances already stored keep their status.
-    const added = saveScheduleInstances(store.db, instances, o.now);
+    const added = saveScheduleInstances(store.db, identity, instances, o.now);
     if (o.consentGranted) {
       const version = protocol.consent.versions.find((v) => v.version === protocol.consent.current_version)!;
       const asked = CONSENT_MODALITIES.filter((m) => version.modalities[m]);
-      recordConsent(store.db, asked.map((m) => ({
-        participantId: o.participantId, deviceId: config.deviceId, consentVersion: version.version, modality: m,
-        granted: o.consentGranted!.includes(m), method: 'staff', prompt: version.modalities[m]!.prompt, protocolHash: loaded.hash, tz: o.tz, clockSource,
+      recordConsent(store.db, identity, asked.map((m) => ({
+        participantId: o.participantId, consentVersion: version.version, modality: m,
+        granted: o.consentGranted!.includes(m), method: 'staff', prompt: version.modalities[m]!.prompt, protocolHash: loaded.hash,
       })), o.now);
     }
     if (!existing || protocolChanged) {

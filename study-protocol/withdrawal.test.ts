@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteStore } from '../data/index.js';
-import { userTables } from '../data/study-records.js';
+import { SqliteMemoryRecords, SqliteStore } from '../data/index.js';
 import { BUNDLED_PROTOCOL, provisionDevice, readDeviceConfig, saveInstance, scanDevice, storedSchedule, transition, withdrawParticipant, loadDevice } from './index.js';
 
 const NOW = Date.parse('2026-11-20T15:00:00Z');
@@ -35,10 +34,10 @@ function deviceWithData(participantId = 'P01') {
     log.finishSession(sessionId, 'completed', null, at + 600_000);
   }
   log.recordEvent('device.heartbeat', { version: '0.1.0' }, T + 3 * 86_400_000);
-  if (userTables(store.db).includes('memories')) {
-    store.db.prepare(`INSERT INTO memories (participant_id, session_id, said_ts_utc, tz, said_ts_local, summary, people_json, places_json, feelings_json, topics_json, method)
-      VALUES (?, ?, '2026-12-01T22:05:00.000Z', 'America/New_York', '2026-12-01T17:05:00.000-05:00', 'sister in hospital', '["sister"]', '[]', '[]', '[]', 'extractive')`).run(participantId, sessionIds[0]);
-  }
+  new SqliteMemoryRecords(store.db, log.identity).add({
+    participantId, sessionId: sessionIds[0]!, saidAtMs: T, tz: config.tz, studyDay: 1, summary: 'sister in hospital',
+    people: ['sister'], places: [], feelings: [], topics: [], method: 'extractive',
+  });
   store.close();
   mkdirSync(join(dir, 'media', 'audio'), { recursive: true });
   writeFileSync(join(dir, 'media', 'audio', `${sessionIds[0]}.wav`), Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4000, 7)]));
@@ -65,6 +64,7 @@ describe('withdrawParticipant', () => {
     const report = withdrawParticipant({ deviceDir: dir, participantId: 'P01', now: Date.parse('2026-12-05T12:00:00Z') });
     expect(report.scan.remaining).toBe(0);
     expect(report.rowsPurged).toMatchObject({ sessions: 3, turns: 3, responses: 3, affect_samples: 3, safeguard_events: 3, participants: 1, schedule_instances: 30, devices: 1 });
+    expect(report.rowsPurged).toMatchObject({ memories: 1 });
     expect(report.filesPurged.sort()).toEqual(['logs/runtime.log', 'media/audio/' + `${sessionIds[0]}.wav`, 'media/frame-0001.jpg'].sort());
     expect(readdirSync(dir).sort()).toEqual(['device.json', 'hearth.sqlite', 'protocol.yaml']);
     expect(report.scan.tables.filter((t) => t.rows > 0).map((t) => `${t.table}:${t.kept}`).sort()).toEqual(['consent_records:true', 'tombstones:true']);
@@ -78,6 +78,13 @@ describe('withdrawParticipant', () => {
     const store = SqliteStore.open(join(dir, 'hearth.sqlite'));
     const tomb = store.db.prepare('SELECT * FROM tombstones').get() as Record<string, unknown>;
     expect(tomb).toMatchObject({ participant_id: 'P01', files_purged: 3, withdrawn_ts_utc: '2026-12-05T12:00:00.000Z' });
+    // The tombstone carries the common columns: the device's next seq (device_seq is kept), day 5 of the study.
+    const lastSeq = (store.db.prepare('SELECT last_seq FROM device_seq WHERE device_id = ?').get(tomb.device_id) as { last_seq: number }).last_seq;
+    expect(tomb).toMatchObject({
+      ts_utc: '2026-12-05T12:00:00.000Z', tz: 'America/New_York', ts_local: '2026-12-05T07:00:00.000-05:00', study_day: 5,
+      seq: lastSeq, clock_source: 'system', updated_ts_utc: '2026-12-05T12:00:00.000Z',
+    });
+    expect(tomb.seq as number).toBeGreaterThan((store.db.prepare('SELECT MAX(seq) AS m FROM consent_records').get() as { m: number }).m);
     expect(JSON.parse(tomb.rows_purged_json as string)).toMatchObject({ turns: 3 });
     expect((store.db.prepare('SELECT COUNT(*) AS n FROM consent_records').get() as { n: number }).n).toBe(5);
     expect(store.integrityCheck()).toBe('ok');

@@ -4,11 +4,10 @@
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { SqliteStore } from '../data/index.js';
-// data/index.ts does not re-export the study records yet (see README); import the module directly.
 import {
-  participantScope, purgeParticipant, scanParticipant, setTombstoneFiles, type ParticipantScope, type PurgeCounts, type TableScan,
-} from '../data/study-records.js';
+  participantScope, purgeParticipant, scanParticipant, setTombstoneFiles, SqliteStore, type ClockSource, type ParticipantScope, type PurgeCounts,
+  type TableScan,
+} from '../data/index.js';
 import { StudyError } from './errors.js';
 import { DEVICE_FILES, type DeviceConfig } from './provision.js';
 
@@ -61,7 +60,7 @@ const DB_SIDE_FILES = [`${DEVICE_FILES.database}-wal`, `${DEVICE_FILES.database}
  * sessions or their device, then is vacuumed; `device.json` is replaced by a withdrawal record.
  * Running it again only scans.
  */
-export function withdrawParticipant(o: { deviceDir: string; participantId: string; now: number }): WithdrawalReport {
+export function withdrawParticipant(o: { deviceDir: string; participantId: string; now: number; clockSource?: ClockSource }): WithdrawalReport {
   const deviceDir = resolve(o.deviceDir);
   const configFile = join(deviceDir, DEVICE_FILES.config);
   if (!existsSync(configFile)) throw new StudyError(`${configFile} not found: ${deviceDir} is not a provisioned device folder`);
@@ -86,9 +85,10 @@ export function withdrawParticipant(o: { deviceDir: string; participantId: strin
   try {
     scope = participantScope(store.db, o.participantId, [record.deviceId]);
     rowsPurged = purgeParticipant(store.db, scope, {
-      studyId: record.protocol.id, protocolHash: record.protocol.hash, deviceId: record.deviceId, tz: record.tz, atMs: o.now, filesPurged: doomed.length,
+      studyId: record.protocol.id, protocolHash: record.protocol.hash, atMs: o.now, filesPurged: doomed.length,
+      identity: { deviceId: record.deviceId, tz: record.tz, clockSource: o.clockSource ?? 'system' },
     });
-    setTombstoneFiles(store.db, o.participantId, doomed.length);
+    setTombstoneFiles(store.db, o.participantId, doomed.length, o.now);
   } finally {
     store.close();
   }

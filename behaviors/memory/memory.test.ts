@@ -22,7 +22,7 @@ beforeEach(() => {
   for (const id of ['P01', 'P02']) {
     log.enrollParticipant({ participantId: id, startDate: '2026-03-01', condition: 'matched', protocolId: null, protocolVersion: null, protocolHash: null }, at('2026-03-01', '08:00'));
   }
-  records = new SqliteMemoryRecords(store.db);
+  records = new SqliteMemoryRecords(store.db, log.identity);
   memory = new LongitudinalMemory(records, log);
 });
 afterEach(() => store.close());
