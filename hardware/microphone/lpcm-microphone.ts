@@ -11,6 +11,11 @@ export interface LpcmMicrophoneOptions {
   now?: () => number;
   /** No audio at all within this long after opening means the device is not working. Default 5000 ms. */
   firstDataTimeoutMs?: number;
+  /**
+   * A working sound card never stops delivering samples; a gap this long means it went away (PulseAudio,
+   * for one, silently moves a recording whose source vanished to another, idle source). Default 3000 ms.
+   */
+  stallTimeoutMs?: number;
 }
 
 /**
@@ -57,6 +62,12 @@ export class LpcmMicrophone implements AudioSource {
     signal?.addEventListener('abort', onAbort, { once: true });
     const timeout = setTimeout(() => { if (startMs === undefined) fail(`no audio within ${this.options.firstDataTimeoutMs ?? 5000} ms of opening`); },
       this.options.firstDataTimeoutMs ?? 5000);
+    const stallMs = this.options.stallTimeoutMs ?? 3000;
+    let lastDataAt = Date.now();
+    stream.on('data', () => { lastDataAt = Date.now(); });
+    const watchdog = setInterval(() => {
+      if (startMs !== undefined && Date.now() - lastDataAt > stallMs) fail(`no audio for ${stallMs} ms: device gone or stalled`);
+    }, Math.min(500, stallMs));
 
     let startMs: number | undefined;
     let samplesSoFar = 0;
@@ -91,6 +102,7 @@ export class LpcmMicrophone implements AudioSource {
       }
     } finally {
       clearTimeout(timeout);
+      clearInterval(watchdog);
       signal?.removeEventListener('abort', onAbort);
       if (rec.process.exitCode === null && rec.process.signalCode === null) rec.stop();
     }
