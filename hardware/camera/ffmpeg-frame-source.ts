@@ -100,7 +100,8 @@ export class FfmpegFrameSource implements FrameSource {
     const onAbort = () => child.kill('SIGTERM');
     signal?.addEventListener('abort', onAbort, { once: true });
     const frameBytes = width * height * 3;
-    let buf = new Uint8Array(frameBytes);
+    // allocUnsafe: every byte is overwritten before the frame is handed out.
+    let buf: Uint8Array = Buffer.allocUnsafe(frameBytes);
     let filled = 0;
     try {
       for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
@@ -114,7 +115,7 @@ export class FfmpegFrameSource implements FrameSource {
           if (filled === frameBytes) {
             flush(false);
             yield { width, height, data: buf, index: frameIndex++ };
-            buf = new Uint8Array(frameBytes);
+            buf = Buffer.allocUnsafe(frameBytes);
             filled = 0;
           }
         }

@@ -28,54 +28,56 @@ export function sampleRegion(frame: RgbFrame, rect: Rect, outW: number, outH: nu
   const sx = rect.w / outW;
   const sy = rect.h / outH;
   const plane = outW * outH;
+  // Column tables, computed once per call: byte offsets of the two neighbours and their weights
+  // (zero for neighbours outside the frame, which therefore read as black).
+  const cx0 = new Int32Array(outW);
+  const cx1 = new Int32Array(outW);
+  const cw0 = new Float32Array(outW);
+  const cw1 = new Float32Array(outW);
+  for (let ox = 0; ox < outW; ox++) {
+    const fx = rect.x + (ox + 0.5) * sx - 0.5;
+    const x0 = Math.floor(fx);
+    const wx = fx - x0;
+    const x1 = x0 + 1;
+    cw0[ox] = x0 >= 0 && x0 < W ? 1 - wx : 0;
+    cw1[ox] = x1 >= 0 && x1 < W ? wx : 0;
+    cx0[ox] = (x0 < 0 ? 0 : x0 >= W ? W - 1 : x0) * 3;
+    cx1[ox] = (x1 < 0 ? 0 : x1 >= W ? W - 1 : x1) * 3;
+  }
   for (let oy = 0; oy < outH; oy++) {
     const fy = rect.y + (oy + 0.5) * sy - 0.5;
-    let y0 = Math.floor(fy);
+    const y0 = Math.floor(fy);
     const wy = fy - y0;
-    let y1 = y0 + 1;
-    const y0in = y0 >= 0 && y0 < H;
-    const y1in = y1 >= 0 && y1 < H;
-    // Clamp indices into the frame; their weights are already zero when they fall outside.
-    y0 = y0 < 0 ? 0 : y0 >= H ? H - 1 : y0;
-    y1 = y1 < 0 ? 0 : y1 >= H ? H - 1 : y1;
+    const y1 = y0 + 1;
+    const rw0 = y0 >= 0 && y0 < H ? 1 - wy : 0;
+    const rw1 = y1 >= 0 && y1 < H ? wy : 0;
+    const r0 = (y0 < 0 ? 0 : y0 >= H ? H - 1 : y0) * W * 3;
+    const r1 = (y1 < 0 ? 0 : y1 >= H ? H - 1 : y1) * W * 3;
+    const rowOut = oy * outW;
     for (let ox = 0; ox < outW; ox++) {
-      const fx = rect.x + (ox + 0.5) * sx - 0.5;
-      let x0 = Math.floor(fx);
-      const wx = fx - x0;
-      let x1 = x0 + 1;
-      const x0in = x0 >= 0 && x0 < W;
-      const x1in = x1 >= 0 && x1 < W;
-      x0 = x0 < 0 ? 0 : x0 >= W ? W - 1 : x0;
-      x1 = x1 < 0 ? 0 : x1 >= W ? W - 1 : x1;
-      // Weights of the four neighbours; neighbours outside the frame count as black.
-      const w00 = y0in && x0in ? (1 - wy) * (1 - wx) : 0;
-      const w01 = y0in && x1in ? (1 - wy) * wx : 0;
-      const w10 = y1in && x0in ? wy * (1 - wx) : 0;
-      const w11 = y1in && x1in ? wy * wx : 0;
-      const i00 = (y0 * W + x0) * 3;
-      const i01 = (y0 * W + x1) * 3;
-      const i10 = (y1 * W + x0) * 3;
-      const i11 = (y1 * W + x1) * 3;
+      const w00 = rw0 * cw0[ox]!;
+      const w01 = rw0 * cw1[ox]!;
+      const w10 = rw1 * cw0[ox]!;
+      const w11 = rw1 * cw1[ox]!;
+      const i00 = r0 + cx0[ox]!;
+      const i01 = r0 + cx1[ox]!;
+      const i10 = r1 + cx0[ox]!;
+      const i11 = r1 + cx1[ox]!;
       const r = data[i00]! * w00 + data[i01]! * w01 + data[i10]! * w10 + data[i11]! * w11;
       const g = data[i00 + 1]! * w00 + data[i01 + 1]! * w01 + data[i10 + 1]! * w10 + data[i11 + 1]! * w11;
       const b = data[i00 + 2]! * w00 + data[i01 + 2]! * w01 + data[i10 + 2]! * w10 + data[i11 + 2]! * w11;
-      const p = oy * outW + ox;
-      switch (layout) {
-        case 'nhwc-rgb-pm1': {
-          const o = offset + p * 3;
-          out[o] = r / 127.5 - 1;
-          out[o + 1] = g / 127.5 - 1;
-          out[o + 2] = b / 127.5 - 1;
-          break;
-        }
-        case 'nchw-bgr-255':
-          out[offset + p] = b;
-          out[offset + plane + p] = g;
-          out[offset + 2 * plane + p] = r;
-          break;
-        case 'nhwc-gray-pm1':
-          out[offset + p] = ((0.2989 * r + 0.587 * g + 0.114 * b) / 255 - 0.5) * 2;
-          break;
+      const p = rowOut + ox;
+      if (layout === 'nhwc-rgb-pm1') {
+        const o = offset + p * 3;
+        out[o] = r / 127.5 - 1;
+        out[o + 1] = g / 127.5 - 1;
+        out[o + 2] = b / 127.5 - 1;
+      } else if (layout === 'nchw-bgr-255') {
+        out[offset + p] = b;
+        out[offset + plane + p] = g;
+        out[offset + 2 * plane + p] = r;
+      } else {
+        out[offset + p] = ((0.2989 * r + 0.587 * g + 0.114 * b) / 255 - 0.5) * 2;
       }
     }
   }
