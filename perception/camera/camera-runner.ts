@@ -21,8 +21,8 @@ export type CameraStatus = 'idle' | 'starting' | 'running' | 'degraded' | 'stopp
 
 /** Callbacks and timing for `CameraRunner`. */
 export interface CameraRunnerOptions {
-  /** Every processed frame. */
-  onFrame?: (result: FrameResult) => void;
+  /** Every processed frame, with the clock's time when the frame arrived. */
+  onFrame?: (result: FrameResult, atMs: number) => void;
   /** Lifecycle and fault events. */
   onEvent?: (event: CameraEvent) => void;
   /** First retry delay (default 500 ms); doubles each failure up to `maxBackoffMs` (default 30 s). */
@@ -100,6 +100,7 @@ export class CameraRunner {
           this.emit({ type: 'camera.started', source: this.source.name });
           for await (const frame of this.source.open({ ...(signal ? { signal } : {}), onWarning })) {
             if (signal?.aborted) break;
+            const atMs = now();
             if (frames++ === 0) {
               backoff = initial;
               if (downSince !== undefined) this.emit({ type: 'camera.recovered', source: this.source.name, downMs: now() - downSince });
@@ -115,7 +116,7 @@ export class CameraRunner {
             }
             for (const id of result.appeared) this.emit({ type: 'face.appeared', id });
             for (const id of result.lost) this.emit({ type: 'face.lost', id });
-            this.options.onFrame?.(result);
+            this.options.onFrame?.(result, atMs);
           }
         } catch (e) {
           failed = true;

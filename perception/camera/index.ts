@@ -6,3 +6,4 @@ export { CIRCUMPLEX, EXPRESSION_ORDER, ExpressionClassifier, expressionFromProba
 export { IouTracker, type Track, type TrackerOptions } from './tracker.js';
 export { CameraPerceiver, DEFAULT_DETECTOR, type DetectorChoice, type FaceExpression, type FrameResult, type PerceiverOptions } from './perceiver.js';
 export { CameraRunner, type CameraEvent, type CameraFaultKind, type CameraRunnerOptions, type CameraStatus } from './camera-runner.js';
+export { faceObservation, participantFace } from './affect.js';
