@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FrameSourceError, type FrameSourceWarning, type RgbFrame } from '../../perception/index.js';
+import { frameSourceContract } from '../../perception/camera/frame-source.contract.js';
 import { FACES, makeFaceVideo } from '../../test/fixtures/faces/faces.js';
 import { FfmpegFrameSource } from './ffmpeg-frame-source.js';
 
@@ -19,6 +20,17 @@ async function readAll(source: FfmpegFrameSource, signal?: AbortSignal) {
   }
   return { frames, warnings, error };
 }
+
+frameSourceContract('FfmpegFrameSource on a video file', {
+  make: () => new FfmpegFrameSource(makeFaceVideo(dir, { astronautFrames: 5, messiFrames: 0 })),
+  minFrames: 3,
+  width: 640,
+  height: 480,
+});
+
+describe.skipIf(!existsSync('/dev/video0'))('FfmpegFrameSource on a V4L2 camera (skipped: no /dev/video0 on this machine)', () => {
+  frameSourceContract('FfmpegFrameSource on /dev/video0', { make: () => new FfmpegFrameSource('/dev/video0', { width: 640, height: 480 }), minFrames: 5, width: 640, height: 480 });
+});
 
 describe('FfmpegFrameSource (real ffmpeg)', () => {
   it('decodes every frame of a video to packed RGB at the video’s size', async () => {

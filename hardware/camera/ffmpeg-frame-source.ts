@@ -55,7 +55,10 @@ export class FfmpegFrameSource implements FrameSource {
         '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0:s=x', this.input,
       ]));
     } catch (cause) {
-      const msg = ((cause as { stderr?: string }).stderr ?? (cause as Error).message).trim().split('\n').at(-1);
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new FrameSourceError(`${this.input}: cannot run ${this.options.ffprobePath ?? 'ffprobe'} (not installed? Debian package ffmpeg)`, { cause });
+      }
+      const msg = ((cause as { stderr?: string }).stderr || (cause as Error).message).trim().split('\n').at(-1);
       throw new FrameSourceError(`${this.input}: cannot read video (${msg})`, { cause });
     }
     const m = /^(\d+)x(\d+)/.exec(out.trim());
