@@ -188,6 +188,8 @@ try {
     audio_rtf: audio.audio_rtf ?? null,
     peak_rss_mb: peakRss,
     ffmpeg_peak_rss_mb: camera.ffmpegRss,
+    // The node process plus its ffmpeg decoder: the whole footprint of perception.
+    peak_rss_with_ffmpeg_mb: r2(peakRss + camera.ffmpegRss),
     speedup_vs_human: r2(ours.fps / theirs.fps),
     speedup_vs_human_cpu: r2(ours.fpsCpu / theirs.fpsCpu),
     hearth_analysis_fps: r2(ours.fps),
