@@ -87,6 +87,11 @@ const RULES: Record<SpeechAct, Rule> = {
   'rating.ask': () => cue('curious', 'head_tilt', 0.4),
   'rating.reprompt': () => cue('attentive', 'lean_in', 0.3),
   'rating.ack': (m) => (m === 'low' || m === 'distressed' ? cue('calm', 'nod', 0.3) : cue('happy', 'nod', 0.4)),
+  'survey.intro': () => cue('attentive', 'look_at_listener', 0.3),
+  'survey.ask': () => cue('curious', 'head_tilt', 0.3),
+  'survey.reprompt': () => cue('attentive', 'lean_in', 0.3),
+  // Crisis lines: calm, present, still — never cheerful.
+  crisis: () => cue('calm', 'still', 0.2),
   goodbye: (m) => (m === 'low' || m === 'distressed' ? cue('calm', 'small_wave', 0.4) : cue('happy', 'wave', 0.6)),
   // Safety lines: plain, calm and still, whatever the mood.
   safe: () => cue('calm', 'still', 0.2),

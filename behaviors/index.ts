@@ -1,10 +1,16 @@
-/** Public surface of `behaviors/`: the session, the responder, the stories, the ports they need. */
+/** Public surface of `behaviors/`: the session, the responder, stories, dialogue, memory, safeguards, and the ports they need. */
 export type * from './ports.js';
-export { normalise, parseScaleAnswer, RELATE_SCALE, wantsToStop, type ResponseScale, type ScaleAnswer } from './session/answers.js';
+export { normalise, wantsToStop } from './session/answers.js';
 export {
-  FALLBACK_LINES, SESSION_STEPS, sessionMachine, type ResumePoint, type ScreenResult, type SessionEvent, type SessionInput,
-  type SessionOutcome, type SessionProgress, type SessionStep,
+  composeRequest, currentInstrument, DEFAULT_STEPS, FALLBACK_LINES, RELATE_INSTRUMENT, SESSION_BEHAVIOURS, sessionMachine, type ResumePoint,
+  type ScreenResult, type SessionEvent, type SessionInput, type SessionOutcome, type SessionProgress, type SessionStep, type SurveyInstrument,
+  type SurveyItem,
 } from './session/session.machine.js';
 export { OfflineResponder, type ComposeRequest } from './responder/offline-responder.js';
 export { hear, type Heard } from './responder/listen-for.js';
 export { bundledStories, parseStoryLibrary, StoryLibraryError, wordCount, type Story } from './stories/story.js';
+export * from './stories/choose.js';
+export * from './expression.js';
+export * from './dialogue/index.js';
+export * from './memory/index.js';
+export * from './safeguards/index.js';

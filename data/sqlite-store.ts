@@ -31,7 +31,7 @@ export class SqliteStore {
   }
 
   /** Open (creating when absent) and migrate a database file. Refuses newer schema versions untouched. */
-  static open(file: string, options: { create?: boolean; readonly?: boolean } = {}): SqliteStore {
+  static open(file: string, options: { create?: boolean; readonly?: boolean; durability?: 'power-loss' | 'crash' } = {}): SqliteStore {
     const path = resolve(file);
     const exists = existsSync(path);
     if (!exists && options.create === false) throw new StoreError(`${path}: database not found`);
@@ -48,7 +48,9 @@ export class SqliteStore {
       db = new Database(path, { readonly: options.readonly ?? false });
       if (!options.readonly) {
         db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = FULL');
+        // 'crash' (synchronous NORMAL) is for re-runnable jobs such as `hearth simulate`: still
+        // consistent after a crash, but the last commits may be lost on power loss.
+        db.pragma(options.durability === 'crash' ? 'synchronous = NORMAL' : 'synchronous = FULL');
       }
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');

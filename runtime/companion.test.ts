@@ -29,7 +29,7 @@ describe('companion runtime on simulated hardware', () => {
     const story = rig.stories.find((s) => s.id === session!.storyId)!;
     for (const p of story.paragraphs) expect(robot).toContain(p);
     // The empathic reply is grounded in what was said.
-    const empathy = turns.find((t) => t.speaker === 'robot' && t.step === 'reflection' && t.seq > turns.find((u) => u.text.includes('grandmother'))!.seq)!;
+    const empathy = turns.find((t) => t.speaker === 'robot' && t.step === 'empathy' && t.seq > turns.find((u) => u.text.includes('grandmother'))!.seq)!;
     expect(empathy.text).toMatch(/grandmother/);
     const rating = rig.store.db.prepare('SELECT value, status FROM responses WHERE session_id = ?').get(session!.sessionId);
     expect(rating).toEqual({ value: 4, status: 'answered' });

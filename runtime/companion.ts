@@ -1,21 +1,32 @@
 import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
 import {
-  OfflineResponder, sessionMachine, type ComposeRequest, type Listener, type ResumePoint, type ScreenResult, type SessionInput,
-  type SessionOutcome, type SessionProgress, type SessionStep, type Speaker, type Story, type Utterance,
+  chooseStory as chooseStoryFor, choiceLogDetail, DEFAULT_STEPS, detectMemoryIntent, empathicReply, expressionFor, LongitudinalMemory,
+  OfflineResponder, SafeguardLayer, sessionMachine, type AlertChannel, type ComposeRequest, type ConversationLine, type ExpressionCue,
+  type Listener, type LlmClient, type ResumePoint, type ScreenResult, type SessionInput, type SessionOutcome, type SessionProgress,
+  type SessionStep, type Speaker, type Story, type SurveyInstrument, type Utterance,
 } from '../behaviors/index.js';
-import { studyDay, type DeviceLog, type ParticipantRecord } from '../data/index.js';
+import { SqliteMemoryRecords, SqliteSafeguardRecords, studyDay, type DeviceLog, type ParticipantRecord, type SqliteStore } from '../data/index.js';
 import type { Clock } from './clock.js';
 import { companionMachine, type BootResult, type SessionRequest } from './companion.machine.js';
 
-/** Writes the robot's next line (the offline responder, or a language model behind safeguards). */
-export type Compose = (request: ComposeRequest) => Promise<string>;
-/** Screens a participant turn (safeguards); may speak a crisis reply itself. */
-export type Screen = (utterance: Utterance, ctx: { sessionId: string; step: SessionStep }) => Promise<ScreenResult>;
-/** Picks the story for a new session. */
-export type ChooseStory = (ctx: { participant: ParticipantRecord; studyDay: number; heard: readonly string[]; sessionId: string }) => Story;
+/** The consent questions the runtime enforces on the device. */
+export interface ConsentCheck {
+  allows(modality: 'audio_recording' | 'video_recording' | 'transcripts' | 'llm_processing' | 'keep_raw_media'): boolean;
+}
+
+/** What a study day's session should contain (from the protocol's template). */
+export interface SessionPlanInput {
+  steps: readonly string[];
+  instruments: Readonly<Record<string, SurveyInstrument>>;
+  /** How stories are chosen: matched to what was shared, or a seeded random draw. */
+  storySelection: 'matched' | 'random';
+  /** Schedule instance or slot this session belongs to, for the log. */
+  slot?: string;
+}
 
 /** Everything the companion runtime is wired with. */
 export interface CompanionOptions {
+  store: SqliteStore;
   log: DeviceLog;
   clock: Clock;
   participant: ParticipantRecord;
@@ -25,14 +36,25 @@ export interface CompanionOptions {
   /** Hardware name recorded with the device ("sim", "ros2"…). */
   hardware: string;
   hearthVersion: string;
-  compose?: Compose;
-  screen?: Screen;
-  chooseStory?: ChooseStory;
+  /** Where safeguard incidents are sent to study staff. */
+  alerts: AlertChannel;
+  /** Region of the study, for crisis resources ("US", "GB"…). */
+  region?: string;
+  /** Per-modality consent; without it nothing optional is allowed (no model calls, no transcripts kept). */
+  consent?: ConsentCheck;
+  /** The session plan for a study day; default: the storytelling session of issue 2. */
+  planFor?: (studyDay: number) => SessionPlanInput | null;
+  /** Seed of the participant's random story draw. */
+  storySeed?: string;
+  /** A language model for empathic replies (used only where consent allows). */
+  llm?: LlmClient;
+  /** Called with the expression and gesture for each line (the simulator prints them). */
+  onExpression?: (cue: ExpressionCue, line: { text: string; act: string }) => void;
   /** Check that speaker and microphone work again after a fault. */
   checkDevices?: () => Promise<void>;
   /** A session interrupted less than this long ago (same study day) is resumed; older ones are closed. */
   resumeWindowMs?: number;
-  /** Listen-and-respond exchanges after the reflection question. */
+  /** Listen-and-respond exchanges in the empathy step. */
   exchanges?: number;
   replyTimeoutMs?: number;
   deviceRetryMs?: number;
@@ -41,6 +63,7 @@ export interface CompanionOptions {
 /** A running companion. */
 export interface Companion {
   readonly actor: Actor<typeof companionMachine>;
+  readonly safeguards: SafeguardLayer;
   /** Ask for a session now. */
   requestSession(request?: SessionRequest): void;
   /** Stop: an open session is closed as interrupted first. */
@@ -50,6 +73,8 @@ export interface Companion {
 }
 
 const DEFAULT_RESUME_WINDOW_MS = 30 * 60_000;
+/** What is stored instead of the participant's words when transcripts are not consented. */
+export const WITHHELD_TEXT = '[not kept: no consent for transcripts]';
 
 /** FNV-1a hash for deterministic choices. */
 export function hashString(s: string): number {
@@ -61,60 +86,101 @@ export function hashString(s: string): number {
   return h;
 }
 
-/** Default story choice: a deterministic draw among stories this participant has not heard. */
-function drawFrom(stories: readonly Story[], participantId: string, day: number, heard: readonly string[]): Story {
-  const seen = new Set(heard);
-  const fresh = stories.filter((s) => !seen.has(s.id));
-  const pool = fresh.length ? fresh : stories; // a month longer than the library repeats, never silently fails
-  return pool[hashString(`${participantId}|${day}`) % pool.length]!;
-}
-
 /** Build and start the companion runtime on the given adapters. */
 export function createCompanion(o: CompanionOptions): Companion {
   const { log, clock, participant } = o;
-  const offline = new OfflineResponder();
+  const pid = participant.participantId;
   const tz = participant.tz;
+  const allows = (m: Parameters<ConsentCheck['allows']>[0]) => o.consent?.allows(m) ?? false;
+  const offline = new OfflineResponder();
   const dayOf = (ms: number) => studyDay(ms, participant.startDate, tz);
-  const firstSessionOf = (id: string) => !log.sessions(participant.participantId).some((s) => s.sessionId !== id && s.status === 'completed');
+  const firstSessionOf = (id: string) => !log.sessions(pid).some((s) => s.sessionId !== id && s.status === 'completed');
   const storyById = new Map(o.stories.map((s) => [s.id, s]));
+  const records = new SqliteSafeguardRecords(o.store.db, log);
+  const safeguards = new SafeguardLayer({
+    log, alerts: o.alerts, deviceId: log.identity.deviceId, participantId: pid, region: o.region, now: () => clock.now(),
+    values: records, incidents: records, newId: () => `inc-${log.identity.deviceId}-${clock.now().toString(36)}`,
+  });
+  const memory = new LongitudinalMemory(new SqliteMemoryRecords(o.store.db, log.identity), log);
+  const memoryContext = (sessionId: string | null, day: number | null) => ({
+    participantId: pid, tz, nowMs: clock.now(), sessionId, studyDay: day, consent: allows('transcripts'),
+  });
+  const planFor = o.planFor ?? ((): SessionPlanInput => ({ steps: DEFAULT_STEPS, instruments: {}, storySelection: 'random' }));
+  const conversation = new Map<string, ConversationLine[]>();
+  const turnIds = new Map<string, number>();
 
-  const compose: Compose =
-    o.compose ??
-    (async (req) => offline.compose({
-      ...req,
-      localHour: localHour(clock.now(), tz),
-      recentLines: log.recentRobotLines(participant.participantId, 40),
-    }));
-  const screen: Screen = o.screen ?? (async () => ({ route: 'continue' }));
-  const chooseStory = o.chooseStory ?? (({ participant: p, studyDay: d, heard }) => drawFrom(o.stories, p.participantId, d, heard));
+  /** The robot's next line: the responder (or a model, where consented), then the output safeguard. */
+  const compose = async (req: ComposeRequest): Promise<string> => {
+    const day = req.studyDay;
+    const place = { sessionId: req.sessionId, turnId: turnIds.get(req.sessionId) ?? null, studyDay: day };
+    const offlineLine = () => offline.compose({ ...req, localHour: localHour(clock.now(), tz), recentLines: log.recentRobotLines(pid, 40) });
+    let text: string;
+    if (req.act === 'empathy' && req.scripted === undefined) {
+      const reply = await empathicReply(
+        {
+          story: req.story ? { title: req.story.title, mainEvent: storyById.get(req.story.id)?.mainEvent } : null,
+          history: conversation.get(req.sessionId) ?? [],
+          memoryNotes: allows('llm_processing') ? memory.promptNotes(memoryContext(req.sessionId, day)) : '',
+          finalExchange: req.finalExchange,
+        },
+        { client: o.llm, modelConsent: allows('llm_processing'), logText: allows('transcripts'), fallback: offlineLine },
+      );
+      if (reply.record || reply.fallbackReason) {
+        log.recordEvent('dialogue.reply', { source: reply.source, fallbackReason: reply.fallbackReason ?? null, call: reply.record ?? null }, clock.now(), req.sessionId);
+      }
+      text = reply.text;
+    } else if (req.act === 'checkin.ack' && req.scripted === undefined) {
+      // Recall something from an earlier day, only with consent, after acknowledging today's mood.
+      const recall = req.firstSession ? undefined : memory.recall(memoryContext(req.sessionId, day), req.lastUtterance ?? '');
+      text = recall ? `${offlineLine()} ${recall.line} ${recall.question}` : offlineLine();
+    } else {
+      text = offlineLine();
+    }
+    const checked = await safeguards.beforeSpeaking({ text, act: req.act }, place, { ctx: { narration: req.act === 'story' } });
+    return checked.line.text;
+  };
+
+  /** Safeguards, memory requests and memory notes for every participant turn. */
+  const screen = async (utterance: Utterance, ctx: { sessionId: string; step: SessionStep }): Promise<ScreenResult> => {
+    const day = log.session(ctx.sessionId)?.studyDay ?? null;
+    const place = { sessionId: ctx.sessionId, turnId: turnIds.get(ctx.sessionId) ?? null, studyDay: day };
+    const decision = await safeguards.onParticipantTurn(utterance.text, place, safeguards.context({ previousTurns: conversation.get(ctx.sessionId)?.slice(-4).map((l) => l.text) }));
+    if (decision.leaveStory && decision.reply) return { route: 'crisis', line: { ...decision.reply, act: 'crisis' } };
+    if (decision.reply) return { route: 'reply', line: decision.reply };
+    const mctx = memoryContext(ctx.sessionId, day);
+    const intent = detectMemoryIntent(utterance.text);
+    if (intent) {
+      const handled = memory.handle(mctx, utterance.text);
+      if (handled) return { route: 'reply', line: { text: handled.line, act: 'safe' } };
+    }
+    if (ctx.step === 'reflection' || ctx.step === 'empathy' || ctx.step === 'checkin') memory.remember(mctx, utterance.text);
+    return { route: 'continue' };
+  };
 
   const boot = async (): Promise<BootResult> => {
     const now = clock.now();
     log.registerDevice({ hardware: o.hardware, hearthVersion: o.hearthVersion }, now);
     let resume: SessionInput | null = null;
     for (const s of log.openSessions().reverse()) {
-      const story = s.storyId ? storyById.get(s.storyId) : undefined;
       const idle = now - (s.lastActivityMs ?? 0);
+      const progress = s.progress as SessionProgress | null;
+      const plan = planFor(s.studyDay);
       const resumable =
-        resume === null && s.participantId === participant.participantId && s.studyDay === dayOf(now) &&
-        idle <= (o.resumeWindowMs ?? DEFAULT_RESUME_WINDOW_MS) && story !== undefined && s.step !== null && s.step !== 'goodbye' &&
+        resume === null && s.participantId === pid && s.studyDay === dayOf(now) && plan !== null && progress !== null &&
+        typeof progress.stepIndex === 'number' && !progress.goodbyeSaid && idle <= (o.resumeWindowMs ?? DEFAULT_RESUME_WINDOW_MS) &&
         s.resumedCount < 3;
       if (resumable) {
         log.markResumed(s.sessionId, now);
-        const progress = s.progress as SessionProgress;
         resume = {
-          sessionId: s.sessionId,
-          participantId: s.participantId,
-          studyDay: s.studyDay,
-          story: story!,
-          firstSession: firstSessionOf(s.sessionId),
-          exchanges: o.exchanges,
-          resume: { step: s.step as SessionStep, progress } satisfies ResumePoint,
+          sessionId: s.sessionId, participantId: pid, studyDay: s.studyDay, story: s.storyId ? storyById.get(s.storyId) ?? null : null,
+          firstSession: firstSessionOf(s.sessionId), steps: plan.steps, instruments: plan.instruments, exchanges: o.exchanges,
+          resume: { progress: progress! } satisfies ResumePoint,
         };
+        conversation.set(s.sessionId, log.turns(s.sessionId).filter((t) => t.step !== 'story').map((t) => ({ speaker: t.speaker, text: t.text })));
       } else {
-        const why = s.step === 'goodbye' ? 'stopped while saying goodbye'
+        const why = progress?.goodbyeSaid ? 'stopped after saying goodbye'
           : `runtime restarted ${Math.round(idle / 60_000)} min after the last activity; not resumable`;
-        log.finishSession(s.sessionId, 'interrupted', why, now);
+        log.finishSession(s.sessionId, progress?.goodbyeSaid ? 'completed' : 'interrupted', why, now);
       }
     }
     return { resume };
@@ -123,23 +189,47 @@ export function createCompanion(o: CompanionOptions): Companion {
   const prepareSession = async ({ input }: { input: SessionRequest }): Promise<SessionInput> => {
     const now = clock.now();
     const day = dayOf(now);
-    const n = log.sessions(participant.participantId).filter((s) => s.studyDay === day).length + 1;
-    const sessionId = `${participant.participantId}-d${String(day).padStart(2, '0')}-${n}`;
-    const story = chooseStory({ participant, studyDay: day, heard: log.storiesHeard(participant.participantId), sessionId });
-    log.startSession({ sessionId, participantId: participant.participantId, studyDay: day, protocolHash: participant.protocolHash, condition: participant.condition }, now);
-    log.setSessionStory(sessionId, story.id, now);
-    if (input.instanceId) log.recordEvent('session.instance', { instanceId: input.instanceId }, now, sessionId);
-    return { sessionId, participantId: participant.participantId, studyDay: day, story, firstSession: firstSessionOf(sessionId), exchanges: o.exchanges };
+    const plan = planFor(day);
+    if (!plan) throw new Error(`no session is planned on study day ${day}`);
+    const n = log.sessions(pid).filter((s) => s.studyDay === day).length + 1;
+    const sessionId = `${pid}-d${String(day).padStart(2, '0')}-${n}`;
+    log.startSession({ sessionId, participantId: pid, studyDay: day, protocolHash: participant.protocolHash, condition: participant.condition }, now);
+    log.recordEvent('session.plan', { steps: plan.steps, storySelection: plan.storySelection, slot: plan.slot ?? null, instanceId: input.instanceId ?? null }, now, sessionId);
+    conversation.set(sessionId, []);
+    return {
+      sessionId, participantId: pid, studyDay: day, story: null, firstSession: firstSessionOf(sessionId),
+      steps: plan.steps, instruments: plan.instruments, exchanges: o.exchanges,
+    };
+  };
+
+  const pickStory = async ({ input }: { input: { sessionId: string; shared: readonly string[] } }): Promise<Story> => {
+    const day = log.session(input.sessionId)?.studyDay ?? dayOf(clock.now());
+    const heard = log.storiesHeard(pid);
+    const condition = planFor(day)?.storySelection ?? 'random';
+    // Words are matched on the device; they leave it only through an embeddings call, which needs model consent.
+    const embed = o.llm && allows('llm_processing') && o.llm.settings.embeddingModel ? o.llm.embedder((r) => log.recordEvent('llm.call', r, clock.now(), input.sessionId)) : undefined;
+    const choice = (await chooseStoryFor({ condition, participantId: pid, studyDay: day, shared: input.shared.join(' '), heard, stories: o.stories, seed: o.storySeed, embed }))
+      ?? (await chooseStoryFor({ condition: 'random', participantId: pid, studyDay: day, shared: '', heard: [], stories: o.stories, seed: `${o.storySeed ?? ''}|repeat` }));
+    if (!choice) throw new Error('the story library is empty');
+    log.recordEvent('story.chosen', choiceLogDetail(choice), clock.now(), input.sessionId);
+    return choice.story;
   };
 
   const closeSession = async ({ input }: { input: { session: SessionInput; outcome: SessionOutcome } }) => {
     log.finishSession(input.session.sessionId, input.outcome.status, input.outcome.reason, clock.now());
+    conversation.delete(input.session.sessionId);
+    turnIds.delete(input.session.sessionId);
   };
+
+  const remember = (sessionId: string, line: ConversationLine) => conversation.get(sessionId)?.push(line);
 
   const session = sessionMachine.provide({
     actors: {
       compose: fromPromise(({ input }) => compose(input)),
-      speak: fromPromise(({ input, signal }) => o.speaker.speak(input, signal)),
+      speak: fromPromise(async ({ input, signal }) => {
+        o.onExpression?.(expressionFor(input.act), input);
+        return o.speaker.speak(input, signal);
+      }),
       listen: fromCallback(({ sendBack, input }) =>
         o.listener.listen(input, {
           spoke: (utterance) => sendBack({ type: 'participant.spoke', utterance }),
@@ -148,16 +238,29 @@ export function createCompanion(o: CompanionOptions): Companion {
         }),
       ),
       screen: fromPromise(({ input }) => screen(input.utterance, { sessionId: input.sessionId, step: input.step })),
+      chooseStory: fromPromise(pickStory),
     },
     actions: {
-      saveProgress: ({ context }, p) => log.saveProgress(context.sessionId, p.step, p.progress, clock.now()),
-      recordRobotTurn: ({ context }, p) =>
-        void log.recordTurn({ sessionId: context.sessionId, speaker: 'robot', text: p.line.text, step: p.step, startMs: p.spoken.startedAt, endMs: p.spoken.endedAt }),
-      recordParticipantTurn: ({ context }, p) =>
-        void log.recordTurn({ sessionId: context.sessionId, speaker: 'participant', text: p.utterance.text, step: p.step, startMs: p.utterance.startedAt, endMs: p.utterance.endedAt }),
-      recordRating: ({ context }, p) =>
-        log.recordResponse({ sessionId: context.sessionId, instrument: 'story_relate', item: `relate:${context.story.id}`, value: p.value, rawText: p.raw, status: p.status, scoringVersion: 'relate-1to5.v1' }, clock.now()),
-      recordSessionEvent: ({ context }, p) => log.recordEvent(p.kind, p.detail ?? null, clock.now(), context.sessionId),
+      saveProgress: ({ context }, p) => log.saveProgress(context.input.sessionId, p.step, p.progress, clock.now()),
+      recordRobotTurn: ({ context }, p) => {
+        const id = context.input.sessionId;
+        log.recordTurn({ sessionId: id, speaker: 'robot', text: p.line.text, step: p.step, startMs: p.spoken.startedAt, endMs: p.spoken.endedAt });
+        if (p.step !== 'story') remember(id, { speaker: 'robot', text: p.line.text });
+      },
+      recordParticipantTurn: ({ context }, p) => {
+        const id = context.input.sessionId;
+        // The participant's words are kept only with consent for transcripts; the turn itself is always logged.
+        const text = allows('transcripts') ? p.utterance.text : WITHHELD_TEXT;
+        turnIds.set(id, log.recordTurn({ sessionId: id, speaker: 'participant', text, step: p.step, startMs: p.utterance.startedAt, endMs: p.utterance.endedAt }));
+        remember(id, { speaker: 'participant', text: p.utterance.text });
+      },
+      recordResponse: ({ context }, p) =>
+        log.recordResponse({
+          sessionId: context.input.sessionId, instrument: p.instrument.id, item: p.item.code, value: p.value,
+          rawText: allows('transcripts') ? p.raw : p.raw === null ? null : WITHHELD_TEXT, status: p.status, scoringVersion: p.instrument.scoringVersion,
+        }, clock.now()),
+      recordStory: ({ context }, p) => log.setSessionStory(context.input.sessionId, p.story.id, clock.now()),
+      recordSessionEvent: ({ context }, p) => log.recordEvent(p.kind, p.detail ?? null, clock.now(), context.input.sessionId),
     },
     delays: { replyTimeout: o.replyTimeoutMs ?? 20_000 },
   });
@@ -191,6 +294,7 @@ export function createCompanion(o: CompanionOptions): Companion {
   actor.start();
   return {
     actor,
+    safeguards,
     requestSession: (request) => actor.send({ type: 'session.requested', request }),
     shutdown: (reason) => actor.send({ type: 'shutdown.requested', reason }),
     state: () => String(actor.getSnapshot().value),

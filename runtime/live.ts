@@ -1,9 +1,14 @@
-import { join } from 'node:path';
-import { bundledStories, type Listener, type RobotLine, type Speaker } from '../behaviors/index.js';
-import { isValidTimeZone, localDate, SqliteStore } from '../data/index.js';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  bundledStories, JsonlAlertChannel, LlmClient, resolveLlmSettings, type Listener, type RobotLine, type Speaker,
+} from '../behaviors/index.js';
+import { isValidTimeZone, localDate } from '../data/index.js';
 import { EspeakSpeaker, loadScript, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
+import { BUNDLED_PROTOCOL, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCompanion } from './companion.js';
+import { openStudyDevice } from './study-device.js';
 
 /** A configuration mistake found before anything starts. */
 export class ConfigError extends Error {
@@ -13,11 +18,12 @@ export class ConfigError extends Error {
 
 /** Options for one live session on simulator hardware. */
 export interface LiveOptions {
+  /** A device folder made by `hearth provision`; a demo participant is provisioned there when it is empty. */
   deviceDir: string;
-  dbFile?: string;
-  deviceId: string;
+  /** For the demo participant only: id, zone and protocol. */
   participantId: string;
   tz: string;
+  protocolFile?: string;
   /** Speak lines with espeak-ng too. */
   voice?: boolean;
   /** A participant script instead of the terminal. */
@@ -29,6 +35,7 @@ export interface LiveOptions {
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
   clock?: Clock;
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** How a live run ended. */
@@ -38,30 +45,39 @@ export interface LiveResult {
   reason: string | null;
 }
 
+/** What the demo participant consents to: talking, and keeping what was said. No model, no raw media. */
+const DEMO_CONSENT: readonly ConsentModality[] = ['audio_recording', 'transcripts'];
+
 /**
- * Boot the companion on simulator hardware (terminal or script), resume or close any session a
- * crash left open, run one session, and stop. Ctrl-C closes an open session as interrupted.
+ * Boot the companion on simulator hardware (terminal or script) for a provisioned device, resume or
+ * close any session a crash left open, run one session, and stop. Ctrl-C closes an open session as
+ * interrupted. An empty device folder gets a demo participant on the bundled example study.
  */
 export async function runLive(o: LiveOptions): Promise<LiveResult> {
-  if (!isValidTimeZone(o.tz)) throw new ConfigError(`option --tz: "${o.tz}" is not an IANA time zone (e.g. America/New_York)`);
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(o.participantId)) {
-    throw new ConfigError(`option --participant: "${o.participantId}" is not a pseudonymous id (letters, digits, - or _, e.g. P01)`);
-  }
   const clock = o.clock ?? systemClock;
+  const dir = resolve(o.deviceDir);
   const script = o.script ? loadScript(o.script) : null;
-  const store = SqliteStore.open(o.dbFile ?? join(o.deviceDir, 'hearth.sqlite'));
-  const stories = bundledStories();
-  const log = store.forDevice({ deviceId: o.deviceId, tz: o.tz, clockSource: clock.source });
-  const hardware = script ? 'sim-script' : 'sim-terminal';
-  log.registerDevice({ hardware, hearthVersion: o.hearthVersion }, clock.now());
-  const record = log.participant(o.participantId) ?? log.enrollParticipant(
-    { participantId: o.participantId, startDate: localDate(clock.now(), o.tz), condition: null, protocolId: null, protocolVersion: null, protocolHash: null },
-    clock.now(),
-  );
-  if (record.status === 'withdrawn') throw new ConfigError(`participant ${o.participantId} has withdrawn; no sessions are run`);
+  if (!existsSync(join(dir, 'device.json'))) {
+    if (!isValidTimeZone(o.tz)) throw new ConfigError(`option --tz: "${o.tz}" is not an IANA time zone (e.g. America/New_York)`);
+    const config = provisionDevice({
+      protocolFile: o.protocolFile ?? BUNDLED_PROTOCOL, participantId: o.participantId, tz: o.tz, startDate: localDate(clock.now(), o.tz),
+      deviceDir: dir, now: clock.now(), consentGranted: DEMO_CONSENT, registryFile: join(dir, 'demo-allocation-registry.sqlite'),
+      strata: { household: 'lives_with_others' },
+    });
+    o.output.write(
+      `[hearth] set up demo participant ${config.participantId} in ${dir} (study ${config.protocol.id}, condition ${config.condition}, ` +
+        `consent: ${DEMO_CONSENT.join(', ')})\n`,
+    );
+  }
+  const device = openStudyDevice(dir, clock);
+  const { log, participant, config } = device;
+
+  const llmSettings = resolveLlmSettings(o.env ?? process.env, {});
+  const llm = llmSettings.ok ? new LlmClient(llmSettings.settings) : undefined;
+  log.recordEvent('runtime.started', { dialogue: llm ? `model ${llmSettings.ok ? llmSettings.settings.model : ''}` : `offline (${llmSettings.ok ? '' : llmSettings.reason})` }, clock.now());
 
   const print = (line: RobotLine) => o.output.write(`Hearth: ${line.text}\n`);
-  const voice = o.voice ? new EspeakSpeaker({ now: () => clock.now() }) : undefined;
+  const voice = o.voice ? new EspeakSpeaker({ now: () => clock.now(), voice: config.hardware.voice }) : undefined;
   let speaker: Speaker;
   let listener: Listener;
   let terminal: TerminalParticipant | null = null;
@@ -76,36 +92,42 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
   }
 
   const companion = createCompanion({
-    log, clock, participant: record, speaker, listener, stories, hardware,
-    hearthVersion: o.hearthVersion, replyTimeoutMs: o.replyTimeoutMs,
+    store: device.store, log, clock, participant, speaker, listener, stories: bundledStories(), hardware: script ? 'sim-script' : 'sim-terminal',
+    hearthVersion: o.hearthVersion, replyTimeoutMs: o.replyTimeoutMs, planFor: device.planFor, consent: device.consent, llm,
+    storySeed: `${config.allocation.seed}|${config.participantId}`, alerts: new JsonlAlertChannel(dir), region: 'US',
   });
   const onSignal = () => companion.shutdown('stopped by the user');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    let requested = false;
     let ranSession = false;
-    await new Promise<void>((resolve) => {
-      const sub = companion.actor.subscribe((snap) => {
-        const state = String(snap.value);
+    await new Promise<void>((done) => {
+      const step = (state: string, status: string) => {
         if (state === 'session') ranSession = true;
         if (state === 'idle') {
-          if (ranSession) companion.shutdown('session finished');
-          else companion.requestSession();
+          if (ranSession || requested) companion.shutdown(ranSession ? 'session finished' : 'no session could start');
+          else {
+            requested = true;
+            companion.requestSession();
+          }
         }
         if (state === 'degraded' && ranSession) companion.shutdown('device failed');
-        if (snap.status === 'done') {
-          sub.unsubscribe();
-          resolve();
-        }
+        if (status === 'done') done();
+      };
+      const sub = companion.actor.subscribe((snap) => {
+        step(String(snap.value), snap.status);
+        if (snap.status === 'done') sub.unsubscribe();
       });
-      if (companion.state() === 'idle') companion.requestSession();
+      const snap = companion.actor.getSnapshot();
+      step(String(snap.value), snap.status);
     });
-    const last = log.sessions(o.participantId).at(-1);
+    const last = log.sessions(participant.participantId).at(-1);
     return { sessionId: last?.sessionId ?? null, status: last?.status ?? null, reason: last?.statusReason ?? null };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     terminal?.close();
-    store.close();
+    device.store.close();
   }
 }

@@ -1,8 +1,10 @@
-import { bundledStories, type Story } from '../behaviors/index.js';
+import { bundledStories, type AlertChannel, type IncidentReport, type LlmClient, type Story } from '../behaviors/index.js';
 import { addDays, localTimeToMs, SqliteStore } from '../data/index.js';
 import { SimSpeaker, SimulatedParticipant } from '../hardware/index.js';
+import { allocationSequence, BUNDLED_PROTOCOL, loadProtocol, sessionPlanFor, stratumKey } from '../study-protocol/index.js';
 import { ManualClock, runUntil } from './clock.js';
-import { createCompanion, hashString } from './companion.js';
+import { createCompanion, hashString, type SessionPlanInput } from './companion.js';
+import { toSurveyInstrument } from './study-device.js';
 
 /** Options of `hearth simulate`. */
 export interface SimulateOptions {
@@ -10,10 +12,14 @@ export interface SimulateOptions {
   days: number;
   seed: number;
   dbFile: string;
+  /** The study protocol (default: the bundled 30-day storytelling study). */
+  protocolFile?: string;
   /** First study day (local date), YYYY-MM-DD. */
   startDate?: string;
   stories?: readonly Story[];
   hearthVersion?: string;
+  /** A language model, used exactly as the live runtime uses it (simulated participants consent to it). */
+  llm?: LlmClient;
   /** Called after each participant's month. */
   onParticipant?: (summary: ParticipantSummary) => void;
 }
@@ -23,42 +29,63 @@ export interface ParticipantSummary {
   participantId: string;
   deviceId: string;
   tz: string;
+  condition: string;
   sessions: Record<string, number>;
   turns: number;
+  responses: number;
 }
 
 /** Time zones simulated participants live in, so exports can be checked across zones and DST. */
 const ZONES = ['America/New_York', 'Europe/Berlin', 'America/Los_Angeles', 'Asia/Tokyo', 'Europe/London', 'Australia/Sydney'];
 
+/** Alerts of simulated participants go to the device log only. */
+function logAlerts(record: (report: IncidentReport) => void): AlertChannel {
+  return { send: async (report) => record(report) };
+}
+
 /**
  * Run simulated participants through `days` daily sessions each, on a simulated clock, through the
- * same companion runtime as the live robot, into one SQLite file. Deterministic for a seed.
+ * same companion runtime as the live robot, into one SQLite file. Conditions come from the
+ * protocol's seeded allocation; the session of each day from its templates. Deterministic for a seed.
  */
 export async function simulate(o: SimulateOptions): Promise<ParticipantSummary[]> {
-  const store = SqliteStore.open(o.dbFile);
+  const loaded = loadProtocol(o.protocolFile ?? BUNDLED_PROTOCOL);
+  const { protocol } = loaded;
+  // A simulation is re-runnable from its seed, so it need not fsync every commit against power loss.
+  const store = SqliteStore.open(o.dbFile, { durability: 'crash' });
   const startDate = o.startDate ?? '2026-12-01';
   const stories = o.stories ?? bundledStories();
+  const allocationSeed = `simulation-${o.seed}`;
+  const stratum = stratumKey(protocol, Object.fromEntries((protocol.allocation?.stratify_by ?? []).map((f) => [f, protocol.allocation!.strata![f]![0]!])));
+  const allocation = allocationSequence(protocol, allocationSeed, stratum, o.participants);
   const summaries: ParticipantSummary[] = [];
   try {
     for (let p = 1; p <= o.participants; p++) {
-      const participantId = `SIM${String(p).padStart(3, '0')}`;
+      const participantId = `P${String(p).padStart(3, '0')}`;
       const deviceId = `sim-device-${String(p).padStart(3, '0')}`;
       const seed = hashString(`${o.seed}|${participantId}`);
       const tz = ZONES[seed % ZONES.length]!;
+      const condition = allocation[p - 1]!.condition;
       const clock = new ManualClock(localTimeToMs(startDate, '09:00', tz));
       const log = store.forDevice({ deviceId, tz, clockSource: 'simulated' });
       log.registerDevice({ hardware: 'sim', hearthVersion: o.hearthVersion ?? 'dev' }, clock.now());
-      if (log.participant(participantId)) {
-        throw new Error(`${o.dbFile}: already holds ${participantId}; simulate into a new database file`);
-      }
+      if (log.participant(participantId)) throw new Error(`${o.dbFile}: already holds ${participantId}; simulate into a new database file`);
       const record = log.enrollParticipant(
-        { participantId, startDate, condition: null, protocolId: null, protocolVersion: null, protocolHash: null },
+        { participantId, startDate, condition, protocolId: protocol.study.id, protocolVersion: protocol.study.version, protocolHash: loaded.hash },
         clock.now(),
       );
+      log.recordEvent('study.allocated', { condition, stratum, slot: p - 1, seed: allocationSeed }, clock.now());
+      const planFor = (day: number): SessionPlanInput | null => {
+        const plan = sessionPlanFor(protocol, { condition }, day);
+        return plan && { steps: plan.steps, instruments: Object.fromEntries(plan.instruments.map((i) => [i.id, toSurveyInstrument(i)])), storySelection: plan.storySelection, slot: plan.slot };
+      };
       const participant = new SimulatedParticipant(seed, clock);
       const companion = createCompanion({
-        log, clock, participant: record, speaker: new SimSpeaker(clock), listener: participant, stories,
-        hardware: 'sim', hearthVersion: o.hearthVersion ?? 'dev',
+        store, log, clock, participant: record, speaker: new SimSpeaker(clock), listener: participant, stories,
+        hardware: 'sim', hearthVersion: o.hearthVersion ?? 'dev', planFor, storySeed: `${allocationSeed}|${participantId}`,
+        // Simulated participants consent to everything, language-model processing included.
+        consent: { allows: () => true }, llm: o.llm, region: 'US',
+        alerts: logAlerts((report) => log.recordEvent('safeguard.alert', { incidentId: report.incidentId, kind: report.kind }, clock.now())),
       });
       await runUntil(clock, () => companion.state() === 'idle');
       for (let day = 1; day <= o.days; day++) {
@@ -68,7 +95,7 @@ export async function simulate(o: SimulateOptions): Promise<ParticipantSummary[]
         clock.jumpTo(at);
         if (participant.skipsToday()) {
           log.recordMissedSession(
-            { sessionId: `${participantId}-d${String(day).padStart(2, '0')}-1`, participantId, studyDay: day, protocolHash: null, condition: null },
+            { sessionId: `${participantId}-d${String(day).padStart(2, '0')}-1`, participantId, studyDay: day, protocolHash: loaded.hash, condition },
             'participant did not respond to the invitation', at,
           );
           continue;
@@ -80,8 +107,12 @@ export async function simulate(o: SimulateOptions): Promise<ParticipantSummary[]
       await runUntil(clock, () => companion.state() === 'stopped');
       const sessions: Record<string, number> = {};
       for (const s of log.sessions(participantId)) sessions[s.status] = (sessions[s.status] ?? 0) + 1;
-      const turns = (store.db.prepare('SELECT COUNT(*) AS n FROM turns WHERE device_id = ?').get(deviceId) as { n: number }).n;
-      const summary = { participantId, deviceId, tz, sessions, turns };
+      const count = (sql: string) => (store.db.prepare(sql).get(deviceId) as { n: number }).n;
+      const summary = {
+        participantId, deviceId, tz, condition, sessions,
+        turns: count('SELECT COUNT(*) AS n FROM turns WHERE device_id = ?'),
+        responses: count('SELECT COUNT(*) AS n FROM responses WHERE device_id = ?'),
+      };
       summaries.push(summary);
       o.onParticipant?.(summary);
     }

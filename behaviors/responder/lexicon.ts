@@ -13,7 +13,7 @@ export interface FeelingFamily {
 
 /** Feeling families, most specific first. Cues are whole words or phrases, lower case. */
 export const FEELINGS: readonly FeelingFamily[] = [
-  { id: 'grief', valence: -1, cues: ['passed away', 'died', 'death', 'funeral', 'grief', 'grieving', 'lost my', 'losing my', 'miss him', 'miss her', 'miss them'],
+  { id: 'grief', valence: -1, cues: ['passed away', 'died', 'death', 'funeral', 'grief', 'grieving', 'lost my', 'losing my'],
     adjectives: ['heavy', 'painful', 'tender'], nouns: ['grief', 'loss'] },
   { id: 'lonely', valence: -1, cues: ['lonely', 'alone', 'isolated', 'by myself', 'no one', 'nobody', 'left out'],
     adjectives: ['lonely', 'isolating'], nouns: ['loneliness', 'longing for company'] },

@@ -1,3 +1,4 @@
+import type { ResponseScale, UnclearReason } from '../../study-protocol/index.js';
 import type { SpeechAct } from '../ports.js';
 import { hear, type Heard } from './listen-for.js';
 
@@ -24,6 +25,14 @@ export interface ComposeRequest {
   recentLines?: readonly string[];
   /** Whether this is the participant's first session (the robot introduces itself as an AI). */
   firstSession?: boolean;
+  /** A line already decided (a safeguard reply): said as it is. */
+  scripted?: string;
+  /** A questionnaire prompt, asked word for word. */
+  prompt?: string;
+  /** Why the last answer to a questionnaire item was not understood. */
+  unclear?: UnclearReason;
+  /** The scale of the questionnaire item being asked. */
+  scale?: ResponseScale;
 }
 
 /** FNV-1a, for choosing wording deterministically from a request. */
@@ -36,6 +45,20 @@ function hash(s: string): number {
   return h;
 }
 
+/** Ask a questionnaire item again, saying why and what answers are possible. */
+function surveyReprompt(req: ComposeRequest): string {
+  const scale = req.scale;
+  const range = scale ? `a number from ${scale.min} to ${scale.max}` : 'a number';
+  const ends = scale?.labels?.[scale.min] && scale.labels[scale.max] ? `, where ${scale.min} is ${scale.labels[scale.min]} and ${scale.max} is ${scale.labels[scale.max]}` : '';
+  const lead = req.unclear === 'repeat_requested' ? `Of course. ${req.prompt ?? ''}`
+    : req.unclear === 'out_of_range' ? "That's outside the scale."
+    : req.unclear === 'ambiguous' ? 'I heard more than one answer.'
+    : req.unclear === 'unsure' ? "That's okay, just your best guess."
+    : req.unclear === 'empty' ? 'Take your time.'
+    : "Sorry, I didn't catch that.";
+  return `${lead} Please answer with ${range}${ends}, or say skip.`;
+}
+
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
@@ -46,6 +69,7 @@ const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export class OfflineResponder {
   /** Write the line for a request. */
   compose(req: ComposeRequest): string {
+    if (req.scripted !== undefined) return req.scripted;
     const avoid = new Set(req.recentLines ?? []);
     const pick = (options: readonly string[], salt: string): string => {
       const start = hash(`${req.participantId}|${req.studyDay}|${req.turnIndex}|${req.act}|${salt}`) % options.length;
@@ -123,6 +147,13 @@ export class OfflineResponder {
           "Thank you for sharing with me. That's all for today. Goodbye, and be kind to yourself.",
           "That's our session for today. Thank you, and see you next time.",
         ], 'bye');
+      case 'survey.intro':
+        return req.prompt ?? 'I have a few short questions for you.';
+      case 'survey.ask':
+        return req.prompt ?? '';
+      case 'survey.reprompt':
+        return surveyReprompt(req);
+      case 'crisis':
       case 'safe':
         return "Thank you for telling me. I'm listening.";
     }

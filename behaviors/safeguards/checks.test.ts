@@ -137,3 +137,17 @@ describe('checkOutput', () => {
     expect(rows.find((r) => r.checkName === 'dependency')).toMatchObject({ decision: 'pass', evidence: null });
   });
 });
+
+describe('narration', () => {
+  it('a story read aloud may say "I" and "my husband"; the same words as the robot\'s own are false humanity', async () => {
+    const { checkOutput: check } = await import('./layer.js');
+    const line = "When we arrived in this country, I didn't know anyone except my husband. I felt so lonely and I cried every night.";
+    const own = check(line);
+    expect(own.flagged).toContain('false-humanity');
+    const read = check(line, { narration: true });
+    expect(read.safe).toBe(true);
+    expect(read.results.find((r) => r.check === 'false-humanity')?.evidenceSpan).not.toBeNull();
+    // Narration does not excuse the other checks.
+    expect(check("Once upon a time... You should spend more time with me instead of your friends.", { narration: true }).safe).toBe(false);
+  });
+});

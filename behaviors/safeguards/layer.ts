@@ -31,6 +31,7 @@ export function checkOutput(text: string, ctx: SafeguardContext = {}): OutputVer
   } catch (error) {
     results = OUTPUT_LABELS.map((name) => errorResult(name, OUTPUT_CHECKS_VERSION, 0.5, error));
   }
+  if (ctx?.narration) results = results.map((r) => (r.check === 'false-humanity' && r.decision === 'flag' ? { ...r, decision: 'pass' as const } : r));
   const failed = results.some((r) => r.decision === 'error');
   const flagged = results.filter((r) => r.decision === 'flag').map((r) => r.check as OutputCheckName);
   const safe = !failed && flagged.length === 0;

@@ -50,6 +50,11 @@ export interface SafeguardContext {
   disclosedValues?: readonly DisclosedValue[];
   /** Earlier turns, oldest first, as `"robot: …"` / `"participant: …"`. */
   previousTurns?: readonly string[];
+  /**
+   * The text is a library story read aloud: its "I" is the narrator, not the robot, so a
+   * false-humanity match is recorded but does not block it. Every other check still applies.
+   */
+  narration?: boolean;
 }
 
 /** The result of checking one participant turn. */

@@ -1,26 +1,72 @@
 import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
+import { parseScaleAnswer, type ResponseScale, type UnclearReason } from '../../study-protocol/index.js';
 import type { ListenRequest, RobotLine, SpeechAct, SpokenLine, Utterance } from '../ports.js';
 import type { ComposeRequest } from '../responder/offline-responder.js';
 import type { Story } from '../stories/story.js';
-import { parseScaleAnswer, RELATE_SCALE, wantsToStop } from './answers.js';
+import { wantsToStop } from './answers.js';
 
-/** Steps of the storytelling session, in order; progress is saved under these names. */
-export const SESSION_STEPS = ['greeting', 'checkin', 'story', 'reflection', 'rating', 'goodbye'] as const;
-/** A step of the storytelling session. */
-export type SessionStep = (typeof SESSION_STEPS)[number];
+/** Behaviours a session template can name, besides `survey:<instrument>` steps. */
+export const SESSION_BEHAVIOURS = ['greeting', 'checkin', 'story', 'reflection', 'empathy', 'rating', 'goodbye'] as const;
+/** The storytelling session of issue 2, used when no study protocol gives a template. */
+export const DEFAULT_STEPS: readonly string[] = ['greeting', 'checkin', 'story', 'reflection', 'empathy', 'rating', 'goodbye'];
+/** Where in a session a line or answer belongs (a behaviour, or `survey`). */
+export type SessionStep = (typeof SESSION_BEHAVIOURS)[number] | 'survey' | 'crisis';
+
+/** One question of a spoken questionnaire. */
+export interface SurveyItem {
+  code: string;
+  prompt: string;
+  scale: ResponseScale;
+}
+
+/** A questionnaire the robot administers by voice. */
+export interface SurveyInstrument {
+  id: string;
+  intro: string | null;
+  scoringVersion: string;
+  items: readonly SurveyItem[];
+}
+
+/** The 1–5 "How much could you relate to this story?" item of the `rating` behaviour. */
+export const RELATE_INSTRUMENT: SurveyInstrument = {
+  id: 'story_relate',
+  intro: null,
+  scoringVersion: 'story-relate-1',
+  items: [{
+    code: 'relate',
+    prompt: 'How much could you relate to this story, from 1, not at all, to 5, very much?',
+    scale: {
+      min: 1,
+      max: 5,
+      labels: { 1: 'not at all', 5: 'very much' },
+      phrases: {
+        1: ['not at all', 'nothing', 'none', 'no', "couldn't relate", 'could not relate', "didn't relate", 'did not relate', 'not in the slightest'],
+        2: ['a little', 'a bit', 'slightly', 'not much', 'not very much', 'not really', 'barely', 'hardly'],
+        3: ['somewhat', 'moderately', 'some', 'sort of', 'kind of', 'in the middle', 'so so', 'medium', 'halfway'],
+        4: ['quite a bit', 'quite a lot', 'a lot', 'quite', 'mostly', 'pretty much', 'very'],
+        5: ['completely', 'totally', 'entirely', 'so much', 'extremely', 'absolutely', 'a great deal', 'deeply', 'fully'],
+      },
+    },
+  }],
+};
 
 /** What is saved at every step, enough to resume after a crash. */
 export interface SessionProgress {
+  /** Index into the session's steps. */
+  stepIndex: number;
   paragraph: number;
   mood: string | null;
   shared: string[];
   exchanges: number;
-  rating: number | 'skipped' | null;
+  /** Index of the next item in the current survey. */
+  item: number;
+  /** Answered values by `instrument:item`, for the session summary. */
+  answers: Record<string, number | 'skipped' | null>;
+  goodbyeSaid: boolean;
 }
 
 /** Where to pick a session up after a restart. */
 export interface ResumePoint {
-  step: SessionStep;
   progress: SessionProgress;
 }
 
@@ -29,9 +75,14 @@ export interface SessionInput {
   sessionId: string;
   participantId: string;
   studyDay: number;
-  story: Story;
+  /** The story, when already chosen (a resumed session); otherwise chosen at the story step. */
+  story: Story | null;
   firstSession: boolean;
-  /** Number of listen-and-respond exchanges after the reflection question. */
+  /** Behaviour names and `survey:<id>` steps, in order. */
+  steps?: readonly string[];
+  /** Instruments named by `survey:<id>` steps. */
+  instruments?: Readonly<Record<string, SurveyInstrument>>;
+  /** Listen-and-respond exchanges in the `empathy` step. */
   exchanges?: number;
   resume?: ResumePoint;
 }
@@ -42,11 +93,13 @@ export interface SessionOutcome {
   reason: string | null;
 }
 
-/** The safeguard verdict on a participant turn, as far as the session flow is concerned. */
-export interface ScreenResult {
-  /** `continue` the flow, or leave it for a `crisis` reply (already spoken by the screen). */
-  route: 'continue' | 'crisis';
-}
+/** The safeguard verdict on a participant turn, as far as the flow is concerned. */
+export type ScreenResult =
+  | { route: 'continue' }
+  /** Say this (an AI disclosure, a boundary, what is remembered), then go on. */
+  | { route: 'reply'; line: RobotLine }
+  /** Leave the story flow: say this, stay with the participant, close gently. */
+  | { route: 'crisis'; line: RobotLine };
 
 type HeardEvent = { type: 'participant.spoke'; utterance: Utterance };
 /** Events the session machine accepts. */
@@ -55,14 +108,21 @@ export type SessionEvent =
   | { type: 'participant.left' }
   | { type: 'listener.failed'; reason: string };
 
-interface SessionContext extends SessionInput {
+interface SessionContext {
+  input: SessionInput;
+  steps: readonly string[];
+  story: Story | null;
   progress: SessionProgress;
   /** Robot lines so far (for varied wording). */
   turnIndex: number;
   /** The line being composed or spoken. */
   line: RobotLine | null;
+  /** A line decided elsewhere (a safeguard reply), said instead of composing one. */
+  scripted: RobotLine | null;
   lastUtterance: Utterance | null;
   reprompts: number;
+  unclear: UnclearReason | null;
+  crisisTurns: number;
   outcome: SessionOutcome;
 }
 
@@ -70,7 +130,9 @@ const unprovided = (name: string) => () => {
   throw new Error(`actor ${name} not provided`);
 };
 
-const blankProgress = (): SessionProgress => ({ paragraph: 0, mood: null, shared: [], exchanges: 0, rating: null });
+const blankProgress = (): SessionProgress => ({
+  stepIndex: 0, paragraph: 0, mood: null, shared: [], exchanges: 0, item: 0, answers: {}, goodbyeSaid: false,
+});
 
 /** Lines used when composing fails: plain, kind, and never wrong. */
 export const FALLBACK_LINES: Partial<Record<SpeechAct, string>> = {
@@ -83,35 +145,82 @@ export const FALLBACK_LINES: Partial<Record<SpeechAct, string>> = {
   'reflection.ask': 'What did that story bring up for you?',
   'reflection.reprompt': 'Take your time.',
   empathy: 'Thank you for sharing that with me. What was that like for you?',
-  'rating.ask': 'How much could you relate to this story, from 1, not at all, to 5, very much?',
-  'rating.reprompt': 'Could you give me a number from 1 to 5? You can also say skip.',
   'rating.ack': 'Thank you.',
+  'survey.intro': 'I have a few short questions for you.',
   goodbye: 'Thank you for today. Goodbye for now.',
   safe: "Thank you for telling me. I'm listening.",
 };
 
+/** Said when the participant goes quiet after a crisis disclosure: the door stays open. */
+const CRISIS_CLOSE =
+  "I'll stop our session here so you can take care of yourself. Please reach out to someone you trust or to the crisis line I mentioned. " +
+  "I'm an AI, so I can't be there the way a person can, but I've let the study team know so someone can check in with you.";
+
+/** Follow-up lines while staying with a participant after a disclosure. */
+function crisisFollowUp(turn: number): RobotLine {
+  const lines = [
+    "Thank you for telling me. I'm still here and listening. Is there someone you trust who you could call or be with right now?",
+    "You matter, and you don't have to handle this by yourself. A crisis line can talk with you any time, day or night.",
+    "I'm listening. When you're ready, reaching out to a person you trust, or to the crisis line, is a strong next step.",
+  ];
+  return { text: lines[turn % lines.length]!, act: 'crisis' };
+}
+
+/** The step name at the session's current position (`survey` for `survey:<id>`). */
+function currentStep(c: SessionContext): string {
+  return c.steps[c.progress.stepIndex] ?? 'end';
+}
+
+/** The instrument of the current survey or rating step. */
+export function currentInstrument(c: SessionContext): SurveyInstrument {
+  const step = currentStep(c);
+  if (step === 'rating') return RELATE_INSTRUMENT;
+  const id = step.startsWith('survey:') ? step.slice('survey:'.length) : '';
+  const found = c.input.instruments?.[id];
+  if (!found) throw new Error(`session step ${step}: no instrument "${id}" was provided`);
+  return found;
+}
+
+const currentItem = (c: SessionContext): SurveyItem => currentInstrument(c).items[c.progress.item]!;
+const stepKind = (c: SessionContext): SessionStep => {
+  const step = currentStep(c);
+  return step.startsWith('survey:') ? 'survey' : (step as SessionStep);
+};
+
 /** The request handed to the `compose` actor for a speech act. */
-export function composeRequest(c: SessionContext, act: SpeechAct): ComposeRequest {
+export function composeRequest(c: SessionContext, requested: SpeechAct): ComposeRequest {
+  // The rating item keeps its own, varied wording; protocol surveys are asked word for word.
+  const rating = stepKind(c) === 'rating';
+  const act: SpeechAct = rating && requested === 'survey.ask' ? 'rating.ask' : rating && requested === 'survey.reprompt' ? 'rating.reprompt' : requested;
+  const survey = act.startsWith('survey.') || act === 'rating.ask' || act === 'rating.reprompt';
   return {
     act,
-    participantId: c.participantId,
-    sessionId: c.sessionId,
-    studyDay: c.studyDay,
+    participantId: c.input.participantId,
+    sessionId: c.input.sessionId,
+    studyDay: c.input.studyDay,
     turnIndex: c.turnIndex,
-    story: { id: c.story.id, title: c.story.title },
-    paragraph: act === 'story' ? c.story.paragraphs[c.progress.paragraph] : undefined,
+    story: c.story ? { id: c.story.id, title: c.story.title } : null,
+    paragraph: act === 'story' ? c.story?.paragraphs[c.progress.paragraph] : undefined,
     lastUtterance: c.lastUtterance?.text ?? null,
     shared: c.progress.shared,
-    finalExchange: act === 'empathy' ? c.progress.exchanges + 1 >= (c.exchanges ?? 2) : undefined,
-    firstSession: c.firstSession,
+    finalExchange: act === 'empathy' ? c.progress.exchanges + 1 >= (c.input.exchanges ?? 2) : undefined,
+    firstSession: c.input.firstSession,
+    scripted: c.scripted?.text,
+    prompt: survey
+      ? act === 'survey.intro' ? currentInstrument(c).intro ?? undefined : currentItem(c).prompt
+      : undefined,
+    unclear: c.unclear ?? undefined,
+    scale: survey && act !== 'survey.intro' ? currentItem(c).scale : undefined,
   };
 }
 
 /**
- * One storytelling session: greeting and mood check-in → the story, a paragraph at a time →
- * reflection question → listen and respond with empathy → a 1–5 relatability rating → goodbye.
- * Effects are injected: `compose` writes a line, `speak` says it, `listen` hears the participant,
- * `screen` runs safeguards on what was heard; actions persist turns and progress.
+ * One session, driven by its template: greeting, spoken surveys, mood check-in, a story read a
+ * paragraph at a time, a reflection question, empathic listening, a 1–5 rating, goodbye. Effects are
+ * injected: `compose` writes a line, `speak` says it, `listen` hears the participant, `screen` runs
+ * safeguards on what was heard, `chooseStory` picks the story; actions persist turns and progress.
+ * A crisis leaves the story flow but never the participant: the robot stays and listens, then
+ * closes gently.
  */
 export const sessionMachine = setup({
   types: {
@@ -125,10 +234,11 @@ export const sessionMachine = setup({
     speak: fromPromise<SpokenLine, RobotLine>(unprovided('speak')),
     listen: fromCallback<EventObject, ListenRequest>(unprovided('listen')),
     screen: fromPromise<ScreenResult, { utterance: Utterance; step: SessionStep; sessionId: string }>(unprovided('screen')),
+    chooseStory: fromPromise<Story, { sessionId: string; shared: readonly string[] }>(unprovided('chooseStory')),
   },
   actions: {
-    /** Persist the step reached and the progress so far (provided by the runtime). */
-    saveProgress: (_, _params: { step: SessionStep; progress: SessionProgress }) => {
+    /** Persist the position reached and the progress so far (provided by the runtime). */
+    saveProgress: (_, _params: { step: string; progress: SessionProgress }) => {
       throw new Error('action saveProgress not provided');
     },
     /** Persist a spoken robot line. */
@@ -139,22 +249,26 @@ export const sessionMachine = setup({
     recordParticipantTurn: (_, _params: { utterance: Utterance; step: SessionStep }) => {
       throw new Error('action recordParticipantTurn not provided');
     },
-    /** Persist an item response. */
-    recordRating: (_, _params: { value: number | null; raw: string | null; status: 'answered' | 'skipped' | 'unanswered' }) => {
-      throw new Error('action recordRating not provided');
+    /** Persist one questionnaire answer. */
+    recordResponse: (_, _params: { instrument: SurveyInstrument; item: SurveyItem; value: number | null; raw: string | null; status: 'answered' | 'skipped' | 'unanswered' }) => {
+      throw new Error('action recordResponse not provided');
     },
-    /** Log something that happened in the session (fallback lines, silences). */
+    /** Persist the chosen story. */
+    recordStory: (_, _params: { story: Story }) => {
+      throw new Error('action recordStory not provided');
+    },
+    /** Log something that happened in the session (fallback lines, silences, unknown steps). */
     recordSessionEvent: (_, _params: { kind: string; detail?: unknown }) => {
       throw new Error('action recordSessionEvent not provided');
     },
   },
   guards: {
     wantsToStop: ({ event }) => event.type === 'participant.spoke' && wantsToStop(event.utterance.text),
-    resuming: ({ context }) => context.resume !== undefined,
     mayReprompt: ({ context }) => context.reprompts < 1,
-    ratingMayReprompt: ({ context }) => context.reprompts < 2,
-    moreParagraphs: ({ context }) => context.progress.paragraph < context.story.paragraphs.length,
-    moreExchanges: ({ context }) => context.progress.exchanges < (context.exchanges ?? 2),
+    surveyMayReprompt: ({ context }) => context.reprompts < 2,
+    moreParagraphs: ({ context }) => context.story !== null && context.progress.paragraph < context.story.paragraphs.length,
+    moreExchanges: ({ context }) => context.progress.exchanges < (context.input.exchanges ?? 2),
+    moreItems: ({ context }) => context.progress.item < currentInstrument(context).items.length,
   },
   delays: {
     /** Silence after a question before the robot gently asks again. */
@@ -163,71 +277,109 @@ export const sessionMachine = setup({
 }).createMachine({
   id: 'session',
   context: ({ input }) => ({
-    ...input,
+    input,
+    steps: input.steps ?? DEFAULT_STEPS,
+    story: input.story,
     progress: input.resume ? { ...blankProgress(), ...input.resume.progress } : blankProgress(),
     turnIndex: 0,
     line: null,
+    scripted: null,
     lastUtterance: null,
     reprompts: 0,
+    unclear: null,
+    crisisTurns: 0,
     outcome: { status: 'completed', reason: null },
   }),
   initial: 'starting',
   output: ({ context }) => context.outcome,
   states: {
     starting: {
-      always: [{ guard: 'resuming', target: 'resuming' }, { target: 'greeting' }],
+      always: [{ guard: ({ context }) => context.input.resume !== undefined, target: 'resuming' }, { target: 'routing' }],
     },
-    resuming: {
-      initial: 'composing',
-      states: sayStates('resume', '#session.resumeRouting'),
-    },
-    resumeRouting: {
+    resuming: { initial: 'composing', states: sayStates('resume', '#session.routing') },
+
+    /** Dispatch on the current step of the template. */
+    routing: {
+      entry: { type: 'saveProgress', params: ({ context }) => ({ step: currentStep(context), progress: context.progress }) },
       always: [
-        { guard: ({ context }) => context.resume?.step === 'checkin', target: 'checkin' },
-        { guard: ({ context }) => context.resume?.step === 'story', target: 'story' },
-        { guard: ({ context }) => context.resume?.step === 'reflection', target: 'reflection' },
-        { guard: ({ context }) => context.resume?.step === 'rating', target: 'rating' },
-        { guard: ({ context }) => context.resume?.step === 'goodbye', target: 'goodbye' },
-        { target: 'checkin' },
+        { guard: ({ context }) => context.progress.stepIndex >= context.steps.length, target: 'goodbye' },
+        { guard: ({ context }) => currentStep(context) === 'greeting', target: 'greeting' },
+        { guard: ({ context }) => currentStep(context) === 'checkin', target: 'checkin' },
+        { guard: ({ context }) => currentStep(context) === 'story', target: 'story' },
+        { guard: ({ context }) => currentStep(context) === 'reflection', target: 'reflection' },
+        { guard: ({ context }) => currentStep(context) === 'empathy', target: 'empathy' },
+        { guard: ({ context }) => currentStep(context) === 'rating' || currentStep(context).startsWith('survey:'), target: 'survey' },
+        { guard: ({ context }) => currentStep(context) === 'goodbye', target: 'goodbye' },
+        {
+          target: 'advancing',
+          actions: { type: 'recordSessionEvent', params: ({ context }) => ({ kind: 'session.step-unknown', detail: { step: currentStep(context) } }) },
+        },
       ],
     },
-    greeting: {
-      entry: { type: 'saveProgress', params: ({ context }) => ({ step: 'greeting', progress: context.progress }) },
-      initial: 'composing',
-      states: sayStates('greeting', '#session.checkin'),
+    /** The current step is done: move to the next one. */
+    advancing: {
+      entry: assign({
+        progress: ({ context }) => ({ ...context.progress, stepIndex: context.progress.stepIndex + 1, item: 0 }),
+        reprompts: 0,
+        unclear: null,
+      }),
+      always: 'routing',
     },
+
+    greeting: { initial: 'composing', states: sayStates('greeting', '#session.advancing') },
+
     checkin: {
-      entry: [
-        { type: 'saveProgress', params: ({ context }) => ({ step: 'checkin', progress: context.progress }) },
-        assign({ reprompts: 0 }),
-      ],
       initial: 'asking',
+      entry: assign({ reprompts: 0 }),
       states: {
         asking: { initial: 'composing', states: sayStates('checkin.ask', '#session.checkin.listening') },
         listening: listenState('checkin', '#session.checkin.heard', '#session.checkin.silence'),
         heard: {
           entry: assign({ progress: ({ context }) => ({ ...context.progress, mood: context.lastUtterance?.text ?? null }) }),
-          always: '#session.checkin.screening',
+          always: 'screening',
         },
         screening: screenState('checkin', '#session.checkin.acknowledging'),
+        replying: { initial: 'composing', states: sayStates('safe', '#session.advancing') },
         silence: {
           always: [
             { guard: 'mayReprompt', target: 'reprompting', actions: assign({ reprompts: ({ context }) => context.reprompts + 1 }) },
-            { target: 'acknowledging', actions: [assign({ lastUtterance: null }), { type: 'recordSessionEvent', params: { kind: 'participant.silent', detail: { step: 'checkin' } } }] },
+            { target: 'acknowledging', actions: [assign({ lastUtterance: null }), silentEvent('checkin')] },
           ],
         },
         reprompting: { initial: 'composing', states: sayStates('checkin.reprompt', '#session.checkin.listening') },
-        acknowledging: { initial: 'composing', states: sayStates('checkin.ack', '#session.story') },
+        acknowledging: { initial: 'composing', states: sayStates('checkin.ack', '#session.advancing') },
       },
     },
+
     story: {
-      entry: { type: 'saveProgress', params: ({ context }) => ({ step: 'story', progress: context.progress }) },
-      initial: 'routing',
+      initial: 'choosing',
       states: {
+        choosing: {
+          always: { guard: ({ context }) => context.story !== null, target: 'routing' },
+          invoke: {
+            id: 'chooseStory',
+            src: 'chooseStory',
+            input: ({ context }) => ({
+              sessionId: context.input.sessionId,
+              shared: [context.progress.mood, ...context.progress.shared].filter((s): s is string => !!s),
+            }),
+            onDone: {
+              target: 'routing',
+              actions: [
+                assign({ story: ({ event }) => event.output }),
+                { type: 'recordStory', params: ({ event }) => ({ story: event.output }) },
+              ],
+            },
+            onError: {
+              target: '#session.advancing',
+              actions: { type: 'recordSessionEvent', params: ({ event }) => ({ kind: 'story.unavailable', detail: { error: errorText(event.error) } }) },
+            },
+          },
+        },
         routing: { always: [{ guard: ({ context }) => context.progress.paragraph === 0, target: 'introducing' }, { target: 'reading' }] },
         introducing: { initial: 'composing', states: sayStates('story.intro', '#session.story.reading') },
         reading: {
-          always: { guard: ({ context }) => context.progress.paragraph >= context.story.paragraphs.length, target: '#session.reflection' },
+          always: { guard: ({ context }) => !(context.story !== null && context.progress.paragraph < context.story.paragraphs.length), target: '#session.advancing' },
           initial: 'composing',
           states: sayStates('story', '#session.story.paragraphRead'),
         },
@@ -236,99 +388,183 @@ export const sessionMachine = setup({
             assign({ progress: ({ context }) => ({ ...context.progress, paragraph: context.progress.paragraph + 1 }) }),
             { type: 'saveProgress', params: ({ context }) => ({ step: 'story', progress: context.progress }) },
           ],
-          always: [{ guard: 'moreParagraphs', target: 'reading' }, { target: '#session.reflection' }],
+          always: [{ guard: 'moreParagraphs', target: 'reading' }, { target: '#session.advancing' }],
         },
       },
     },
+
     reflection: {
-      entry: [
-        { type: 'saveProgress', params: ({ context }) => ({ step: 'reflection', progress: context.progress }) },
-        assign({ reprompts: 0 }),
-      ],
-      initial: 'routing',
+      initial: 'asking',
+      entry: assign({ reprompts: 0 }),
       states: {
-        routing: { always: [{ guard: ({ context }) => context.progress.exchanges === 0, target: 'asking' }, { target: 'listening' }] },
         asking: { initial: 'composing', states: sayStates('reflection.ask', '#session.reflection.listening') },
         listening: listenState('reflection', '#session.reflection.heard', '#session.reflection.silence'),
         heard: {
-          entry: assign({
-            progress: ({ context }) => ({ ...context.progress, shared: [...context.progress.shared, context.lastUtterance?.text ?? ''] }),
-            reprompts: 0,
-          }),
+          entry: assign({ progress: ({ context }) => ({ ...context.progress, shared: [...context.progress.shared, context.lastUtterance?.text ?? ''] }) }),
           always: 'screening',
         },
-        screening: screenState('reflection', '#session.reflection.responding'),
-        responding: { initial: 'composing', states: sayStates('empathy', '#session.reflection.responded') },
-        responded: {
-          entry: [
-            assign({ progress: ({ context }) => ({ ...context.progress, exchanges: context.progress.exchanges + 1 }) }),
-            { type: 'saveProgress', params: ({ context }) => ({ step: 'reflection', progress: context.progress }) },
-          ],
-          always: [{ guard: 'moreExchanges', target: 'listening' }, { target: '#session.rating' }],
-        },
+        screening: screenState('reflection', '#session.advancing'),
+        replying: { initial: 'composing', states: sayStates('safe', '#session.advancing') },
         silence: {
           always: [
             { guard: 'mayReprompt', target: 'reprompting', actions: assign({ reprompts: ({ context }) => context.reprompts + 1 }) },
-            { target: '#session.rating', actions: { type: 'recordSessionEvent', params: { kind: 'participant.silent', detail: { step: 'reflection' } } } },
+            { target: '#session.advancing', actions: [assign({ lastUtterance: null }), silentEvent('reflection')] },
           ],
         },
         reprompting: { initial: 'composing', states: sayStates('reflection.reprompt', '#session.reflection.listening') },
       },
     },
-    rating: {
-      entry: [
-        { type: 'saveProgress', params: ({ context }) => ({ step: 'rating', progress: context.progress }) },
-        assign({ reprompts: 0 }),
-      ],
-      initial: 'asking',
+
+    /** Respond with empathy to what was shared, listen again, respond again, up to `exchanges` times. */
+    empathy: {
+      initial: 'routing',
+      entry: assign({ reprompts: 0 }),
       states: {
-        asking: { initial: 'composing', states: sayStates('rating.ask', '#session.rating.listening') },
-        listening: listenState('rating', '#session.rating.heard', '#session.rating.silence'),
+        routing: {
+          always: [
+            // Nothing shared (silence or a skipped reflection): nothing to respond to.
+            { guard: ({ context }) => context.progress.shared.length === 0 || context.lastUtterance === null, target: '#session.advancing' },
+            { target: 'responding' },
+          ],
+        },
+        responding: { initial: 'composing', states: sayStates('empathy', '#session.empathy.responded') },
+        responded: {
+          entry: [
+            assign({ progress: ({ context }) => ({ ...context.progress, exchanges: context.progress.exchanges + 1 }), reprompts: 0 }),
+            { type: 'saveProgress', params: ({ context }) => ({ step: 'empathy', progress: context.progress }) },
+          ],
+          always: [{ guard: 'moreExchanges', target: 'listening' }, { target: '#session.advancing' }],
+        },
+        listening: listenState('empathy', '#session.empathy.heard', '#session.advancing'),
+        heard: {
+          entry: assign({ progress: ({ context }) => ({ ...context.progress, shared: [...context.progress.shared, context.lastUtterance?.text ?? ''] }) }),
+          always: 'screening',
+        },
+        screening: screenState('empathy', '#session.empathy.responding'),
+        replying: { initial: 'composing', states: sayStates('safe', '#session.empathy.responded') },
+      },
+    },
+
+    /** A spoken questionnaire (a `survey:<id>` step, or the `rating` item): ask, understand, ask again, record. */
+    survey: {
+      initial: 'routing',
+      states: {
+        routing: {
+          always: [
+            { guard: ({ context }) => { try { currentInstrument(context); return false; } catch { return true; } }, target: '#session.advancing', actions: { type: 'recordSessionEvent', params: ({ context }) => ({ kind: 'survey.missing', detail: { step: currentStep(context) } }) } },
+            { guard: ({ context }) => context.progress.item === 0 && currentInstrument(context).intro !== null, target: 'introducing' },
+            { target: 'next' },
+          ],
+        },
+        introducing: { initial: 'composing', states: sayStates('survey.intro', '#session.survey.next') },
+        next: {
+          entry: [assign({ reprompts: 0, unclear: null }), { type: 'saveProgress', params: ({ context }) => ({ step: currentStep(context), progress: context.progress }) }],
+          always: [{ guard: 'moreItems', target: 'asking' }, { target: '#session.advancing' }],
+        },
+        asking: { initial: 'composing', states: sayStates('survey.ask', '#session.survey.listening') },
+        listening: listenState('survey', '#session.survey.heard', '#session.survey.silence'),
         heard: {
           always: [
             {
-              guard: ({ context }) => parseScaleAnswer(context.lastUtterance?.text ?? '', RELATE_SCALE).kind === 'value',
-              target: 'acknowledging',
+              guard: ({ context }) => parseScaleAnswer(context.lastUtterance?.text ?? '', currentItem(context).scale).kind !== 'unclear',
+              target: 'recorded',
               actions: [
-                assign({
-                  progress: ({ context }) => {
-                    const a = parseScaleAnswer(context.lastUtterance!.text, RELATE_SCALE);
-                    return { ...context.progress, rating: a.kind === 'value' ? a.value : null };
-                  },
-                }),
-                { type: 'recordRating', params: ({ context }) => ({ value: context.progress.rating as number, raw: context.lastUtterance!.text, status: 'answered' as const }) },
+                { type: 'recordResponse', params: ({ context }) => answerParams(context) },
+                assign({ progress: ({ context }) => withAnswer(context) }),
               ],
             },
             {
-              guard: ({ context }) => parseScaleAnswer(context.lastUtterance?.text ?? '', RELATE_SCALE).kind === 'skip',
-              target: 'acknowledging',
-              actions: [
-                assign({ progress: ({ context }) => ({ ...context.progress, rating: 'skipped' as const }) }),
-                { type: 'recordRating', params: ({ context }) => ({ value: null, raw: context.lastUtterance!.text, status: 'skipped' as const }) },
-              ],
+              guard: 'surveyMayReprompt',
+              target: 'reprompting',
+              actions: assign({
+                reprompts: ({ context }) => context.reprompts + 1,
+                unclear: ({ context }) => {
+                  const a = parseScaleAnswer(context.lastUtterance?.text ?? '', currentItem(context).scale);
+                  return a.kind === 'unclear' ? a.reason : null;
+                },
+              }),
             },
-            { guard: 'ratingMayReprompt', target: 'reprompting', actions: assign({ reprompts: ({ context }) => context.reprompts + 1 }) },
             {
-              target: '#session.goodbye',
-              actions: { type: 'recordRating', params: ({ context }) => ({ value: null, raw: context.lastUtterance?.text ?? null, status: 'unanswered' as const }) },
+              target: 'recorded',
+              actions: [
+                { type: 'recordResponse', params: ({ context }) => ({ ...answerParams(context), value: null, status: 'unanswered' as const }) },
+                assign({ progress: ({ context }) => withAnswer(context, null) }),
+              ],
             },
           ],
         },
         silence: {
           always: [
-            { guard: 'mayReprompt', target: 'reprompting', actions: assign({ reprompts: ({ context }) => context.reprompts + 1 }) },
-            { target: '#session.goodbye', actions: { type: 'recordRating', params: { value: null, raw: null, status: 'unanswered' as const } } },
+            { guard: 'mayReprompt', target: 'reprompting', actions: assign({ reprompts: ({ context }) => context.reprompts + 1, unclear: 'empty' as UnclearReason }) },
+            {
+              target: 'recorded',
+              actions: [
+                { type: 'recordResponse', params: ({ context }) => ({ instrument: currentInstrument(context), item: currentItem(context), value: null, raw: null, status: 'unanswered' as const }) },
+                assign({ progress: ({ context }) => withAnswer(context, null) }),
+                silentEvent('survey'),
+              ],
+            },
           ],
         },
-        reprompting: { initial: 'composing', states: sayStates('rating.reprompt', '#session.rating.listening') },
-        acknowledging: { initial: 'composing', states: sayStates('rating.ack', '#session.goodbye') },
+        reprompting: { initial: 'composing', states: sayStates('survey.reprompt', '#session.survey.listening') },
+        recorded: {
+          entry: assign({ progress: ({ context }) => ({ ...context.progress, item: context.progress.item + 1 }) }),
+          always: 'next',
+        },
       },
     },
+
     goodbye: {
       entry: { type: 'saveProgress', params: ({ context }) => ({ step: 'goodbye', progress: context.progress }) },
+      always: { guard: ({ context }) => context.progress.goodbyeSaid, target: 'done' },
       initial: 'composing',
-      states: sayStates('goodbye', '#session.done'),
+      states: sayStates('goodbye', '#session.farewell'),
     },
+    farewell: {
+      entry: [
+        assign({ progress: ({ context }) => ({ ...context.progress, goodbyeSaid: true }) }),
+        { type: 'saveProgress', params: ({ context }) => ({ step: 'goodbye', progress: context.progress }) },
+      ],
+      always: 'done',
+    },
+
+    /**
+     * After a crisis disclosure the story flow is left, never the person: the robot said the crisis
+     * reply (validation, a real resource, a trusted person, that it is an AI), keeps listening and
+     * answering through the safeguard screen, and closes gently when the participant is ready.
+     */
+    crisis: {
+      entry: assign({ outcome: { status: 'completed', reason: 'left story flow after a crisis disclosure' }, crisisTurns: 0, reprompts: 0 }),
+      initial: 'replying',
+      states: {
+        replying: { initial: 'composing', states: sayStates('crisis', '#session.crisis.listening') },
+        listening: listenState('crisis', '#session.crisis.heard', '#session.crisis.closing'),
+        heard: {
+          entry: assign({ crisisTurns: ({ context }) => context.crisisTurns + 1 }),
+          always: 'screening',
+        },
+        screening: {
+          invoke: {
+            id: 'screen',
+            src: 'screen',
+            input: ({ context }) => ({ utterance: context.lastUtterance!, step: 'crisis' as const, sessionId: context.input.sessionId }),
+            onDone: {
+              target: 'replying',
+              actions: assign({
+                scripted: ({ event, context }) => (event.output.route === 'continue' ? crisisFollowUp(context.crisisTurns) : event.output.line),
+              }),
+            },
+            onError: { target: 'replying', actions: assign({ scripted: ({ context }) => crisisFollowUp(context.crisisTurns) }) },
+          },
+        },
+        closing: {
+          entry: assign({ scripted: { text: CRISIS_CLOSE, act: 'crisis' as const } }),
+          initial: 'composing',
+          states: sayStates('crisis', '#session.done'),
+        },
+      },
+    },
+
     /** The participant left (terminal closed, script ended): end without speaking to an empty room. */
     abandoned: {
       entry: assign({ outcome: { status: 'interrupted', reason: 'participant left' } }),
@@ -336,14 +572,26 @@ export const sessionMachine = setup({
     },
     /** The speaker or microphone failed: the session cannot go on. */
     deviceFailed: { always: 'done' },
-    /** After a crisis reply the story flow is left; the screen already spoke and alerted staff. */
-    crisisHandled: {
-      entry: assign({ outcome: { status: 'completed', reason: 'left story flow after a crisis disclosure' } }),
-      always: 'done',
-    },
     done: { type: 'final' },
   },
 });
+
+function answerParams(c: SessionContext) {
+  const a = parseScaleAnswer(c.lastUtterance?.text ?? '', currentItem(c).scale);
+  return {
+    instrument: currentInstrument(c),
+    item: currentItem(c),
+    value: a.kind === 'value' ? a.value : null,
+    raw: c.lastUtterance?.text ?? null,
+    status: a.kind === 'value' ? ('answered' as const) : a.kind === 'skip' ? ('skipped' as const) : ('unanswered' as const),
+  };
+}
+
+function withAnswer(c: SessionContext, forced?: null): SessionProgress {
+  const p = answerParams(c);
+  const value = forced === null ? null : p.status === 'skipped' ? 'skipped' : p.value;
+  return { ...c.progress, answers: { ...c.progress.answers, [`${p.instrument.id}:${p.item.code}`]: value } };
+}
 
 type Target = `#session.${string}`;
 // The helpers below build repeated config fragments. XState cannot type fragments built outside
@@ -351,24 +599,33 @@ type Target = `#session.${string}`;
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Fragment = any;
 
-/** Compose a line for `act`, then speak it and record it, then go to `next`. */
+function silentEvent(step: SessionStep): Fragment {
+  return { type: 'recordSessionEvent', params: { kind: 'participant.silent', detail: { step } } };
+}
+
+/** Compose a line for `act` (or say the scripted one), speak it, record it, then go to `next`. */
 function sayStates(act: SpeechAct, next: Target): Fragment {
-  const step = stepOf(act);
   return {
     composing: {
       invoke: {
         id: 'compose',
-        src: 'compose' as const,
+        src: 'compose',
         input: ({ context }: { context: SessionContext }) => composeRequest(context, act),
         onDone: {
           target: 'speaking',
-          actions: assign({ line: ({ event }: { event: { output: string } }) => ({ text: event.output, act }) }),
+          actions: assign({
+            line: ({ event, context }: Fragment) => ({ text: (event as { output: string }).output, act: (context as SessionContext).scripted?.act ?? act }),
+            scripted: null,
+          }),
         },
         onError: {
           target: 'speaking',
           actions: [
-            assign({ line: { text: FALLBACK_LINES[act] ?? FALLBACK_LINES.safe!, act } }),
-            { type: 'recordSessionEvent' as const, params: ({ event }: { event: { error: unknown } }) => ({ kind: 'compose.failed', detail: { act, error: String(event.error) } }) },
+            assign({
+              line: ({ context }: { context: SessionContext }) => context.scripted ?? { text: FALLBACK_LINES[act] ?? FALLBACK_LINES.safe!, act },
+              scripted: null,
+            }),
+            { type: 'recordSessionEvent', params: ({ event }: { event: { error: unknown } }) => ({ kind: 'compose.failed', detail: { act, error: errorText(event.error) } }) },
           ],
         },
       },
@@ -376,12 +633,12 @@ function sayStates(act: SpeechAct, next: Target): Fragment {
     speaking: {
       invoke: {
         id: 'speak',
-        src: 'speak' as const,
+        src: 'speak',
         input: ({ context }: { context: SessionContext }) => context.line!,
         onDone: {
           target: next,
           actions: [
-            { type: 'recordRobotTurn' as const, params: ({ context, event }: { context: SessionContext; event: { output: SpokenLine } }) => ({ line: context.line!, spoken: event.output, step }) },
+            { type: 'recordRobotTurn', params: ({ context, event }: { context: SessionContext; event: { output: SpokenLine } }) => ({ line: context.line!, spoken: event.output, step: stepOfAct(act, context) }) },
             assign({ turnIndex: ({ context }: { context: SessionContext }) => context.turnIndex + 1 }),
           ],
         },
@@ -396,66 +653,67 @@ function sayStates(act: SpeechAct, next: Target): Fragment {
 
 /** Listen for an answer; silence after `replyTimeout` goes to `onSilence`. */
 function listenState(step: SessionStep, onHeard: Target, onSilence: Target): Fragment {
+  const record = { type: 'recordParticipantTurn', params: ({ event }: { event: HeardEvent }) => ({ utterance: event.utterance, step }) };
   return {
     invoke: {
       id: 'listen',
-      src: 'listen' as const,
+      src: 'listen',
       input: ({ context }: { context: SessionContext }) => ({ step, prompt: context.line?.text ?? '' }),
     },
     after: { replyTimeout: onSilence },
     on: {
       'participant.spoke': [
-        {
-          guard: 'wantsToStop' as const,
-          target: '#session.goodbye' as Target,
-          actions: [
-            { type: 'recordParticipantTurn' as const, params: ({ event }: { event: HeardEvent }) => ({ utterance: event.utterance, step }) },
-            assign({ lastUtterance: ({ event }: { event: HeardEvent }) => event.utterance, outcome: { status: 'completed' as const, reason: 'ended early by participant' } }),
-          ],
-        },
-        {
-          target: onHeard,
-          actions: [
-            { type: 'recordParticipantTurn' as const, params: ({ event }: { event: HeardEvent }) => ({ utterance: event.utterance, step }) },
-            assign({ lastUtterance: ({ event }: { event: HeardEvent }) => event.utterance }),
-          ],
-        },
+        // In a crisis, "bye" is screened like anything else: the robot does not just leave.
+        ...(step === 'crisis' ? [] : [{
+          guard: 'wantsToStop',
+          target: '#session.goodbye',
+          actions: [record, assign({ lastUtterance: ({ event }: { event: HeardEvent }) => event.utterance, outcome: { status: 'completed' as const, reason: 'ended early by participant' } })],
+        }]),
+        { target: onHeard, actions: [record, assign({ lastUtterance: ({ event }: { event: HeardEvent }) => event.utterance })] },
       ],
-      'participant.left': { target: '#session.abandoned' as Target },
+      'participant.left': { target: '#session.abandoned' },
       'listener.failed': {
-        target: '#session.deviceFailed' as Target,
+        target: '#session.deviceFailed',
         actions: assign({ outcome: ({ event }: { event: { reason: string } }) => ({ status: 'interrupted' as const, reason: `microphone failed: ${event.reason}` }) }),
       },
     },
   };
 }
 
-/** Run the safeguard screen on what was just heard; a crisis leaves the story flow. */
+/** Run the safeguard screen on what was just heard: go on, say a reply first, or leave for crisis care. */
 function screenState(step: SessionStep, next: Target): Fragment {
+  const replyThenNext = `#session.${step}.replying` as Target;
   return {
     invoke: {
       id: 'screen',
-      src: 'screen' as const,
-      input: ({ context }: { context: SessionContext }) => ({ utterance: context.lastUtterance!, step, sessionId: context.sessionId }),
+      src: 'screen',
+      input: ({ context }: { context: SessionContext }) => ({ utterance: context.lastUtterance!, step, sessionId: context.input.sessionId }),
       onDone: [
-        { guard: ({ event }: { event: { output: ScreenResult } }) => event.output.route === 'crisis', target: '#session.crisisHandled' as Target },
+        { guard: ({ event }: { event: { output: ScreenResult } }) => event.output.route === 'crisis', target: '#session.crisis', actions: assign({ scripted: ({ event }: { event: { output: ScreenResult & { line: RobotLine } } }) => event.output.line }) },
+        { guard: ({ event }: { event: { output: ScreenResult } }) => event.output.route === 'reply', target: replyThenNext, actions: assign({ scripted: ({ event }: { event: { output: ScreenResult & { line: RobotLine } } }) => event.output.line }) },
         { target: next },
       ],
-      // Fail closed: a screen that errors is treated as a crisis route (the runtime's screen speaks the safe reply itself).
+      // Fail closed: a screen that errors is handled as unsafe — crisis care with a safe scripted reply.
       onError: {
-        target: '#session.crisisHandled' as Target,
-        actions: { type: 'recordSessionEvent' as const, params: ({ event }: { event: { error: unknown } }) => ({ kind: 'screen.failed', detail: { step, error: errorText(event.error) } }) },
+        target: '#session.crisis',
+        actions: [
+          assign({ scripted: { text: "Thank you for telling me. I want to make sure you're okay. I'm an AI, and I've let the study team know so a person can check in with you.", act: 'crisis' as const } }),
+          { type: 'recordSessionEvent', params: ({ event }: { event: { error: unknown } }) => ({ kind: 'screen.failed', detail: { step, error: errorText(event.error) } }) },
+        ],
       },
     },
   };
 }
 
-function stepOf(act: SpeechAct): SessionStep {
+function stepOfAct(act: SpeechAct, c: SessionContext): SessionStep {
+  if (act === 'crisis') return 'crisis';
   if (act === 'greeting' || act === 'resume') return 'greeting';
   if (act.startsWith('checkin')) return 'checkin';
   if (act.startsWith('story')) return 'story';
-  if (act.startsWith('reflection') || act === 'empathy') return 'reflection';
-  if (act.startsWith('rating')) return 'rating';
+  if (act.startsWith('reflection')) return 'reflection';
+  if (act === 'empathy') return 'empathy';
+  if (act.startsWith('survey') || act.startsWith('rating')) return stepKind(c) === 'rating' ? 'rating' : 'survey';
+  if (act === 'safe') return stepKind(c);
   return 'goodbye';
 }
 

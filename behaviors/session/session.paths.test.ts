@@ -9,11 +9,16 @@ const story: Story = {
   id: 'test-story', title: 'Test', themes: ['t'], emotions: ['e'], mainEvent: 'm', readingTimeS: 10,
   paragraphs: ['First paragraph.', 'Second paragraph.'],
 };
-const input: SessionInput = { sessionId: 's1', participantId: 'P01', studyDay: 1, story, firstSession: true, exchanges: 1 };
+// A template with every behaviour and a one-item survey, so every kind of step is in the graph.
+const input: SessionInput = {
+  sessionId: 's1', participantId: 'P01', studyDay: 1, story: null, firstSession: true, exchanges: 2,
+  steps: ['greeting', 'survey:mood', 'checkin', 'story', 'reflection', 'empathy', 'rating', 'goodbye'],
+  instruments: { mood: { id: 'mood', intro: 'Two quick questions.', scoringVersion: 'm1', items: [{ code: 'v', prompt: 'From 1 to 9?', scale: { min: 1, max: 9 } }] } },
+};
 
 // Effects are no-ops here: the graph only follows transitions.
 const machine = sessionMachine.provide({
-  actions: { saveProgress: () => {}, recordRobotTurn: () => {}, recordParticipantTurn: () => {}, recordRating: () => {}, recordSessionEvent: () => {} },
+  actions: { saveProgress: () => {}, recordRobotTurn: () => {}, recordParticipantTurn: () => {}, recordResponse: () => {}, recordStory: () => {}, recordSessionEvent: () => {} },
 });
 
 function afterEvents(node: AnyStateNode, out: string[] = []): string[] {
@@ -32,6 +37,7 @@ const actorEvents: Record<string, object[]> = {
     { type: 'xstate.done.actor.screen', output: { route: 'crisis' } },
     { type: 'xstate.error.actor.screen', error: new Error('check crashed') },
   ],
+  chooseStory: [{ type: 'xstate.done.actor.chooseStory', output: story }, { type: 'xstate.error.actor.chooseStory', error: new Error('library empty') }],
   listen: [
     spoke('I feel fine today'), spoke('four'), spoke('skip'), spoke('mmm'), spoke('bye'),
     { type: 'participant.left' }, { type: 'listener.failed', reason: 'microphone unplugged' },
@@ -51,8 +57,9 @@ const events = ((state: { status: string; children: Record<string, unknown>; val
 
 // States differ by where we are and the counters that steer the flow.
 const serializeState = (s: { value: unknown; context: Record<string, unknown>; status: string }) => {
-  const c = s.context as { progress: { paragraph: number; exchanges: number; rating: unknown }; reprompts: number; outcome: unknown };
-  return JSON.stringify([s.value, c.progress.paragraph, c.progress.exchanges, c.reprompts, c.progress.rating === null, s.status === 'done' ? c.outcome : null]);
+  const c = s.context as { progress: { stepIndex: number; paragraph: number; exchanges: number; item: number; goodbyeSaid: boolean }; story: unknown; reprompts: number; crisisTurns: number; scripted: unknown; lastUtterance: unknown; outcome: unknown };
+  const p = c.progress;
+  return JSON.stringify([s.value, p.stepIndex, p.paragraph, p.exchanges, p.item, p.goodbyeSaid, c.story !== null, c.reprompts, Math.min(c.crisisTurns, 2), c.scripted !== null, c.lastUtterance !== null, s.status === 'done' ? c.outcome : null]);
 };
 
 const isSpeaking = (value: unknown) => JSON.stringify(value).includes('"speaking"');
@@ -78,7 +85,8 @@ describe('session statechart, on every path', () => {
     expect(nodes.length).toBeGreaterThan(100);
     expect(nodes.some(([k]) => snap(k).status === 'done')).toBe(true);
     const eventTypes = new Set(nodes.flatMap(([, n]) => Object.values(n.transitions).map((t) => t.event.type)));
-    expect([...eventTypes].filter((t) => t.startsWith('xstate.after.replyTimeout')).length).toBe(3);
+    for (const timer of timers) expect(eventTypes).toContain(timer);
+    expect(timers.length).toBe(5); // check-in, reflection, empathy, survey and crisis listening
   });
 
   it('from every reachable state the session can still end (nothing dangles)', () => {
@@ -121,6 +129,21 @@ describe('session statechart, on every path', () => {
       }
     }
     expect(checked).toBeGreaterThan(10);
+  });
+
+  it('after a crisis disclosure the story flow is never re-entered, and the robot listens before it closes', () => {
+    const crisisStates = nodes.filter(([k]) => JSON.stringify(snap(k).value).startsWith('{"crisis"')).map(([k]) => k);
+    expect(crisisStates.length).toBeGreaterThan(3);
+    for (const k of reachableFrom(crisisStates)) {
+      const v = JSON.stringify(snap(k).value);
+      expect(v === '"done"' || v.startsWith('{"crisis"') || v === '"deviceFailed"' || v === '"abandoned"', v).toBe(true);
+    }
+    // From the crisis reply being spoken, the next state is listening, never the end.
+    for (const [k, node] of nodes) {
+      if (JSON.stringify(snap(k).value) !== JSON.stringify({ crisis: { replying: 'speaking' } })) continue;
+      const done = Object.values(node.transitions).find((t) => t.event.type === 'xstate.done.actor.speak')!;
+      expect(JSON.stringify((done.state as Snap).value)).toBe(JSON.stringify({ crisis: 'listening' }));
+    }
   });
 
   it('a shortest path to the end exists that completes the session', () => {

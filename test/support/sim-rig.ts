@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundledStories, type Story } from '../../behaviors/index.js';
+import { bundledStories, type IncidentReport, type Story } from '../../behaviors/index.js';
 import { SqliteStore, type DeviceLog, type ParticipantRecord } from '../../data/index.js';
 import { ScriptedParticipant, SimSpeaker, type ParticipantScript } from '../../hardware/index.js';
 import { ManualClock, runUntil } from '../../runtime/clock.js';
@@ -9,6 +9,8 @@ import { createCompanion, type Companion, type CompanionOptions } from '../../ru
 
 /** A companion on simulated hardware, a simulated clock and a real SQLite file in a temp folder. */
 export interface SimRig {
+  /** Incidents sent to study staff. */
+  alerts: IncidentReport[];
   dir: string;
   store: SqliteStore;
   log: DeviceLog;
@@ -39,11 +41,13 @@ export function simRig(script: ParticipantScript, extra: Partial<CompanionOption
   const speaker = new SimSpeaker(clock);
   const participant = new ScriptedParticipant(script, clock);
   const stories = bundledStories();
+  const alerts: IncidentReport[] = [];
   const companion = createCompanion({
-    log, clock, participant: record, speaker, listener: participant, stories, hardware: 'sim', hearthVersion: 'test', ...extra,
+    store, log, clock, participant: record, speaker, listener: participant, stories, hardware: 'sim', hearthVersion: 'test',
+    alerts: { send: async (report) => void alerts.push(report) }, consent: { allows: () => true }, region: 'US', ...extra,
   });
   return {
-    dir, store, log, clock, speaker, participant, record, companion, stories,
+    alerts, dir, store, log, clock, speaker, participant, record, companion, stories,
     runUntilState: (state) => runUntil(clock, () => companion.state() === state),
   };
 }

@@ -9,18 +9,17 @@ export function register(program: Command): void {
   program
     .command('talk')
     .description('talk with the companion in this terminal (simulator hardware): one session, then exit')
-    .option('--device-dir <dir>', 'device folder holding the database', 'hearth-data')
-    .option('--db <file>', 'SQLite file (default: <device-dir>/hearth.sqlite)')
-    .option('--device-id <id>', 'device id recorded with every row', 'hearth-sim')
-    .option('--participant <id>', 'pseudonymous participant id', 'P01')
-    .option('--tz <zone>', 'participant time zone (IANA)', Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC')
+    .option('--device-dir <dir>', 'device folder (made by hearth provision; a demo participant is set up when empty)', 'hearth-data')
+    .option('--participant <id>', 'demo participant id, when the device folder is not provisioned yet', 'P01')
+    .option('--tz <zone>', 'demo participant time zone (IANA), when the device folder is not provisioned yet', Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC')
+    .option('--protocol <file>', 'study protocol for the demo participant (default: the bundled example study)')
     .option('--voice', 'also speak with espeak-ng through the sound device')
     .option('--script <file>', 'a participant script (YAML/JSON) instead of typing')
     .option('--time-scale <x>', 'scale script pauses and speech time (0.01 = 100x faster)', nonNegative('--time-scale'), 1)
     .option('--reply-timeout <ms>', 'silence before the robot asks again', nonNegative('--reply-timeout'), 20_000)
-    .action(async (o: { deviceDir: string; db?: string; deviceId: string; participant: string; tz: string; voice?: boolean; script?: string; timeScale: number; replyTimeout: number }) => {
+    .action(async (o: { deviceDir: string; participant: string; tz: string; protocol?: string; voice?: boolean; script?: string; timeScale: number; replyTimeout: number }) => {
       const result = await runLive({
-        deviceDir: resolve(o.deviceDir), dbFile: o.db, deviceId: o.deviceId, participantId: o.participant, tz: o.tz,
+        deviceDir: resolve(o.deviceDir), participantId: o.participant, tz: o.tz, protocolFile: o.protocol,
         voice: o.voice, script: o.script, timeScale: o.timeScale, replyTimeoutMs: o.replyTimeout * (o.script ? o.timeScale : 1),
         hearthVersion: hearthVersion(), input: process.stdin, output: process.stdout,
       });
