@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 // Spawns the compiled CLI (built by the test command), kills it with SIGKILL mid-session, restarts it,
 // and checks the database and the session.
 const BIN = join(import.meta.dirname, '..', 'bin', 'hearth.js');
+const PROTOCOL = join(import.meta.dirname, 'fixtures', 'protocols', 'storytelling.yaml');
 
 const script = `replies:
   - say: "I'm alright, a little tired today."
@@ -21,7 +22,7 @@ const script = `replies:
 `;
 
 function start(dir: string, scriptFile: string): ChildProcess {
-  return spawn(process.execPath, [BIN, 'talk', '--script', scriptFile, '--time-scale', '0.05', '--device-dir', dir, '--device-id', 'crash-dev', '--tz', 'America/New_York'], {
+  return spawn(process.execPath, [BIN, 'talk', '--script', scriptFile, '--time-scale', '0.05', '--device-dir', dir, '--protocol', PROTOCOL, '--tz', 'America/New_York'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -56,9 +57,10 @@ describe('crash and restart (real process, SIGKILL)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hearth-crash-'));
     const scriptFile = join(dir, 'script.yaml');
     writeFileSync(scriptFile, script);
-    const dbFile = join(dir, 'hearth.sqlite');
+    const deviceDir = join(dir, 'device');
+    const dbFile = join(deviceDir, 'hearth.sqlite');
 
-    const first = start(dir, scriptFile);
+    const first = start(deviceDir, scriptFile);
     const firstExit = exited(first);
     // Kill it while the story is being read: the check-in is answered and at least one paragraph is spoken.
     await waitFor(() => {
@@ -76,7 +78,7 @@ describe('crash and restart (real process, SIGKILL)', () => {
     expect(committed.length).toBeGreaterThanOrEqual(4);
     expect(read<{ status: string }>(dbFile, 'SELECT status FROM sessions')).toEqual([{ status: 'started' }]);
 
-    const second = start(dir, scriptFile);
+    const second = start(deviceDir, scriptFile);
     const secondExit = await exited(second);
     expect(secondExit.code, secondExit.out).toBe(0);
 

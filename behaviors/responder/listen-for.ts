@@ -12,34 +12,45 @@ export interface Heard {
 /** What "not happy", "not good" mean. */
 const UNHAPPY: FeelingFamily = { id: 'unhappy', valence: -1, cues: [], adjectives: ['hard', 'discouraging'], nouns: ['frustration'] };
 
-/** Find the feeling in an utterance: the first cue that is not negated, most specific family first. */
+/** What mixed feelings ("I miss her, but it makes me smile") sound like. */
+const BITTERSWEET: FeelingFamily = { id: 'bittersweet', valence: 0, cues: [], adjectives: ['bittersweet', 'tender'], nouns: ['tenderness'] };
+
+/**
+ * Find the feeling in an utterance: the first family (most specific first) with a cue that is not
+ * negated. "Not happy" reads as unhappy; sad and glad cues together read as bittersweet.
+ */
 export function feelingOf(text: string): FeelingFamily | null {
-  const words = normalise(text).split(' ');
-  const padded = ` ${words.join(' ')} `;
-  let best: { family: FeelingFamily; at: number } | null = null;
+  const padded = ` ${normalise(text)} `;
+  const found: FeelingFamily[] = [];
   for (const family of FEELINGS) {
     for (const cue of family.cues) {
       let from = 0;
+      let hit: 'plain' | 'negated' | null = null;
       for (;;) {
         const at = padded.indexOf(` ${cue} `, from);
         if (at < 0) break;
         from = at + 1;
         const before = padded.slice(0, at).trim().split(' ').slice(-3);
-        const negated = before.some((w) => NEGATORS.has(w) || w === 't');
-        if (negated) {
-          // "not happy" is not happy; "not sad" is left unsaid rather than guessed.
-          if (family.valence === 1) return UNHAPPY;
-          continue;
+        if (before.some((w) => NEGATORS.has(w) || w === 't')) hit ??= 'negated';
+        else {
+          hit = 'plain';
+          break;
         }
-        // Earlier families are more specific; among the same family keep the first mention.
-        if (!best) best = { family, at };
+      }
+      if (hit === 'plain') {
+        found.push(family);
         break;
       }
-      if (best) break;
+      if (hit === 'negated' && family.valence === 1) {
+        found.push(UNHAPPY);
+        break;
+      }
     }
-    if (best) break;
   }
-  return best?.family ?? null;
+  if (found.length === 0) return null;
+  const negative = found.some((f) => f.valence === -1);
+  const positive = found.some((f) => f.valence === 1);
+  return negative && positive ? BITTERSWEET : found[0]!;
 }
 
 /** Words that can stand before a noun in "my … X" ("my old dog", "my late husband"). */

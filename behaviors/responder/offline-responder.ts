@@ -45,6 +45,16 @@ function hash(s: string): number {
   return h;
 }
 
+/** A questionnaire item as spoken: a statement gets its answer scale said after it, word for word otherwise. */
+function surveyQuestion(req: ComposeRequest): string {
+  const prompt = (req.prompt ?? '').trim();
+  const scale = req.scale;
+  const low = scale?.labels?.[scale.min];
+  const high = scale?.labels?.[scale.max];
+  if (!scale || prompt.endsWith('?') || !low || !high) return prompt;
+  return `${prompt} How much does that fit you, from ${scale.min}, ${low}, to ${scale.max}, ${high}?`;
+}
+
 /** Ask a questionnaire item again, saying why and what answers are possible. */
 function surveyReprompt(req: ComposeRequest): string {
   const scale = req.scale;
@@ -150,7 +160,7 @@ export class OfflineResponder {
       case 'survey.intro':
         return req.prompt ?? 'I have a few short questions for you.';
       case 'survey.ask':
-        return req.prompt ?? '';
+        return surveyQuestion(req);
       case 'survey.reprompt':
         return surveyReprompt(req);
       case 'crisis':
