@@ -76,16 +76,22 @@ export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Drive a ManualClock until `done()` holds: settle promises, then fire the next timer, repeatedly. */
-export async function runUntil(clock: ManualClock, done: () => boolean, maxSteps = 1_000_000): Promise<void> {
+/**
+ * Drive a ManualClock until `done()` holds: settle promises, then fire the next timer, repeatedly.
+ * When nothing is scheduled, real I/O may still be under way (a language-model call over HTTP): wait
+ * for it in real time, up to `ioWaitMs`, before calling the simulation stalled.
+ */
+export async function runUntil(clock: ManualClock, done: () => boolean, options: { maxSteps?: number; ioWaitMs?: number } = {}): Promise<void> {
+  const maxSteps = options.maxSteps ?? 1_000_000;
+  const ioWaitMs = options.ioWaitMs ?? 60_000;
   for (let i = 0; i < maxSteps; i++) {
     await settle();
     if (done()) return;
-    if (!clock.step()) {
-      await settle();
-      if (done()) return;
-      throw new Error('simulation stalled: nothing scheduled and the condition is not met');
-    }
+    if (clock.step()) continue;
+    const until = Date.now() + ioWaitMs;
+    while (Date.now() < until && clock.pending === 0 && !done()) await new Promise((r) => setTimeout(r, 2));
+    if (done()) return;
+    if (clock.pending === 0) throw new Error(`simulation stalled: nothing scheduled for ${ioWaitMs} ms and the condition is not met`);
   }
   throw new Error(`simulation did not finish within ${maxSteps} steps`);
 }
