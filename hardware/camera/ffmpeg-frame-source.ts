@@ -125,14 +125,18 @@ export class FfmpegFrameSource implements FrameSource {
       }
       const { code, error } = await exited;
       if (signal?.aborted) return;
-      flush(true, code !== 0);
+      // An input that never produced a frame failed to open: its messages explain the error, they are
+      // not corrupt frames.
+      if (code !== 0 && frameIndex === 0) pending = [];
+      else flush(true, code !== 0);
       if (error) throw new FrameSourceError(`${this.name}: cannot run ffmpeg (${error.message})`, { cause: error });
       if (filled > 0) {
         onWarning?.({ kind: 'frame.truncated', reason: `${this.name}: stream ended inside frame ${frameIndex} (${filled} of ${frameBytes} bytes); frame dropped` });
       }
       if (code !== 0) {
-        const last = stderrTail.trim().split('\n').at(-1) ?? '';
-        throw new FrameSourceError(`${this.name}: ffmpeg stopped with exit code ${code} after ${frameIndex} frames: ${last}`);
+        const lines = stderrTail.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+        const why = (frameIndex === 0 ? lines.slice(-3) : lines.slice(-1)).join(' / ');
+        throw new FrameSourceError(`${this.name}: ffmpeg stopped with exit code ${code} after ${frameIndex} frames: ${why}`);
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -65,6 +65,28 @@ describe('CameraRunner: faults become events, perception resumes', () => {
     expect(runner.status).toBe('stopped');
   });
 
+  it('reports a V4L2 camera that is not there, retries with growing backoff, and stays degraded', async () => {
+    const events: CameraEvent[] = [];
+    const ac = new AbortController();
+    const runner = new CameraRunner(new FfmpegFrameSource('/dev/video-hearth-missing', { kind: 'v4l2' }), () => CameraPerceiver.create({ modelsDir }), {
+      sleep: fastSleep,
+      onEvent: (e) => {
+        events.push(e);
+        if (events.filter((x) => x.type === 'camera.fault').length === 3) ac.abort();
+      },
+    });
+    const statuses: string[] = [];
+    const watch = setInterval(() => statuses.push(runner.status), 2);
+    await runner.run(ac.signal);
+    clearInterval(watch);
+    const faults = events.filter((e): e is Extract<CameraEvent, { type: 'camera.fault' }> => e.type === 'camera.fault');
+    expect(faults.map((f) => f.kind)).toEqual(['camera.lost', 'camera.lost', 'camera.lost']);
+    expect(faults[0]!.reason).toMatch(/^v4l2 \/dev\/video-hearth-missing: ffmpeg stopped with exit code \d+ after 0 frames: .*No such file or directory/);
+    expect(faults.map((f) => f.retryInMs)).toEqual([500, 1000, 2000]);
+    expect(statuses).toContain('degraded');
+    expect(runner.lastFault).toBe(faults[2]!.reason);
+  });
+
   it('reports a model that fails its hash, keeps running degraded, and starts once the model is fixed', async () => {
     const models = mkdtempSync(join(tmpdir(), 'hearth-badmodels-'));
     const bad = readFileSync(join(modelsDir, 'emotion.onnx'));
