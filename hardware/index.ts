@@ -5,3 +5,5 @@ export { ScriptedParticipant, speechDurationMs, type TimerClock } from './sim/sc
 export { seededRandom, SimulatedParticipant } from './sim/simulated-participant.js';
 export { SimSpeaker } from './sim/sim-speaker.js';
 export { TerminalParticipant } from './sim/terminal-participant.js';
+export * from './camera/index.js';
+export * from './microphone/index.js';
