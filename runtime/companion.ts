@@ -50,6 +50,8 @@ export interface CompanionOptions {
   llm?: LlmClient;
   /** Called with the expression and gesture for each line (the simulator prints them). */
   onExpression?: (cue: ExpressionCue, line: { text: string; act: string }) => void;
+  /** Called when a session has been closed and logged (the scheduler updates its instance). */
+  onSessionClosed?: (closed: { sessionId: string; instanceId: string | null; outcome: SessionOutcome }) => void;
   /** Check that speaker and microphone work again after a fault. */
   checkDevices?: () => Promise<void>;
   /** A session interrupted less than this long ago (same study day) is resumed; older ones are closed. */
@@ -57,6 +59,8 @@ export interface CompanionOptions {
   /** Listen-and-respond exchanges in the empathy step. */
   exchanges?: number;
   replyTimeoutMs?: number;
+  /** Longest session (the protocol's `max_session_minutes`); the robot then closes at the next step. */
+  maxSessionMs?: number;
   deviceRetryMs?: number;
 }
 
@@ -108,6 +112,7 @@ export function createCompanion(o: CompanionOptions): Companion {
   const planFor = o.planFor ?? ((): SessionPlanInput => ({ steps: DEFAULT_STEPS, instruments: {}, storySelection: 'random' }));
   const conversation = new Map<string, ConversationLine[]>();
   const turnIds = new Map<string, number>();
+  const instanceOf = new Map<string, string>();
 
   /** The robot's next line: the responder (or a model, where consented), then the output safeguard. */
   const compose = async (req: ComposeRequest): Promise<string> => {
@@ -196,8 +201,9 @@ export function createCompanion(o: CompanionOptions): Companion {
     log.startSession({ sessionId, participantId: pid, studyDay: day, protocolHash: participant.protocolHash, condition: participant.condition }, now);
     log.recordEvent('session.plan', { steps: plan.steps, storySelection: plan.storySelection, slot: plan.slot ?? null, instanceId: input.instanceId ?? null }, now, sessionId);
     conversation.set(sessionId, []);
+    if (input.instanceId) instanceOf.set(sessionId, input.instanceId);
     return {
-      sessionId, participantId: pid, studyDay: day, story: null, firstSession: firstSessionOf(sessionId),
+      sessionId, participantId: pid, studyDay: day, story: null, firstSession: firstSessionOf(sessionId), invitation: input.instanceId !== undefined,
       steps: plan.steps, instruments: plan.instruments, exchanges: o.exchanges,
     };
   };
@@ -216,9 +222,12 @@ export function createCompanion(o: CompanionOptions): Companion {
   };
 
   const closeSession = async ({ input }: { input: { session: SessionInput; outcome: SessionOutcome } }) => {
-    log.finishSession(input.session.sessionId, input.outcome.status, input.outcome.reason, clock.now());
-    conversation.delete(input.session.sessionId);
-    turnIds.delete(input.session.sessionId);
+    const { sessionId } = input.session;
+    log.finishSession(sessionId, input.outcome.status, input.outcome.reason, clock.now());
+    conversation.delete(sessionId);
+    turnIds.delete(sessionId);
+    o.onSessionClosed?.({ sessionId, instanceId: instanceOf.get(sessionId) ?? null, outcome: input.outcome });
+    instanceOf.delete(sessionId);
   };
 
   const remember = (sessionId: string, line: ConversationLine) => conversation.get(sessionId)?.push(line);
@@ -262,7 +271,7 @@ export function createCompanion(o: CompanionOptions): Companion {
       recordStory: ({ context }, p) => log.setSessionStory(context.input.sessionId, p.story.id, clock.now()),
       recordSessionEvent: ({ context }, p) => log.recordEvent(p.kind, p.detail ?? null, clock.now(), context.input.sessionId),
     },
-    delays: { replyTimeout: o.replyTimeoutMs ?? 20_000 },
+    delays: { replyTimeout: o.replyTimeoutMs ?? 20_000, sessionLimit: o.maxSessionMs ?? 45 * 60_000 },
   });
 
   const machine = companionMachine.provide({

@@ -36,7 +36,17 @@ fi
 export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm 11 writes lock files without other platforms' optional packages (rollup's) and then
+  # refuses them in `npm ci`; fall back to an install pinned by the same lock file.
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/hearth-npm-ci.log; then
+    if grep -q 'EUSAGE' /tmp/hearth-npm-ci.log; then
+      log "npm ci refused the lock file (npm's platform-pruning bug); installing with npm install"
+      npm install --no-audit --no-fund --loglevel=error --no-save
+    else
+      cat /tmp/hearth-npm-ci.log >&2
+      exit 1
+    fi
+  fi
 else
   log "npm packages present"
 fi

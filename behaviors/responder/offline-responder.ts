@@ -25,6 +25,8 @@ export interface ComposeRequest {
   recentLines?: readonly string[];
   /** Whether this is the participant's first session (the robot introduces itself as an AI). */
   firstSession?: boolean;
+  /** The robot is inviting the participant (a scheduled session), not answering them. */
+  invitation?: boolean;
   /** A line already decided (a safeguard reply): said as it is. */
   scripted?: string;
   /** A questionnaire prompt, asked word for word. */
@@ -172,6 +174,13 @@ export class OfflineResponder {
   private greeting(req: ComposeRequest, pick: (o: readonly string[], s: string) => string): string {
     const h = req.localHour ?? 12;
     const part = h < 12 ? 'Good morning' : h < 18 ? 'Good afternoon' : 'Good evening';
+    if (req.invitation && !req.firstSession) {
+      return pick([
+        `${part}! It's Hearth. It's time for today's story, if now is a good moment for you.`,
+        `${part}. Hearth here. I have a story ready for us today, whenever you'd like to join me.`,
+        `${part}! It's story time with Hearth, if you have a few minutes.`,
+      ], 'invite');
+    }
     if (req.firstSession) {
       return `${part}! I'm Hearth, a robot companion. I'm an AI, not a person, and I'm here to share short stories with you and to listen.`;
     }

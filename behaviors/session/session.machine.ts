@@ -78,6 +78,8 @@ export interface SessionInput {
   /** The story, when already chosen (a resumed session); otherwise chosen at the story step. */
   story: Story | null;
   firstSession: boolean;
+  /** The robot started this session on its own (a scheduled invitation), not the participant. */
+  invitation?: boolean;
   /** Behaviour names and `survey:<id>` steps, in order. */
   steps?: readonly string[];
   /** Instruments named by `survey:<id>` steps. */
@@ -89,7 +91,8 @@ export interface SessionInput {
 
 /** How a session ended. */
 export interface SessionOutcome {
-  status: 'completed' | 'interrupted';
+  /** `missed`: nobody answered, so the session did not take place. */
+  status: 'completed' | 'interrupted' | 'missed';
   reason: string | null;
 }
 
@@ -123,6 +126,10 @@ interface SessionContext {
   reprompts: number;
   unclear: UnclearReason | null;
   crisisTurns: number;
+  /** Whether the participant has said anything in this session. */
+  heardAny: boolean;
+  /** The protocol's session time limit has passed: close at the next step. */
+  overtime: boolean;
   outcome: SessionOutcome;
 }
 
@@ -205,6 +212,7 @@ export function composeRequest(c: SessionContext, requested: SpeechAct): Compose
     shared: c.progress.shared,
     finalExchange: act === 'empathy' ? c.progress.exchanges + 1 >= (c.input.exchanges ?? 2) : undefined,
     firstSession: c.input.firstSession,
+    invitation: c.input.invitation,
     scripted: c.scripted?.text,
     prompt: survey
       ? act === 'survey.intro' ? currentInstrument(c).intro ?? undefined : currentItem(c).prompt
@@ -273,6 +281,8 @@ export const sessionMachine = setup({
   delays: {
     /** Silence after a question before the robot gently asks again. */
     replyTimeout: 20_000,
+    /** The longest a session may run (the protocol's `max_session_minutes`). */
+    sessionLimit: 45 * 60_000,
   },
 }).createMachine({
   id: 'session',
@@ -288,8 +298,12 @@ export const sessionMachine = setup({
     reprompts: 0,
     unclear: null,
     crisisTurns: 0,
+    heardAny: input.resume !== undefined,
+    overtime: false,
     outcome: { status: 'completed', reason: null },
   }),
+  // The session time limit: the robot finishes what it is saying, then closes at the next step.
+  after: { sessionLimit: { actions: assign({ overtime: true }) } },
   initial: 'starting',
   output: ({ context }) => context.outcome,
   states: {
@@ -303,6 +317,14 @@ export const sessionMachine = setup({
       entry: { type: 'saveProgress', params: ({ context }) => ({ step: currentStep(context), progress: context.progress }) },
       always: [
         { guard: ({ context }) => context.progress.stepIndex >= context.steps.length, target: 'goodbye' },
+        {
+          guard: ({ context }) => context.overtime && currentStep(context) !== 'goodbye',
+          target: 'goodbye',
+          actions: [
+            assign({ outcome: { status: 'completed' as const, reason: 'session time limit reached' } }),
+            { type: 'recordSessionEvent', params: ({ context }) => ({ kind: 'session.time-limit', detail: { skipped: context.steps.slice(context.progress.stepIndex) } }) },
+          ],
+        },
         { guard: ({ context }) => currentStep(context) === 'greeting', target: 'greeting' },
         { guard: ({ context }) => currentStep(context) === 'checkin', target: 'checkin' },
         { guard: ({ context }) => currentStep(context) === 'story', target: 'story' },
@@ -343,8 +365,18 @@ export const sessionMachine = setup({
         silence: {
           always: [
             { guard: 'mayReprompt', target: 'reprompting', actions: assign({ reprompts: ({ context }) => context.reprompts + 1 }) },
+            // Nobody has answered at all: do not read a story to an empty room.
+            { guard: ({ context }) => !context.heardAny, target: 'unanswered', actions: silentEvent('checkin') },
             { target: 'acknowledging', actions: [assign({ lastUtterance: null }), silentEvent('checkin')] },
           ],
+        },
+        unanswered: {
+          entry: assign({
+            outcome: { status: 'missed' as const, reason: 'nobody answered' },
+            scripted: { text: "It seems now isn't a good time. That's completely fine, I'll check in with you later.", act: 'goodbye' as const },
+          }),
+          initial: 'composing',
+          states: sayStates('goodbye', '#session.done'),
         },
         reprompting: { initial: 'composing', states: sayStates('checkin.reprompt', '#session.checkin.listening') },
         acknowledging: { initial: 'composing', states: sayStates('checkin.ack', '#session.advancing') },
@@ -667,9 +699,9 @@ function listenState(step: SessionStep, onHeard: Target, onSilence: Target): Fra
         ...(step === 'crisis' ? [] : [{
           guard: 'wantsToStop',
           target: '#session.goodbye',
-          actions: [record, assign({ lastUtterance: ({ event }: { event: HeardEvent }) => event.utterance, outcome: { status: 'completed' as const, reason: 'ended early by participant' } })],
+          actions: [record, assign({ lastUtterance: ({ event }: { event: HeardEvent }) => event.utterance, heardAny: true, outcome: { status: 'completed' as const, reason: 'ended early by participant' } })],
         }]),
-        { target: onHeard, actions: [record, assign({ lastUtterance: ({ event }: { event: HeardEvent }) => event.utterance })] },
+        { target: onHeard, actions: [record, assign({ lastUtterance: ({ event }: { event: HeardEvent }) => event.utterance, heardAny: true })] },
       ],
       'participant.left': { target: '#session.abandoned' },
       'listener.failed': {
