@@ -7,7 +7,8 @@ import { isValidTimeZone, localDate } from '../data/index.js';
 import { EspeakSpeaker, loadScript, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
 import { BUNDLED_PROTOCOL, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
-import { createCompanion } from './companion.js';
+import { createCompanion, type CompanionOptions } from './companion.js';
+import { StudyScheduler } from './scheduler.js';
 import { openStudyDevice } from './study-device.js';
 
 /** A configuration mistake found before anything starts. */
@@ -36,6 +37,8 @@ export interface LiveOptions {
   output: NodeJS.WritableStream;
   clock?: Clock;
   env?: Readonly<Record<string, string | undefined>>;
+  /** Refuse an unprovisioned folder instead of setting up a demo participant. */
+  requireProvisioned?: boolean;
 }
 
 /** How a live run ended. */
@@ -53,11 +56,12 @@ const DEMO_CONSENT: readonly ConsentModality[] = ['audio_recording', 'transcript
  * close any session a crash left open, run one session, and stop. Ctrl-C closes an open session as
  * interrupted. An empty device folder gets a demo participant on the bundled example study.
  */
-export async function runLive(o: LiveOptions): Promise<LiveResult> {
+function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSessionClosed'] } = {}) {
   const clock = o.clock ?? systemClock;
   const dir = resolve(o.deviceDir);
   const script = o.script ? loadScript(o.script) : null;
   if (!existsSync(join(dir, 'device.json'))) {
+    if (o.requireProvisioned) throw new ConfigError(`${join(dir, 'device.json')} not found: provision the device first (hearth provision --device-dir ${o.deviceDir} …)`);
     if (!isValidTimeZone(o.tz)) throw new ConfigError(`option --tz: "${o.tz}" is not an IANA time zone (e.g. America/New_York)`);
     const config = provisionDevice({
       protocolFile: o.protocolFile ?? BUNDLED_PROTOCOL, participantId: o.participantId, tz: o.tz, startDate: localDate(clock.now(), o.tz),
@@ -95,7 +99,20 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
     store: device.store, log, clock, participant, speaker, listener, stories: bundledStories(), hardware: script ? 'sim-script' : 'sim-terminal',
     hearthVersion: o.hearthVersion, replyTimeoutMs: o.replyTimeoutMs, planFor: device.planFor, consent: device.consent, llm,
     storySeed: `${config.allocation.seed}|${config.participantId}`, alerts: new JsonlAlertChannel(dir), region: 'US',
+    maxSessionMs: (device.protocol.protocol.safeguards?.max_session_minutes ?? 45) * 60_000, onSessionClosed: extra.onSessionClosed,
+    onExpression: script || terminal ? (cue) => o.output.write(`\x1b[2m  (${cue.expression}, ${cue.gesture.replace(/_/g, ' ')})\x1b[0m\n`) : undefined,
   });
+  return { clock, device, companion, terminal };
+}
+
+/**
+ * Boot the companion on simulator hardware (terminal or script) for a provisioned device, resume or
+ * close any session a crash left open, run one session, and stop. Ctrl-C closes an open session as
+ * interrupted. An empty device folder gets a demo participant on the bundled example study.
+ */
+export async function runLive(o: LiveOptions): Promise<LiveResult> {
+  const { device, companion, terminal } = wire(o);
+  const { log, participant } = device;
   const onSignal = () => companion.shutdown('stopped by the user');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -125,6 +142,36 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
     const last = log.sessions(participant.participantId).at(-1);
     return { sessionId: last?.sessionId ?? null, status: last?.status ?? null, reason: last?.statusReason ?? null };
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    terminal?.close();
+    device.store.close();
+  }
+}
+
+/**
+ * The device runtime: boot (resuming or closing an interrupted session), then follow the study's
+ * schedule — invite inside each window, outside quiet hours — until stopped with Ctrl-C or SIGTERM.
+ */
+export async function runDevice(o: LiveOptions): Promise<void> {
+  let scheduler: StudyScheduler | null = null;
+  const { clock, device, companion, terminal } = wire(o, { onSessionClosed: (c) => scheduler?.sessionClosed(c.instanceId, c.sessionId, c.outcome) });
+  scheduler = new StudyScheduler({ clock, store: device.store, log: device.log, config: device.config, protocol: device.protocol, companion });
+  const onSignal = () => companion.shutdown('stopped by the user');
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    scheduler.start();
+    await new Promise<void>((done) => {
+      const sub = companion.actor.subscribe((snap) => {
+        if (snap.status === 'done') {
+          sub.unsubscribe();
+          done();
+        }
+      });
+    });
+  } finally {
+    scheduler.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     terminal?.close();

@@ -49,6 +49,8 @@ export class StudyScheduler {
   /** One pass over the schedule at the clock's now; returns the milliseconds until the next pass. */
   tick(): number {
     const { clock, store, log, config, protocol, companion } = this.o;
+    // Busy (booting, in a session, degraded): look again shortly, without touching the database.
+    if (companion.state() !== 'idle') return 1_000;
     const now = clock.now();
     const { changes, action } = planSchedule(this.instances(now), now, schedulePolicy(protocol.protocol, config.tz));
     for (const c of changes) {
@@ -57,11 +59,10 @@ export class StudyScheduler {
     }
     const maxSleep = this.o.maxSleepMs ?? 10 * 60_000;
     if (action.kind === 'invite') {
-      if (companion.state() !== 'idle') return Math.min(maxSleep, 30_000);
       saveInstance(store.db, config.participantId, markDelivered(action.instance, now), now);
       log.recordEvent('schedule.invited', { instanceId: action.instance.id, attempt: action.attempt }, now);
       companion.requestSession({ instanceId: action.instance.id });
-      return Math.min(maxSleep, 30_000);
+      return 1_000;
     }
     if (action.kind === 'wait') return Math.max(1_000, Math.min(maxSleep, action.untilMs - now));
     return maxSleep;

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { register as perceive } from './commands/perceive.js';
 import { register as provision } from './commands/provision.js';
 import { register as safeguards } from './commands/safeguards.js';
+import { register as run } from './commands/run.js';
 import { register as schedule } from './commands/schedule.js';
 import { register as simulate } from './commands/simulate.js';
 import { register as status } from './commands/status.js';
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [talk, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive]) register(program);
+  for (const register of [talk, run, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive]) register(program);
   return program;
 }
 
