@@ -44,6 +44,8 @@ export interface CompanionOptions {
   consent?: ConsentCheck;
   /** The session plan for a study day; default: the storytelling session of issue 2. */
   planFor?: (studyDay: number) => SessionPlanInput | null;
+  /** Record consent given or declined by voice (answers of the `survey:consent` step). */
+  recordVoiceConsent?: (answers: readonly { modality: 'audio_recording' | 'video_recording' | 'transcripts' | 'llm_processing' | 'keep_raw_media'; granted: boolean }[], atMs: number) => void;
   /** Seed of the participant's random story draw. */
   storySeed?: string;
   /** A language model for empathic replies (used only where consent allows). */
@@ -263,11 +265,18 @@ export function createCompanion(o: CompanionOptions): Companion {
         turnIds.set(id, log.recordTurn({ sessionId: id, speaker: 'participant', text, step: p.step, startMs: p.utterance.startedAt, endMs: p.utterance.endedAt }));
         remember(id, { speaker: 'participant', text: p.utterance.text });
       },
-      recordResponse: ({ context }, p) =>
+      recordResponse: ({ context }, p) => {
+        if (p.instrument.id === 'consent') {
+          // Consent answers are consent records, not questionnaire data; a skipped question stays pending.
+          if (p.status === 'answered') o.recordVoiceConsent?.([{ modality: p.item.code as never, granted: p.value === 1 }], clock.now());
+          log.recordEvent('consent.answered', { modality: p.item.code, status: p.status, granted: p.status === 'answered' ? p.value === 1 : null }, clock.now(), context.input.sessionId);
+          return;
+        }
         log.recordResponse({
           sessionId: context.input.sessionId, instrument: p.instrument.id, item: p.item.code, value: p.value,
           rawText: allows('transcripts') ? p.raw : p.raw === null ? null : WITHHELD_TEXT, status: p.status, scoringVersion: p.instrument.scoringVersion,
-        }, clock.now()),
+        }, clock.now());
+      },
       recordStory: ({ context }, p) => log.setSessionStory(context.input.sessionId, p.story.id, clock.now()),
       recordSessionEvent: ({ context }, p) => log.recordEvent(p.kind, p.detail ?? null, clock.now(), context.input.sessionId),
     },

@@ -98,6 +98,7 @@ function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSes
   const companion = createCompanion({
     store: device.store, log, clock, participant, speaker, listener, stories: bundledStories(), hardware: script ? 'sim-script' : 'sim-terminal',
     hearthVersion: o.hearthVersion, replyTimeoutMs: o.replyTimeoutMs, planFor: device.planFor, consent: device.consent, llm,
+    recordVoiceConsent: device.recordVoiceConsent,
     storySeed: `${config.allocation.seed}|${config.participantId}`, alerts: new JsonlAlertChannel(dir), region: 'US',
     maxSessionMs: (device.protocol.protocol.safeguards?.max_session_minutes ?? 45) * 60_000, onSessionClosed: extra.onSessionClosed,
     onExpression: script || terminal ? (cue) => o.output.write(`\x1b[2m  (${cue.expression}, ${cue.gesture.replace(/_/g, ' ')})\x1b[0m\n`) : undefined,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { SurveyInstrument } from '../behaviors/index.js';
 import { SqliteStore, type DeviceLog, type ParticipantRecord } from '../data/index.js';
 import {
-  consentStateFor, loadDevice, sessionPlanFor, StudyError, type DeviceConfig, type Instrument, type LoadedProtocol,
+  consentStateFor, loadDevice, recordConsentAnswers, type ConsentModality, sessionPlanFor, StudyError, type DeviceConfig, type Instrument, type LoadedProtocol,
 } from '../study-protocol/index.js';
 import type { Clock } from './clock.js';
 import type { ConsentCheck, SessionPlanInput } from './companion.js';
@@ -18,7 +18,20 @@ export interface StudyDevice {
   /** Consent as recorded now (re-read on every question, so a new decision applies at once). */
   consent: ConsentCheck;
   planFor(studyDay: number): SessionPlanInput | null;
+  /** Record consent answered by voice (the `survey:consent` step). */
+  recordVoiceConsent(answers: readonly { modality: ConsentModality; granted: boolean }[], atMs: number): void;
 }
+
+/** The answer scale of a spoken consent question. */
+export const YES_NO: SurveyInstrument['items'][number]['scale'] = {
+  min: 0,
+  max: 1,
+  labels: { 0: 'no', 1: 'yes' },
+  phrases: {
+    0: ['no', 'nope', 'no thanks', 'no thank you', 'i do not agree', "i don't agree", 'i disagree', 'please don t', 'not okay'],
+    1: ['yes', 'yeah', 'yep', 'sure', 'okay', 'ok', 'fine', 'i agree', 'go ahead', 'that s fine', 'of course', 'alright', 'all right'],
+  },
+};
 
 /** A protocol instrument as the session machine administers it. */
 export function toSurveyInstrument(i: Instrument): SurveyInstrument {
@@ -45,12 +58,28 @@ export function openStudyDevice(dir: string, clock: Clock): StudyDevice {
     planFor: (day) => {
       const plan = sessionPlanFor(protocol.protocol, config, day);
       if (!plan) return null;
-      return {
-        steps: plan.steps,
-        instruments: Object.fromEntries(plan.instruments.map((i) => [i.id, toSurveyInstrument(i)])),
-        storySelection: plan.storySelection,
-        slot: plan.slot,
-      };
+      const consent = consentStateFor(store.db, protocol.protocol, config.participantId);
+      const pending = consent.pending();
+      const declined = consent.declinedRequired();
+      if (declined.length > 0) {
+        throw new StudyError(`no session: ${config.participantId} declined required consent (${declined.join(', ')}); study staff must follow up`);
+      }
+      const instruments: Record<string, SurveyInstrument> = Object.fromEntries(plan.instruments.map((i) => [i.id, toSurveyInstrument(i)]));
+      let steps = plan.steps;
+      if (pending.length > 0) {
+        // A new consent version (or questions staff left to the robot) is asked before anything else.
+        instruments.consent = {
+          id: 'consent',
+          intro: `Before we start, I need to ask you ${pending.length === 1 ? 'one question' : `${pending.length} questions`} about what you agree to. You can say yes or no.`,
+          scoringVersion: `consent-v${protocol.protocol.consent.current_version}`,
+          items: pending.map((q) => ({ code: q.modality, prompt: q.prompt, scale: YES_NO, required: q.required })),
+        };
+        const at = steps.indexOf('greeting') + 1;
+        steps = [...steps.slice(0, at), 'survey:consent', ...steps.slice(at)];
+      }
+      return { steps, instruments, storySelection: plan.storySelection, slot: plan.slot };
     },
+    recordVoiceConsent: (answers, atMs) =>
+      recordConsentAnswers(store.db, protocol.protocol, config, protocol.hash, answers, 'voice', atMs, clock.source),
   };
 }

@@ -1,5 +1,5 @@
 import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
-import { parseScaleAnswer, type ResponseScale, type UnclearReason } from '../../study-protocol/index.js';
+import { parseScaleAnswer as parseOnScale, parseYesNo, type ResponseScale, type ScaleAnswer, type UnclearReason } from '../../study-protocol/index.js';
 import type { ListenRequest, RobotLine, SpeechAct, SpokenLine, Utterance } from '../ports.js';
 import type { ComposeRequest } from '../responder/offline-responder.js';
 import type { Story } from '../stories/story.js';
@@ -17,6 +17,8 @@ export interface SurveyItem {
   code: string;
   prompt: string;
   scale: ResponseScale;
+  /** A consent question the session cannot go on without: answering 0 ("no") ends the session. */
+  required?: boolean;
 }
 
 /** A questionnaire the robot administers by voice. */
@@ -188,6 +190,25 @@ export function currentInstrument(c: SessionContext): SurveyInstrument {
   return found;
 }
 
+/** Understand an answer: yes/no questions (a 0–1 scale) as yes or no, others on their scale. */
+function parseScaleAnswer(text: string, scale: ResponseScale): ScaleAnswer {
+  if (scale.min === 0 && scale.max === 1) {
+    const yn = parseYesNo(text);
+    return yn.kind === 'yes' ? { kind: 'value', value: 1 } : yn.kind === 'no' ? { kind: 'value', value: 0 } : parseOnScale(text, scale);
+  }
+  return parseOnScale(text, scale);
+}
+
+/** The first required consent item answered "no" in this session, if any. */
+function declinedRequired(c: SessionContext): string | null {
+  for (const [id, instrument] of Object.entries(c.input.instruments ?? {})) {
+    for (const item of instrument.items) {
+      if (item.required && c.progress.answers[`${id}:${item.code}`] === item.scale.min) return item.code;
+    }
+  }
+  return null;
+}
+
 const currentItem = (c: SessionContext): SurveyItem => currentInstrument(c).items[c.progress.item]!;
 const stepKind = (c: SessionContext): SessionStep => {
   const step = currentStep(c);
@@ -317,6 +338,12 @@ export const sessionMachine = setup({
       entry: { type: 'saveProgress', params: ({ context }) => ({ step: currentStep(context), progress: context.progress }) },
       always: [
         { guard: ({ context }) => context.progress.stepIndex >= context.steps.length, target: 'goodbye' },
+        {
+          // A required consent was declined just now: stop here, kindly, and do nothing it does not allow.
+          guard: ({ context }) => declinedRequired(context) !== null && currentStep(context) !== 'goodbye',
+          target: 'goodbye',
+          actions: assign({ outcome: ({ context }) => ({ status: 'completed' as const, reason: `required consent declined: ${declinedRequired(context)}` }), steps: ['goodbye'], progress: ({ context }) => ({ ...context.progress, stepIndex: 0 }) }),
+        },
         {
           guard: ({ context }) => context.overtime && currentStep(context) !== 'goodbye',
           target: 'goodbye',
@@ -491,7 +518,11 @@ export const sessionMachine = setup({
         introducing: { initial: 'composing', states: sayStates('survey.intro', '#session.survey.next') },
         next: {
           entry: [assign({ reprompts: 0, unclear: null }), { type: 'saveProgress', params: ({ context }) => ({ step: currentStep(context), progress: context.progress }) }],
-          always: [{ guard: 'moreItems', target: 'asking' }, { target: '#session.advancing' }],
+          always: [
+            { guard: ({ context }) => declinedRequired(context) !== null, target: '#session.routing' },
+            { guard: 'moreItems', target: 'asking' },
+            { target: '#session.advancing' },
+          ],
         },
         asking: { initial: 'composing', states: sayStates('survey.ask', '#session.survey.listening') },
         listening: listenState('survey', '#session.survey.heard', '#session.survey.silence'),

@@ -48,6 +48,8 @@ const events = ((state: { status: string; children: Record<string, unknown>; val
   if (state.status !== 'active') return [];
   const running = Object.keys(state.children);
   const out = running.flatMap((id) => actorEvents[id] ?? []);
+  // The session time limit can fire in any state.
+  out.push(...timers.filter((t) => t === 'xstate.after.sessionLimit.session').map((type) => ({ type })));
   if (running.includes('listen')) {
     const path = ['session', ...JSON.stringify(state.value).match(/[a-z]+/gi)!].join('.');
     out.push(...timers.filter((t) => t.endsWith(path)).map((type) => ({ type })));
@@ -57,9 +59,9 @@ const events = ((state: { status: string; children: Record<string, unknown>; val
 
 // States differ by where we are and the counters that steer the flow.
 const serializeState = (s: { value: unknown; context: Record<string, unknown>; status: string }) => {
-  const c = s.context as { progress: { stepIndex: number; paragraph: number; exchanges: number; item: number; goodbyeSaid: boolean }; story: unknown; reprompts: number; crisisTurns: number; scripted: unknown; lastUtterance: unknown; outcome: unknown };
+  const c = s.context as { progress: { stepIndex: number; paragraph: number; exchanges: number; item: number; goodbyeSaid: boolean }; story: unknown; reprompts: number; crisisTurns: number; scripted: unknown; lastUtterance: unknown; heardAny: boolean; overtime: boolean; outcome: unknown };
   const p = c.progress;
-  return JSON.stringify([s.value, p.stepIndex, p.paragraph, p.exchanges, p.item, p.goodbyeSaid, c.story !== null, c.reprompts, Math.min(c.crisisTurns, 2), c.scripted !== null, c.lastUtterance !== null, s.status === 'done' ? c.outcome : null]);
+  return JSON.stringify([s.value, p.stepIndex, p.paragraph, p.exchanges, p.item, p.goodbyeSaid, c.story !== null, c.reprompts, Math.min(c.crisisTurns, 2), c.scripted !== null, c.lastUtterance !== null, c.heardAny, c.overtime, s.status === 'done' ? c.outcome : null]);
 };
 
 const isSpeaking = (value: unknown) => JSON.stringify(value).includes('"speaking"');
@@ -86,7 +88,7 @@ describe('session statechart, on every path', () => {
     expect(nodes.some(([k]) => snap(k).status === 'done')).toBe(true);
     const eventTypes = new Set(nodes.flatMap(([, n]) => Object.values(n.transitions).map((t) => t.event.type)));
     for (const timer of timers) expect(eventTypes).toContain(timer);
-    expect(timers.length).toBe(5); // check-in, reflection, empathy, survey and crisis listening
+    expect(timers.length).toBe(6); // the session limit; check-in, reflection, empathy, survey and crisis listening
   });
 
   it('from every reachable state the session can still end (nothing dangles)', () => {
@@ -103,7 +105,7 @@ describe('session statechart, on every path', () => {
   it('a session that ends has exactly one terminal status, completed or interrupted, and nothing follows it', () => {
     for (const [k] of nodes.filter(([k]) => snap(k).status === 'done')) {
       const out = snap(k).output as { status: string; reason: string | null };
-      expect(['completed', 'interrupted']).toContain(out.status);
+      expect(['completed', 'interrupted', 'missed']).toContain(out.status);
       expect(successors(k).filter((n) => n !== k)).toEqual([]);
     }
   });
