@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,20 @@ describe('FfmpegFrameSource (real ffmpeg)', () => {
     expect(warnings.length).toBeGreaterThan(0);
     expect(warnings[0]!.kind).toBe('frame.corrupt');
     expect(warnings[0]!.reason).toContain(`${join(dir, 'corrupt.mjpeg')}: near frame`);
+  });
+
+  it('drops a frame cut off mid-stream and says so (frame.truncated)', async () => {
+    // A decoder that dies inside the second frame: real ffmpeg whose output is cut after 1.5 frames.
+    const cut = join(dir, 'ffmpeg-cut.sh');
+    writeFileSync(cut, `#!/bin/sh\nffmpeg "$@" | head -c ${Math.floor(640 * 480 * 3 * 1.5)}\n`);
+    chmodSync(cut, 0o755);
+    const video = makeFaceVideo(dir, { astronautFrames: 3, messiFrames: 0 });
+    const { frames, warnings, error } = await readAll(new FfmpegFrameSource(video, { ffmpegPath: cut }));
+    expect(error).toBeUndefined();
+    expect(frames).toHaveLength(1);
+    // ffmpeg's own complaints (broken pipe) come first, then the dropped frame.
+    expect(warnings.at(-1)).toEqual({ kind: 'frame.truncated', reason: `file ${video}: stream ended inside frame 1 (${640 * 480 * 3 * 0.5} of ${640 * 480 * 3} bytes); frame dropped` });
+    expect(warnings.filter((w) => w.kind === 'frame.truncated')).toHaveLength(1);
   });
 
   it('fails with the file and ffmpeg’s reason for a truncated or missing file', async () => {
