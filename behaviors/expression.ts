@@ -90,6 +90,7 @@ const RULES: Record<SpeechAct, Rule> = {
   'survey.intro': () => cue('attentive', 'look_at_listener', 0.3),
   'survey.ask': () => cue('curious', 'head_tilt', 0.3),
   'survey.reprompt': () => cue('attentive', 'lean_in', 0.3),
+  repair: () => cue('attentive', 'lean_in', 0.3),
   // Crisis lines: calm, present, still — never cheerful.
   crisis: () => cue('calm', 'still', 0.2),
   goodbye: (m) => (m === 'low' || m === 'distressed' ? cue('calm', 'small_wave', 0.4) : cue('happy', 'wave', 0.6)),

@@ -7,7 +7,7 @@
 export type SpeechAct =
   | 'greeting' | 'resume' | 'checkin.ask' | 'checkin.reprompt' | 'checkin.ack' | 'story.intro' | 'story'
   | 'reflection.ask' | 'reflection.reprompt' | 'empathy' | 'rating.ask' | 'rating.reprompt' | 'rating.ack'
-  | 'survey.intro' | 'survey.ask' | 'survey.reprompt' | 'crisis' | 'goodbye' | 'safe';
+  | 'survey.intro' | 'survey.ask' | 'survey.reprompt' | 'repair' | 'crisis' | 'goodbye' | 'safe';
 
 /** A line the robot is about to say. */
 export interface RobotLine {

@@ -120,6 +120,16 @@ describe('safeguards in a session', () => {
     expect(turns.some((t) => /story is called|Here it is|read you a story|short story/i.test(t.text))).toBe(true);
   });
 
+  it('an utterance the recogniser is unsure of is repaired once before the robot acts on it', async () => {
+    const rig = simRig({ replies: [{ say: 'fine grind mine', afterMs: 500, confidence: 0.2 }, { say: "I'm fine, thanks.", afterMs: 500, confidence: 0.9 }, ...share.slice(1)] });
+    const { session, turns } = await runOneSession(rig);
+    const i = turns.findIndex((t) => t.text === 'fine grind mine');
+    expect(turns[i + 1]!.speaker).toBe('robot');
+    expect(turns[i + 1]!.text).toMatch(/say it again|once more|repeat/i);
+    expect(turns[i + 2]!.text).toBe("I'm fine, thanks.");
+    expect(session.status).toBe('completed');
+  });
+
   it('every robot line and participant turn is checked and logged in safeguard_events', async () => {
     const rig = simRig({ replies: share });
     const { turns } = await runOneSession(rig);

@@ -165,6 +165,12 @@ export class OfflineResponder {
         return surveyQuestion(req);
       case 'survey.reprompt':
         return surveyReprompt(req);
+      case 'repair':
+        return pick([
+          "Sorry, I didn't quite catch that. Could you say it again?",
+          "I'm not sure I heard you right. Would you mind saying that once more?",
+          'Sorry, my hearing is not perfect. Could you repeat that for me?',
+        ], 'repair');
       case 'crisis':
       case 'safe':
         return "Thank you for telling me. I'm listening.";

@@ -116,6 +116,7 @@ const SAFE: Readonly<Record<SpeechAct, readonly string[]>> = {
   'survey.intro': ['I have a few short questions for you now.'],
   'survey.ask': ['Here is the next question.'],
   'survey.reprompt': ['You can answer with a number, or say skip.'],
+  repair: ["Sorry, I didn't quite catch that. Could you say it again?"],
   crisis: ["I'm here with you. You don't have to go through this alone, and talking to someone you trust or a crisis line can really help."],
   goodbye: ['Thank you for today. Take care, and enjoy the rest of your day.', 'That is all for today. Goodbye for now.'],
   safe: ['Thank you for telling me. Would you like to keep going, or stop here for today?', "I hear you. We can continue, take a pause, or stop for today. It's up to you."],

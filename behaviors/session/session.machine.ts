@@ -383,6 +383,7 @@ export const sessionMachine = setup({
       states: {
         asking: { initial: 'composing', states: sayStates('checkin.ask', '#session.checkin.listening') },
         listening: listenState('checkin', '#session.checkin.heard', '#session.checkin.silence'),
+        repairing: { initial: 'composing', states: sayStates('repair', '#session.checkin.listening') },
         heard: {
           entry: assign({ progress: ({ context }) => ({ ...context.progress, mood: context.lastUtterance?.text ?? null }) }),
           always: 'screening',
@@ -458,6 +459,7 @@ export const sessionMachine = setup({
       states: {
         asking: { initial: 'composing', states: sayStates('reflection.ask', '#session.reflection.listening') },
         listening: listenState('reflection', '#session.reflection.heard', '#session.reflection.silence'),
+        repairing: { initial: 'composing', states: sayStates('repair', '#session.reflection.listening') },
         heard: {
           entry: assign({ progress: ({ context }) => ({ ...context.progress, shared: [...context.progress.shared, context.lastUtterance?.text ?? ''] }) }),
           always: 'screening',
@@ -495,6 +497,7 @@ export const sessionMachine = setup({
           always: [{ guard: 'moreExchanges', target: 'listening' }, { target: '#session.advancing' }],
         },
         listening: listenState('empathy', '#session.empathy.heard', '#session.advancing'),
+        repairing: { initial: 'composing', states: sayStates('repair', '#session.empathy.listening') },
         heard: {
           entry: assign({ progress: ({ context }) => ({ ...context.progress, shared: [...context.progress.shared, context.lastUtterance?.text ?? ''] }) }),
           always: 'screening',
@@ -526,6 +529,7 @@ export const sessionMachine = setup({
         },
         asking: { initial: 'composing', states: sayStates('survey.ask', '#session.survey.listening') },
         listening: listenState('survey', '#session.survey.heard', '#session.survey.silence'),
+        repairing: { initial: 'composing', states: sayStates('repair', '#session.survey.listening') },
         heard: {
           always: [
             {
@@ -714,9 +718,21 @@ function sayStates(act: SpeechAct, next: Target): Fragment {
   };
 }
 
-/** Listen for an answer; silence after `replyTimeout` goes to `onSilence`. */
+/** Below this speech-recognition confidence the robot asks the participant to say it again (once). */
+export const REPAIR_CONFIDENCE = 0.4;
+
+/**
+ * Listen for an answer; silence after `replyTimeout` goes to `onSilence`. An utterance the recogniser
+ * is unsure of is logged and repaired once ("could you say it again?") before it is acted on.
+ */
 function listenState(step: SessionStep, onHeard: Target, onSilence: Target): Fragment {
   const record = { type: 'recordParticipantTurn', params: ({ event }: { event: HeardEvent }) => ({ utterance: event.utterance, step }) };
+  const repair = step === 'crisis' ? [] : [{
+    guard: ({ context, event }: { context: SessionContext; event: HeardEvent }) =>
+      event.utterance.confidence !== undefined && event.utterance.confidence < REPAIR_CONFIDENCE && context.reprompts < 1,
+    target: 'repairing',
+    actions: [record, assign({ reprompts: ({ context }: { context: SessionContext }) => context.reprompts + 1, heardAny: true })],
+  }];
   return {
     invoke: {
       id: 'listen',
@@ -726,6 +742,7 @@ function listenState(step: SessionStep, onHeard: Target, onSilence: Target): Fra
     after: { replyTimeout: onSilence },
     on: {
       'participant.spoke': [
+        ...repair,
         // In a crisis, "bye" is screened like anything else: the robot does not just leave.
         ...(step === 'crisis' ? [] : [{
           guard: 'wantsToStop',
@@ -776,7 +793,7 @@ function stepOfAct(act: SpeechAct, c: SessionContext): SessionStep {
   if (act.startsWith('reflection')) return 'reflection';
   if (act === 'empathy') return 'empathy';
   if (act.startsWith('survey') || act.startsWith('rating')) return stepKind(c) === 'rating' ? 'rating' : 'survey';
-  if (act === 'safe') return stepKind(c);
+  if (act === 'safe' || act === 'repair') return stepKind(c);
   return 'goodbye';
 }
 

@@ -49,7 +49,7 @@ export class ScriptedParticipant implements Listener {
     const t0 = this.clock.now();
     const h = this.clock.setTimeout(() => {
       this.options.onSay?.(reply.say);
-      events.spoke({ text: reply.say, startedAt: t0 + start, endedAt: this.clock.now() });
+      events.spoke({ text: reply.say, startedAt: t0 + start, endedAt: this.clock.now(), ...(reply.confidence !== undefined ? { confidence: reply.confidence } : {}) });
     }, start + duration);
     return () => this.clock.clearTimeout(h);
   }
