@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { FfmpegFrameSource } from '../../../hardware/camera/index.js';
+import { FfmpegFrameSource } from '../../../hardware/index.js';
 import { CameraPerceiver, DEFAULT_DETECTOR, FrameSourceError, type DetectorChoice } from '../../../perception/index.js';
 import { UsageError } from '../errors.js';
 
