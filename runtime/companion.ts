@@ -50,6 +50,8 @@ export interface CompanionOptions {
   storySeed?: string;
   /** A language model for empathic replies (used only where consent allows). */
   llm?: LlmClient;
+  /** The participant's current fused affect, when perception runs; shapes the robot's expression. */
+  affect?: () => { valence?: number; arousal?: number; confidence: number } | undefined;
   /** Called with the expression and gesture for each line (the simulator prints them). */
   onExpression?: (cue: ExpressionCue, line: { text: string; act: string }) => void;
   /** Called when a session has been closed and logged (the scheduler updates its instance). */
@@ -238,7 +240,8 @@ export function createCompanion(o: CompanionOptions): Companion {
     actors: {
       compose: fromPromise(({ input }) => compose(input)),
       speak: fromPromise(async ({ input, signal }) => {
-        o.onExpression?.(expressionFor(input.act), input);
+        const affect = o.affect?.();
+        o.onExpression?.(expressionFor(input.act, affect && { valence: affect.valence ?? null, arousal: affect.arousal ?? null, confidence: affect.confidence }), input);
         return o.speaker.speak(input, signal);
       }),
       listen: fromCallback(({ sendBack, input }) =>

@@ -4,7 +4,9 @@ import {
   bundledStories, JsonlAlertChannel, LlmClient, resolveLlmSettings, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isValidTimeZone, localDate } from '../data/index.js';
-import { EspeakSpeaker, loadScript, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
+import { EspeakSpeaker, FfmpegFrameSource, loadScript, LpcmMicrophone, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
+import { CameraPerceiver, CameraRunner, faceObservation, PerceptionService } from '../perception/index.js';
+import { UtteranceListener } from './utterance-listener.js';
 import { BUNDLED_PROTOCOL, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
@@ -39,6 +41,10 @@ export interface LiveOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Refuse an unprovisioned folder instead of setting up a demo participant. */
   requireProvisioned?: boolean;
+  /** Hear the participant through this ALSA/PulseAudio capture device (voice activity, pocketsphinx) instead of typing. */
+  microphone?: string;
+  /** See the participant's face: a V4L2 device (/dev/video0), a video file or a stream. */
+  camera?: string;
 }
 
 /** How a live run ended. */
@@ -85,10 +91,33 @@ function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSes
   let speaker: Speaker;
   let listener: Listener;
   let terminal: TerminalParticipant | null = null;
+  let perception: PerceptionService | null = null;
+  let companionRef: { actor: { getSnapshot(): { context: { session: { sessionId: string } | null } } } } | null = null;
   if (script) {
     const sim = new SimSpeaker(clock, { timeScale: o.timeScale ?? 1, onLine: print });
     speaker = voice ? { speak: async (line, signal) => { await sim.speak(line, signal); return voice.speak(line, signal); } } : sim;
     listener = new ScriptedParticipant(script, clock, { timeScale: o.timeScale ?? 1, onSay: (t) => o.output.write(`you> ${t}\n`) });
+  } else if (o.microphone !== undefined) {
+    // Speech in, through the microphone pipeline; lines printed (and spoken with --voice).
+    const ears = new UtteranceListener();
+    perception = new PerceptionService({
+      now: () => clock.now(),
+      audio: new LpcmMicrophone({ device: o.microphone || undefined }),
+      sink: (samples) => log.recordAffectSamples(samples),
+      sessionId: () => companionRef?.actor.getSnapshot().context.session?.sessionId ?? null,
+      events: {
+        utterance: (u) => {
+          o.output.write(`you> ${u.text}\n`);
+          ears.heard({ text: u.text, startedAt: u.startedAt, endedAt: u.endedAt, confidence: u.confidence });
+        },
+        fault: (f) => {
+          log.recordEvent('perception.fault', f, clock.now());
+          if (f.kind === 'microphone.lost') ears.fault(f.reason);
+        },
+      },
+    });
+    speaker = { speak: async (line, signal) => { print(line); return voice ? voice.speak(line, signal) : { startedAt: clock.now(), endedAt: clock.now() }; } };
+    listener = ears;
   } else {
     terminal = new TerminalParticipant({ input: o.input as never, output: o.output as never, now: () => clock.now(), voice });
     speaker = terminal;
@@ -101,9 +130,33 @@ function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSes
     recordVoiceConsent: device.recordVoiceConsent,
     storySeed: `${config.allocation.seed}|${config.participantId}`, alerts: new JsonlAlertChannel(dir), region: 'US',
     maxSessionMs: (device.protocol.protocol.safeguards?.max_session_minutes ?? 45) * 60_000, onSessionClosed: extra.onSessionClosed,
-    onExpression: script || terminal ? (cue) => o.output.write(`\x1b[2m  (${cue.expression}, ${cue.gesture.replace(/_/g, ' ')})\x1b[0m\n`) : undefined,
+    affect: () => perception?.current(),
+    checkDevices: async () => {
+      const mic = perception?.status().microphone;
+      if (o.microphone !== undefined && mic !== 'running') throw new Error(`microphone is ${mic ?? 'off'}`);
+    },
+    onExpression: script || terminal || perception ? (cue) => o.output.write(`\x1b[2m  (${cue.expression}, ${cue.gesture.replace(/_/g, ' ')})\x1b[0m\n`) : undefined,
   });
-  return { clock, device, companion, terminal };
+  companionRef = companion;
+  // The camera feeds the fused affect state; its faults are logged and retried, never fatal.
+  let camera: CameraRunner | null = null;
+  if (o.camera) {
+    perception ??= new PerceptionService({
+      now: () => clock.now(), sink: (samples) => log.recordAffectSamples(samples),
+      sessionId: () => companionRef?.actor.getSnapshot().context.session?.sessionId ?? null,
+    });
+    const service = perception;
+    camera = new CameraRunner(new FfmpegFrameSource(o.camera, { realtime: !o.camera.startsWith('/dev/') }), () => CameraPerceiver.create(), {
+      onFrame: (result, atMs) => {
+        const face = faceObservation(result, atMs);
+        if (face) service.observeFace({ valence: face.valence!, arousal: face.arousal!, confidence: face.confidence, atMs });
+      },
+      onEvent: (e) => {
+        if (e.type !== 'face.appeared' && e.type !== 'face.lost') log.recordEvent(e.type, e, clock.now());
+      },
+    });
+  }
+  return { clock, device, companion, terminal, perception, camera };
 }
 
 /**
@@ -112,7 +165,10 @@ function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSes
  * interrupted. An empty device folder gets a demo participant on the bundled example study.
  */
 export async function runLive(o: LiveOptions): Promise<LiveResult> {
-  const { device, companion, terminal } = wire(o);
+  const { device, companion, terminal, perception, camera } = wire(o);
+  const cameraStop = new AbortController();
+  await perception?.start();
+  const cameraDone = camera?.run(cameraStop.signal);
   const { log, participant } = device;
   const onSignal = () => companion.shutdown('stopped by the user');
   process.once('SIGINT', onSignal);
@@ -146,6 +202,9 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     terminal?.close();
+    cameraStop.abort();
+    await cameraDone;
+    await perception?.stop();
     device.store.close();
   }
 }
@@ -156,12 +215,16 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
  */
 export async function runDevice(o: LiveOptions): Promise<void> {
   let scheduler: StudyScheduler | null = null;
-  const { clock, device, companion, terminal } = wire(o, { onSessionClosed: (c) => scheduler?.sessionClosed(c.instanceId, c.sessionId, c.outcome) });
+  const { clock, device, companion, terminal, perception, camera } = wire(o, { onSessionClosed: (c) => scheduler?.sessionClosed(c.instanceId, c.sessionId, c.outcome) });
   scheduler = new StudyScheduler({ clock, store: device.store, log: device.log, config: device.config, protocol: device.protocol, companion });
   const onSignal = () => companion.shutdown('stopped by the user');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const cameraStop = new AbortController();
+  let cameraDone: Promise<void> | undefined;
   try {
+    await perception?.start();
+    cameraDone = camera?.run(cameraStop.signal);
     scheduler.start();
     await new Promise<void>((done) => {
       const sub = companion.actor.subscribe((snap) => {
@@ -176,6 +239,9 @@ export async function runDevice(o: LiveOptions): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     terminal?.close();
+    cameraStop.abort();
+    await cameraDone;
+    await perception?.stop();
     device.store.close();
   }
 }

@@ -12,11 +12,13 @@ export function register(program: Command): void {
     .requiredOption('--device-dir <dir>', 'device folder made by hearth provision')
     .option('--voice', 'also speak with espeak-ng through the sound device')
     .option('--script <file>', 'a participant script (YAML/JSON) instead of typing')
+    .option('--microphone [device]', 'listen through a microphone (voice activity + offline speech to text) instead of typing')
+    .option('--camera <source>', 'watch the participant\'s face: /dev/video0, a video file or a stream; affect is logged')
     .option('--time-scale <x>', 'scale script pauses and speech time', nonNegative('--time-scale'), 1)
     .option('--reply-timeout <ms>', 'silence before the robot asks again', nonNegative('--reply-timeout'), 20_000)
-    .action(async (o: { deviceDir: string; voice?: boolean; script?: string; timeScale: number; replyTimeout: number }) => {
+    .action(async (o: { deviceDir: string; voice?: boolean; script?: string; microphone?: string | true; camera?: string; timeScale: number; replyTimeout: number }) => {
       await runDevice({
-        deviceDir: resolve(o.deviceDir), participantId: 'P01', tz: 'UTC', voice: o.voice, script: o.script, timeScale: o.timeScale,
+        deviceDir: resolve(o.deviceDir), participantId: 'P01', tz: 'UTC', voice: o.voice, script: o.script, microphone: o.microphone === true ? '' : o.microphone, camera: o.camera, timeScale: o.timeScale,
         replyTimeoutMs: o.replyTimeout * (o.script ? o.timeScale : 1), hearthVersion: hearthVersion(), input: process.stdin, output: process.stdout,
         requireProvisioned: true,
       });

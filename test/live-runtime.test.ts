@@ -95,3 +95,28 @@ describe('crash and restart (real process, SIGKILL)', () => {
     expect(new Set(seqs).size).toBe(seqs.length);
   }, 90_000);
 });
+
+describe('perception in a live session (real ffmpeg camera source, real onnxruntime)', () => {
+  it('logs fused affect samples from the camera next to the session, at most 10 Hz', async () => {
+    const { makeFaceVideo } = await import('./fixtures/faces/faces.js');
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-affect-'));
+    const video = makeFaceVideo(dir, { astronautFrames: 150, fps: 15 });
+    const scriptFile = join(dir, 'script.yaml');
+    writeFileSync(scriptFile, script);
+    const deviceDir = join(dir, 'device');
+    const child = spawn(process.execPath, [BIN, 'talk', '--script', scriptFile, '--time-scale', '0.05', '--device-dir', deviceDir, '--protocol', PROTOCOL, '--tz', 'America/New_York', '--camera', video], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = await exited(child);
+    expect(done.code, done.out).toBe(0);
+    const dbFile = join(deviceDir, 'hearth.sqlite');
+    const samples = read<{ session_id: string | null; valence: number | null; confidence: number; sources_json: string; ts_utc: string }>(dbFile, 'SELECT session_id, valence, confidence, sources_json, ts_utc FROM affect_samples ORDER BY seq');
+    expect(samples.length).toBeGreaterThan(5);
+    const inSession = samples.filter((s) => s.session_id !== null);
+    expect(inSession.length).toBeGreaterThan(0);
+    // The smiling astronaut reads as positive valence from the face.
+    const withFace = samples.filter((s) => s.valence !== null && s.sources_json.includes('face'));
+    expect(withFace.length).toBeGreaterThan(0);
+    expect(withFace.some((s) => s.valence! > 0)).toBe(true);
+    const times = samples.map((s) => Date.parse(s.ts_utc));
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(99);
+  }, 90_000);
+});

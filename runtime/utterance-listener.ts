@@ -1,0 +1,33 @@
+import type { Listener, ListenerEvents, ListenRequest, Utterance } from '../behaviors/index.js';
+
+/**
+ * The `Listener` port over a speech pipeline that hears all the time (microphone → voice activity →
+ * speech to text): utterances heard while the robot is listening are delivered; one heard while it
+ * speaks waits for the next question (the participant answered early); a lost microphone is a
+ * listener failure with the pipeline's reason.
+ */
+export class UtteranceListener implements Listener {
+  private waiting: ListenerEvents | null = null;
+  private early: Utterance | null = null;
+
+  /** Feed an utterance from the pipeline. */
+  heard(u: Utterance): void {
+    if (this.waiting) this.waiting.spoke(u);
+    else this.early = u;
+  }
+
+  /** Report a device fault from the pipeline. */
+  fault(reason: string): void {
+    this.waiting?.failed(reason);
+  }
+
+  listen(_request: ListenRequest, events: ListenerEvents): () => void {
+    this.waiting = events;
+    const early = this.early;
+    this.early = null;
+    if (early) setImmediate(() => this.waiting === events && events.spoke(early));
+    return () => {
+      if (this.waiting === events) this.waiting = null;
+    };
+  }
+}
