@@ -130,6 +130,15 @@ describe('safeguards in a session', () => {
     expect(session.status).toBe('completed');
   });
 
+  it('the session time limit closes the session kindly at the next step', async () => {
+    const rig = simRig({ replies: share }, { maxSessionMs: 30_000 });
+    const { session, turns } = await runOneSession(rig);
+    expect(session.status).toBe('completed');
+    expect(session.statusReason).toBe('session time limit reached');
+    expect(turns.at(-1)!.step).toBe('goodbye');
+    expect(turns.some((t) => t.step === 'rating')).toBe(false);
+  });
+
   it('every robot line and participant turn is checked and logged in safeguard_events', async () => {
     const rig = simRig({ replies: share });
     const { turns } = await runOneSession(rig);
