@@ -7,3 +7,4 @@ export { SimSpeaker } from './sim/sim-speaker.js';
 export { TerminalParticipant } from './sim/terminal-participant.js';
 export * from './camera/index.js';
 export * from './microphone/index.js';
+export * from './ros2/index.js';

@@ -4,7 +4,7 @@ import {
   bundledStories, JsonlAlertChannel, LlmClient, resolveLlmSettings, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isValidTimeZone, localDate } from '../data/index.js';
-import { EspeakSpeaker, FfmpegFrameSource, loadScript, LpcmMicrophone, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
+import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriVoiceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
 import { CameraPerceiver, CameraRunner, faceObservation, PerceptionService } from '../perception/index.js';
 import { UtteranceListener } from './utterance-listener.js';
 import { BUNDLED_PROTOCOL, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
@@ -45,6 +45,10 @@ export interface LiveOptions {
   microphone?: string;
   /** See the participant's face: a V4L2 device (/dev/video0), a video file or a stream. */
   camera?: string;
+  /** `sim` (terminal, script, microphone) or `ros2` (a ROS4HRI robot: TTS action, voices, faces). */
+  hardware?: 'sim' | 'ros2';
+  /** Injected rclnodejs (tests); loaded on demand otherwise. */
+  rcl?: Rcl;
 }
 
 /** How a live run ended. */
@@ -62,7 +66,7 @@ const DEMO_CONSENT: readonly ConsentModality[] = ['audio_recording', 'transcript
  * close any session a crash left open, run one session, and stop. Ctrl-C closes an open session as
  * interrupted. An empty device folder gets a demo participant on the bundled example study.
  */
-function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSessionClosed'] } = {}) {
+async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSessionClosed'] } = {}) {
   const clock = o.clock ?? systemClock;
   const dir = resolve(o.deviceDir);
   const script = o.script ? loadScript(o.script) : null;
@@ -93,7 +97,24 @@ function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSes
   let terminal: TerminalParticipant | null = null;
   let perception: PerceptionService | null = null;
   let companionRef: { actor: { getSnapshot(): { context: { session: { sessionId: string } | null } } } } | null = null;
-  if (script) {
+  let ros: { close(): void } | null = null;
+  if (o.hardware === 'ros2') {
+    // A ROS4HRI robot: its TTS action speaks, /humans/voices/*/speech is heard, /humans/faces/*/expression is seen.
+    const rcl = o.rcl ?? (await loadRclnodejs());
+    await rcl.init();
+    const node = rcl.createNode('hearth');
+    speaker = new Ros2Speaker(rcl, node, { now: () => clock.now() });
+    const voices = new Ros4hriVoiceListener(node, () => clock.now());
+    listener = voices;
+    perception = new PerceptionService({
+      now: () => clock.now(), sink: (samples) => log.recordAffectSamples(samples),
+      sessionId: () => companionRef?.actor.getSnapshot().context.session?.sessionId ?? null,
+    });
+    const service = perception;
+    const faces = new Ros4hriFaceWatcher(node, () => clock.now(), (r) => service.observeFace(r));
+    node.spin?.();
+    ros = { close: () => (voices.close(), faces.close(), rcl.shutdown?.()) };
+  } else if (script) {
     const sim = new SimSpeaker(clock, { timeScale: o.timeScale ?? 1, onLine: print });
     speaker = voice ? { speak: async (line, signal) => { await sim.speak(line, signal); return voice.speak(line, signal); } } : sim;
     listener = new ScriptedParticipant(script, clock, { timeScale: o.timeScale ?? 1, onSay: (t) => o.output.write(`you> ${t}\n`) });
@@ -125,7 +146,7 @@ function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSes
   }
 
   const companion = createCompanion({
-    store: device.store, log, clock, participant, speaker, listener, stories: bundledStories(), hardware: script ? 'sim-script' : 'sim-terminal',
+    store: device.store, log, clock, participant, speaker, listener, stories: bundledStories(), hardware: o.hardware === 'ros2' ? 'ros2' : script ? 'sim-script' : 'sim-terminal',
     hearthVersion: o.hearthVersion, replyTimeoutMs: o.replyTimeoutMs, planFor: device.planFor, consent: device.consent, llm,
     recordVoiceConsent: device.recordVoiceConsent,
     storySeed: `${config.allocation.seed}|${config.participantId}`, alerts: new JsonlAlertChannel(dir), region: 'US',
@@ -156,7 +177,7 @@ function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSes
       },
     });
   }
-  return { clock, device, companion, terminal, perception, camera };
+  return { clock, device, companion, terminal, perception, camera, ros };
 }
 
 /**
@@ -165,7 +186,7 @@ function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions['onSes
  * interrupted. An empty device folder gets a demo participant on the bundled example study.
  */
 export async function runLive(o: LiveOptions): Promise<LiveResult> {
-  const { device, companion, terminal, perception, camera } = wire(o);
+  const { device, companion, terminal, perception, camera, ros } = await wire(o);
   const cameraStop = new AbortController();
   await perception?.start();
   const cameraDone = camera?.run(cameraStop.signal);
@@ -202,6 +223,7 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     terminal?.close();
+    ros?.close();
     cameraStop.abort();
     await cameraDone;
     await perception?.stop();
@@ -215,7 +237,7 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
  */
 export async function runDevice(o: LiveOptions): Promise<void> {
   let scheduler: StudyScheduler | null = null;
-  const { clock, device, companion, terminal, perception, camera } = wire(o, { onSessionClosed: (c) => scheduler?.sessionClosed(c.instanceId, c.sessionId, c.outcome) });
+  const { clock, device, companion, terminal, perception, camera, ros } = await wire(o, { onSessionClosed: (c) => scheduler?.sessionClosed(c.instanceId, c.sessionId, c.outcome) });
   scheduler = new StudyScheduler({ clock, store: device.store, log: device.log, config: device.config, protocol: device.protocol, companion });
   const onSignal = () => companion.shutdown('stopped by the user');
   process.once('SIGINT', onSignal);
@@ -239,6 +261,7 @@ export async function runDevice(o: LiveOptions): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     terminal?.close();
+    ros?.close();
     cameraStop.abort();
     await cameraDone;
     await perception?.stop();
