@@ -9,3 +9,4 @@ export {
 export * from './study-records.js';
 export * from './safeguard-records.js';
 export * from './memory-records.js';
+export { packageRoot } from './package-root.js';

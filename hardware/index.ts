@@ -8,3 +8,4 @@ export { TerminalParticipant } from './sim/terminal-participant.js';
 export * from './camera/index.js';
 export * from './microphone/index.js';
 export * from './ros2/index.js';
+export { UtteranceListener } from './utterance-listener.js';

@@ -4,9 +4,8 @@ import {
   bundledStories, JsonlAlertChannel, LlmClient, resolveLlmSettings, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isValidTimeZone, localDate } from '../data/index.js';
-import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriVoiceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
+import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
 import { CameraPerceiver, CameraRunner, faceObservation, PerceptionService } from '../perception/index.js';
-import { UtteranceListener } from './utterance-listener.js';
 import { BUNDLED_PROTOCOL, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
@@ -186,39 +185,75 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
  * interrupted. An empty device folder gets a demo participant on the bundled example study.
  */
 export async function runLive(o: LiveOptions): Promise<LiveResult> {
-  const { device, companion, terminal, perception, camera, ros } = await wire(o);
-  const cameraStop = new AbortController();
-  await perception?.start();
-  const cameraDone = camera?.run(cameraStop.signal);
-  const { log, participant } = device;
+  return operate(await wire(o), (companion, { log, participant }) => new Promise<LiveResult>((done) => {
+    let requested = false;
+    let ranSession = false;
+    const step = (state: string, status: string) => {
+      if (state === 'session') ranSession = true;
+      if (state === 'idle') {
+        if (ranSession || requested) companion.shutdown(ranSession ? 'session finished' : 'no session could start');
+        else {
+          requested = true;
+          companion.requestSession();
+        }
+      }
+      if (state === 'degraded' && ranSession) companion.shutdown('device failed');
+      if (status === 'done') {
+        const last = log.sessions(participant.participantId).at(-1);
+        done({ sessionId: last?.sessionId ?? null, status: last?.status ?? null, reason: last?.statusReason ?? null });
+      }
+    };
+    const sub = companion.actor.subscribe((snap) => {
+      step(String(snap.value), snap.status);
+      if (snap.status === 'done') sub.unsubscribe();
+    });
+    const snap = companion.actor.getSnapshot();
+    step(String(snap.value), snap.status);
+  }));
+}
+
+/**
+ * The device runtime: boot (resuming or closing an interrupted session), then follow the study's
+ * schedule — invite inside each window, outside quiet hours — until stopped with Ctrl-C or SIGTERM.
+ */
+export async function runDevice(o: LiveOptions): Promise<void> {
+  let scheduler: StudyScheduler | null = null;
+  const wired = await wire(o, { onSessionClosed: (c) => scheduler?.sessionClosed(c.instanceId, c.sessionId, c.outcome) });
+  const { clock, device, companion } = wired;
+  scheduler = new StudyScheduler({ clock, store: device.store, log: device.log, config: device.config, protocol: device.protocol, companion });
+  const running = scheduler;
+  try {
+    await operate(wired, () => {
+      running.start();
+      return new Promise<void>((done) => {
+        const sub = companion.actor.subscribe((snap) => {
+          if (snap.status === 'done') {
+            sub.unsubscribe();
+            done();
+          }
+        });
+      });
+    });
+  } finally {
+    running.stop();
+  }
+}
+
+/**
+ * Run a wired companion: start perception and the camera, stop on Ctrl-C or SIGTERM (an open session
+ * is closed as interrupted first), and release every device and the database whatever happens.
+ */
+async function operate<T>(wired: Awaited<ReturnType<typeof wire>>, body: (companion: Wired['companion'], device: Wired['device']) => Promise<T>): Promise<T> {
+  const { device, companion, terminal, perception, camera, ros } = wired;
   const onSignal = () => companion.shutdown('stopped by the user');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const cameraStop = new AbortController();
+  let cameraDone: Promise<void> | undefined;
   try {
-    let requested = false;
-    let ranSession = false;
-    await new Promise<void>((done) => {
-      const step = (state: string, status: string) => {
-        if (state === 'session') ranSession = true;
-        if (state === 'idle') {
-          if (ranSession || requested) companion.shutdown(ranSession ? 'session finished' : 'no session could start');
-          else {
-            requested = true;
-            companion.requestSession();
-          }
-        }
-        if (state === 'degraded' && ranSession) companion.shutdown('device failed');
-        if (status === 'done') done();
-      };
-      const sub = companion.actor.subscribe((snap) => {
-        step(String(snap.value), snap.status);
-        if (snap.status === 'done') sub.unsubscribe();
-      });
-      const snap = companion.actor.getSnapshot();
-      step(String(snap.value), snap.status);
-    });
-    const last = log.sessions(participant.participantId).at(-1);
-    return { sessionId: last?.sessionId ?? null, status: last?.status ?? null, reason: last?.statusReason ?? null };
+    await perception?.start();
+    cameraDone = camera?.run(cameraStop.signal);
+    return await body(companion, device);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -231,40 +266,4 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
   }
 }
 
-/**
- * The device runtime: boot (resuming or closing an interrupted session), then follow the study's
- * schedule — invite inside each window, outside quiet hours — until stopped with Ctrl-C or SIGTERM.
- */
-export async function runDevice(o: LiveOptions): Promise<void> {
-  let scheduler: StudyScheduler | null = null;
-  const { clock, device, companion, terminal, perception, camera, ros } = await wire(o, { onSessionClosed: (c) => scheduler?.sessionClosed(c.instanceId, c.sessionId, c.outcome) });
-  scheduler = new StudyScheduler({ clock, store: device.store, log: device.log, config: device.config, protocol: device.protocol, companion });
-  const onSignal = () => companion.shutdown('stopped by the user');
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const cameraStop = new AbortController();
-  let cameraDone: Promise<void> | undefined;
-  try {
-    await perception?.start();
-    cameraDone = camera?.run(cameraStop.signal);
-    scheduler.start();
-    await new Promise<void>((done) => {
-      const sub = companion.actor.subscribe((snap) => {
-        if (snap.status === 'done') {
-          sub.unsubscribe();
-          done();
-        }
-      });
-    });
-  } finally {
-    scheduler.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    terminal?.close();
-    ros?.close();
-    cameraStop.abort();
-    await cameraDone;
-    await perception?.stop();
-    device.store.close();
-  }
-}
+type Wired = Awaited<ReturnType<typeof wire>>;

@@ -5,7 +5,7 @@ export {
   type LlmOutcome, type LlmReply, type LlmSettings, type LlmSettingsResult, type ReplyRequest,
 } from './llm-client.js';
 export { checkSentence, repeatsEarlier, type OutputProblem, type OutputRejection } from './output-check.js';
-export { loadPrompt, packageRoot, parsePrompt, PromptError, promptsDir, renderPrompt, type Prompt } from './prompts.js';
+export { loadPrompt, parsePrompt, PromptError, promptsDir, renderPrompt, type Prompt } from './prompts.js';
 export { SentenceSplitter, splitSentences } from './sentences.js';
 export {
   empathicReply, empathyMessages, type ConversationLine, type EmpathicReplyOptions, type EmpathyReply, type EmpathyTurn, type ReplySource,

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPrompt, packageRoot, parsePrompt, PromptError, promptsDir, renderPrompt } from './prompts.js';
+import { packageRoot } from '../../data/index.js';
+import { loadPrompt, parsePrompt, PromptError, promptsDir, renderPrompt } from './prompts.js';
 
 describe('versioned prompts', () => {
   it('finds the prompt files from the package root', () => {

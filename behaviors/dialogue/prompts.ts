@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
+import { packageRoot } from '../../data/index.js';
 
 /**
  * Prompts are versioned files, `behaviors/dialogue/prompts/<id>.v<N>.md`, with YAML front matter
@@ -29,27 +29,6 @@ export class PromptError extends Error {
   override readonly name = 'PromptError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-  }
-}
-
-let root: string | undefined;
-
-/** The directory of the `hearth` package (the one whose package.json is named "hearth"), from sources or from dist/. */
-export function packageRoot(): string {
-  if (root) return root;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'hearth') return (root = dir);
-      } catch {
-        /* an unreadable package.json is not ours; keep walking up */
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new PromptError(`cannot find the hearth package root above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
   }
 }
 

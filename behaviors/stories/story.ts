@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../data/index.js';
 import { parse } from 'yaml';
 
 /** A short first-person story the robot reads aloud. */
@@ -65,17 +67,7 @@ export function bundledStories(): Story[] {
 }
 
 function libraryPath(): string {
-  // behaviors/stories/story.ts → ../../ is the package root; dist/behaviors/stories/story.js → ../../../
-  for (const rel of ['../../behaviors/stories/library.yaml', '../../../behaviors/stories/library.yaml']) {
-    const url = new URL(rel, import.meta.url);
-    try {
-      readFileSync(url, { flag: 'r' });
-      return url.pathname;
-    } catch {
-      /* try the next layout */
-    }
-  }
-  throw new StoryLibraryError('behaviors/stories/library.yaml: story library not found');
+  return join(packageRoot(), 'behaviors', 'stories', 'library.yaml');
 }
 
 /** Words in a story, for reading-time checks. */

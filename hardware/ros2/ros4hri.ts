@@ -1,4 +1,5 @@
 import type { Listener, ListenerEvents, ListenRequest, Utterance } from '../../behaviors/index.js';
+import { UtteranceListener } from '../utterance-listener.js';
 import type { RclNode, RclSubscription } from './rcl.js';
 
 /** hri_msgs/IdsList. */
@@ -35,8 +36,7 @@ class TrackedTopics {
  * waits for the next question.
  */
 export class Ros4hriVoiceListener implements Listener {
-  private waiting: ListenerEvents | null = null;
-  private early: Utterance | null = null;
+  private readonly ears = new UtteranceListener();
   /** When the current utterance's first incremental result arrived. */
   private speechStart: number | null = null;
   private readonly topics: TrackedTopics;
@@ -52,19 +52,12 @@ export class Ros4hriVoiceListener implements Listener {
       }
       const u: Utterance = { text, startedAt: this.speechStart ?? at, endedAt: at, ...(typeof m.confidence === 'number' ? { confidence: m.confidence } : {}) };
       this.speechStart = null;
-      if (this.waiting) this.waiting.spoke(u);
-      else this.early = u;
+      this.ears.heard(u);
     });
   }
 
-  listen(_request: ListenRequest, events: ListenerEvents): () => void {
-    this.waiting = events;
-    const early = this.early;
-    this.early = null;
-    if (early) setImmediate(() => this.waiting === events && events.spoke(early));
-    return () => {
-      if (this.waiting === events) this.waiting = null;
-    };
+  listen(request: ListenRequest, events: ListenerEvents): () => void {
+    return this.ears.listen(request, events);
   }
 
   close(): void {

@@ -2,8 +2,8 @@
 // source package, version, licence and sha256; files sit in `<repo>/models/` (gitignored), written by
 // `scripts/setup-models.mjs`. Any other ONNX file can be used by path.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../../data/index.js';
 import { loadOnnxModel, ModelError, type OnnxModel } from '../onnx.js';
 
 /** Where a model comes from on the npm registry. */
@@ -34,22 +34,7 @@ export interface ModelManifest {
 }
 
 /** The repository root: the nearest folder above this module with Hearth's package.json. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'hearth') return dir;
-      } catch {
-        // not ours; keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new ModelError(`cannot find Hearth's package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
+export const repoRoot = packageRoot;
 
 /** The models directory: `$HEARTH_MODELS_DIR`, else `<repo>/models`. */
 export function modelsDir(): string {

@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../data/index.js';
 
 /** Hearth's version, from package.json (works from sources and from dist/). */
 export function hearthVersion(): string {
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'hearth' && pkg.version) return pkg.version;
-    } catch {
-      /* try the next layout */
-    }
-  }
-  return '0.0.0-unknown';
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }

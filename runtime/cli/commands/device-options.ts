@@ -1,0 +1,40 @@
+import { Option, type Command } from 'commander';
+import { resolve } from 'node:path';
+import type { LiveOptions } from '../../live.js';
+import { nonNegative } from '../errors.js';
+import { hearthVersion } from '../version.js';
+
+/** The hardware options `hearth talk` and `hearth run` share, as commander parses them. */
+export interface HardwareFlags {
+  hardware: 'sim' | 'ros2';
+  deviceDir: string;
+  voice?: boolean;
+  script?: string;
+  microphone?: string | true;
+  camera?: string;
+  timeScale: number;
+  replyTimeout: number;
+}
+
+/** Add the hardware options to a command. */
+export function hardwareOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--hardware <kind>', 'sim: terminal, script or microphone; ros2: a ROS4HRI robot (needs rclnodejs)').choices(['sim', 'ros2']).default('sim'))
+    .option('--voice', 'also speak with espeak-ng through the sound device')
+    .option('--script <file>', 'a participant script (YAML/JSON) instead of typing')
+    .option('--microphone [device]', 'listen through a microphone (voice activity + offline speech to text) instead of typing')
+    .option('--camera <source>', "watch the participant's face: /dev/video0, a video file or a stream; affect is logged")
+    .option('--time-scale <x>', 'scale script pauses and speech time (0.01 = 100x faster)', nonNegative('--time-scale'), 1)
+    .option('--reply-timeout <ms>', 'silence before the robot asks again', nonNegative('--reply-timeout'), 20_000);
+}
+
+/** The runtime options for parsed hardware flags (the demo-participant fields are the caller's). */
+export function liveOptions(o: HardwareFlags): Omit<LiveOptions, 'participantId' | 'tz'> {
+  return {
+    hardware: o.hardware, deviceDir: resolve(o.deviceDir), voice: o.voice, script: o.script,
+    microphone: o.microphone === true ? '' : o.microphone, camera: o.camera, timeScale: o.timeScale,
+    // A script's pauses are scaled, so the robot's patience is scaled with them.
+    replyTimeoutMs: o.replyTimeout * (o.script ? o.timeScale : 1),
+    hearthVersion: hearthVersion(), input: process.stdin, output: process.stdout,
+  };
+}
