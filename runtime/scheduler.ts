@@ -1,7 +1,7 @@
 import type { SessionOutcome } from '../behaviors/index.js';
 import type { DeviceLog, SqliteStore } from '../data/index.js';
 import {
-  markDelivered, planSchedule, saveInstance, schedulePolicy, storedSchedule, transition, type DeviceConfig, type LoadedProtocol,
+  markDelivered, planSchedule, saveInstance, schedulePolicy, storedSchedule, transition, type LoadedProtocol, type ScheduledParticipant,
   type ScheduleInstance,
 } from '../study-protocol/index.js';
 import type { Clock } from './clock.js';
@@ -18,7 +18,7 @@ export interface StudySchedulerOptions {
   clock: Clock;
   store: SqliteStore;
   log: DeviceLog;
-  config: DeviceConfig;
+  config: ScheduledParticipant;
   protocol: LoadedProtocol;
   companion: SessionStarter;
   /** Longest wait between two checks (the device may sleep, the clock may jump). */
@@ -50,7 +50,7 @@ export class StudyScheduler {
   tick(): number {
     const { clock, store, log, config, protocol, companion } = this.o;
     // Busy (booting, in a session, degraded): look again shortly, without touching the database.
-    if (companion.state() !== 'idle') return 1_000;
+    if (companion.state() !== 'idle') return 10_000;
     const now = clock.now();
     const { changes, action } = planSchedule(this.instances(now), now, schedulePolicy(protocol.protocol, config.tz));
     for (const c of changes) {
@@ -62,7 +62,7 @@ export class StudyScheduler {
       saveInstance(store.db, config.participantId, markDelivered(action.instance, now), now);
       log.recordEvent('schedule.invited', { instanceId: action.instance.id, attempt: action.attempt }, now);
       companion.requestSession({ instanceId: action.instance.id });
-      return 1_000;
+      return 10_000;
     }
     if (action.kind === 'wait') return Math.max(1_000, Math.min(maxSleep, action.untilMs - now));
     return maxSleep;

@@ -1,9 +1,10 @@
 import { bundledStories, type AlertChannel, type IncidentReport, type LlmClient, type Story } from '../behaviors/index.js';
-import { addDays, localTimeToMs, SqliteStore } from '../data/index.js';
+import { addDays, localDate, localTimeToMs, SqliteStore } from '../data/index.js';
 import { SimSpeaker, SimulatedParticipant } from '../hardware/index.js';
 import { allocationSequence, BUNDLED_PROTOCOL, loadProtocol, sessionPlanFor, stratumKey } from '../study-protocol/index.js';
 import { ManualClock, runUntil } from './clock.js';
 import { createCompanion, hashString, type SessionPlanInput } from './companion.js';
+import { StudyScheduler } from './scheduler.js';
 import { toSurveyInstrument } from './study-device.js';
 
 /** Options of `hearth simulate`. */
@@ -31,6 +32,8 @@ export interface ParticipantSummary {
   tz: string;
   condition: string;
   sessions: Record<string, number>;
+  /** Schedule instances by status (completed, expired, missed). */
+  instances: Record<string, number>;
   turns: number;
   responses: number;
 }
@@ -79,37 +82,32 @@ export async function simulate(o: SimulateOptions): Promise<ParticipantSummary[]
         const plan = sessionPlanFor(protocol, { condition }, day);
         return plan && { steps: plan.steps, instruments: Object.fromEntries(plan.instruments.map((i) => [i.id, toSurveyInstrument(i)])), storySelection: plan.storySelection, slot: plan.slot };
       };
-      const participant = new SimulatedParticipant(seed, clock);
+      const participant = new SimulatedParticipant(seed, clock, (ms) => localDate(ms, tz));
+      let scheduler: StudyScheduler | null = null;
       const companion = createCompanion({
         store, log, clock, participant: record, speaker: new SimSpeaker(clock), listener: participant, stories,
         hardware: 'sim', hearthVersion: o.hearthVersion ?? 'dev', planFor, storySeed: `${allocationSeed}|${participantId}`,
         // Simulated participants consent to everything, language-model processing included.
         consent: { allows: () => true }, llm: o.llm, region: 'US',
         alerts: logAlerts((report) => log.recordEvent('safeguard.alert', { incidentId: report.incidentId, kind: report.kind }, clock.now())),
+        onSessionClosed: (c) => scheduler?.sessionClosed(c.instanceId, c.sessionId, c.outcome),
       });
-      await runUntil(clock, () => companion.state() === 'idle');
-      for (let day = 1; day <= o.days; day++) {
-        const date = addDays(startDate, day - 1);
-        const minute = participant.arrivalMinute();
-        const at = localTimeToMs(date, `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`, tz);
-        clock.jumpTo(at);
-        if (participant.skipsToday()) {
-          log.recordMissedSession(
-            { sessionId: `${participantId}-d${String(day).padStart(2, '0')}-1`, participantId, studyDay: day, protocolHash: loaded.hash, condition },
-            'participant did not respond to the invitation', at,
-          );
-          continue;
-        }
-        companion.requestSession();
-        await runUntil(clock, () => companion.state() === 'idle');
-      }
+      // The study's own schedule drives the month: invitations inside each window, outside quiet hours.
+      // A simulated clock never jumps behind the scheduler's back, so it may sleep until the next window.
+      scheduler = new StudyScheduler({ clock, store, log, config: { participantId, deviceId, tz, startDate }, protocol: loaded, companion, maxSleepMs: 24 * 3_600_000 });
+      scheduler.start();
+      const end = localTimeToMs(addDays(startDate, o.days), '00:00', tz);
+      await runUntil(clock, () => clock.now() >= end && companion.state() === 'idle');
+      scheduler.stop();
       companion.shutdown('simulation finished');
       await runUntil(clock, () => companion.state() === 'stopped');
       const sessions: Record<string, number> = {};
       for (const s of log.sessions(participantId)) sessions[s.status] = (sessions[s.status] ?? 0) + 1;
       const count = (sql: string) => (store.db.prepare(sql).get(deviceId) as { n: number }).n;
+      const instances: Record<string, number> = {};
+      for (const r of store.db.prepare('SELECT status, COUNT(*) AS n FROM schedule_instances WHERE participant_id = ? AND study_day <= ? GROUP BY status').all(participantId, o.days) as { status: string; n: number }[]) instances[r.status] = r.n;
       const summary = {
-        participantId, deviceId, tz, condition, sessions,
+        participantId, deviceId, tz, condition, sessions, instances,
         turns: count('SELECT COUNT(*) AS n FROM turns WHERE device_id = ?'),
         responses: count('SELECT COUNT(*) AS n FROM responses WHERE device_id = ?'),
       };

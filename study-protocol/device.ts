@@ -14,13 +14,16 @@ import { generateSchedule, type ScheduleInstance } from './schedule.js';
 
 type Database = BetterSqlite3.Database;
 
+/** Who a schedule is for: the parts of a device configuration it depends on. */
+export type ScheduledParticipant = Pick<DeviceConfig, 'participantId' | 'deviceId' | 'tz' | 'startDate'>;
+
 /**
  * The participant's schedule: instances generated from the protocol, with status, reason and
  * invitations taken from the database where stored. Instances missing from the database are stored,
  * stamped at `nowMs` by `clockSource` with the device's next sequence numbers.
  */
 export function storedSchedule(
-  db: Database, protocol: Protocol, config: DeviceConfig, protocolHash: string, nowMs: number, clockSource: ClockSource = 'system',
+  db: Database, protocol: Protocol, config: ScheduledParticipant, protocolHash: string, nowMs: number, clockSource: ClockSource = 'system',
 ): ScheduleInstance[] {
   const generated = generateSchedule(protocol, config.startDate, config.tz);
   saveScheduleInstances(db, { deviceId: config.deviceId, tz: config.tz, clockSource }, generated.map((i) => ({

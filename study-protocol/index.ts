@@ -1,7 +1,7 @@
 /** Public surface of `study-protocol/`: protocol files, enrollment, schedule, instruments, consent, withdrawal (see README). */
 export { allocationSequence, assignSlot, block, newAllocationSeed, stratumKey, type SlotAssignment } from './allocation.js';
 export { ConsentState, needsReconsent, type ConsentDecision, type ConsentQuestion } from './consent.js';
-export { consentStateFor, deviceSchedule, recordConsentAnswers, saveInstance, storedSchedule } from './device.js';
+export { consentStateFor, deviceSchedule, recordConsentAnswers, saveInstance, storedSchedule, type ScheduledParticipant } from './device.js';
 export { formatProblem, ProtocolError, StudyError, type ProtocolProblem } from './errors.js';
 export {
   instrumentOf, instrumentsOf, normaliseAnswer, parseScaleAnswer, parseYesNo, repromptFor, responseFor, scoredValue, scoreInstrument,

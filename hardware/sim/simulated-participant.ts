@@ -54,7 +54,7 @@ function cap(s: string): string {
 /**
  * A simulated study participant for `hearth simulate`: answers each question in a plausible,
  * seeded way (moods, shared experiences with people and places, ratings said in many forms),
- * sometimes stays silent or answers unclearly, and takes human-like time to speak.
+ * sometimes stays silent or answers unclearly, is away some days, and takes human-like time to speak.
  */
 export class SimulatedParticipant implements Listener {
   private readonly rand: () => number;
@@ -62,7 +62,9 @@ export class SimulatedParticipant implements Listener {
   private reflectionTurns = 0;
   private lastStep = '';
 
-  constructor(seed: number, private readonly clock: TimerClock) {
+  private readonly away = new Map<string, boolean>();
+
+  constructor(seed: number, private readonly clock: TimerClock, private readonly dayOf: (ms: number) => string = (ms) => new Date(ms).toISOString().slice(0, 10)) {
     this.rand = seededRandom(seed);
     this.liking = 1 + Math.floor(this.rand() * 5);
   }
@@ -71,17 +73,15 @@ export class SimulatedParticipant implements Listener {
     return items[Math.floor(this.rand() * items.length)]!;
   }
 
-  /** Whether this participant skips a given day's session (about one day in twelve). */
-  skipsToday(): boolean {
-    return this.rand() < 0.08;
-  }
-
-  /** Local minutes after midnight at which this participant turns up today (15:00–19:59). */
-  arrivalMinute(): number {
-    return 15 * 60 + Math.floor(this.rand() * 300);
+  /** Whether the participant is away on the local day of `ms` (about one day in twelve), decided once per day. */
+  isAway(ms: number): boolean {
+    const day = this.dayOf(ms);
+    if (!this.away.has(day)) this.away.set(day, this.rand() < 0.08);
+    return this.away.get(day)!;
   }
 
   listen(request: ListenRequest, events: ListenerEvents): () => void {
+    if (this.isAway(this.clock.now())) return () => undefined; // nobody home: every invitation goes unanswered
     if (request.step === 'reflection' && this.lastStep !== 'reflection') this.reflectionTurns = 0;
     this.lastStep = request.step;
     if (this.rand() < 0.04) return () => undefined; // silence: the robot's reply timeout runs

@@ -25,7 +25,7 @@ export function register(program: Command): void {
         protocolFile: o.protocol, llm: llmSettings.ok ? new LlmClient(llmSettings.settings) : undefined,
         onParticipant: (s) => {
           if (o.json) console.log(JSON.stringify(s));
-          else console.log(`${s.participantId} (${s.tz}, ${s.condition}): ${Object.entries(s.sessions).map(([k, v]) => `${v} ${k}`).join(', ')}; ${s.turns} turns, ${s.responses} answers`);
+          else console.log(`${s.participantId} (${s.tz}, ${s.condition}): days ${Object.entries(s.instances).map(([k, v]) => `${v} ${k}`).join(', ')}; sessions ${Object.entries(s.sessions).map(([k, v]) => `${v} ${k}`).join(', ')}; ${s.turns} turns, ${s.responses} answers`);
         },
       });
       const seconds = (performance.now() - t0) / 1000;
