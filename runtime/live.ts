@@ -5,7 +5,7 @@ import {
 } from '../behaviors/index.js';
 import { isValidTimeZone, localDate } from '../data/index.js';
 import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
-import { CameraPerceiver, CameraRunner, faceObservation, PerceptionService } from '../perception/index.js';
+import { CameraPerceiver, CameraRunner, faceObservation, PerceptionService, RawMediaWriter } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
@@ -123,6 +123,13 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
     perception = new PerceptionService({
       now: () => clock.now(),
       audio: new LpcmMicrophone({ device: o.microphone || undefined }),
+      // Utterance audio is kept only with consent to keep raw media *and* to record audio (re-read each time).
+      rawMedia: new RawMediaWriter({
+        dir: join(dir, 'raw-media'),
+        consent: { mayKeepRaw: (m) => device.consent.allows('keep_raw_media') && device.consent.allows(m === 'audio' ? 'audio_recording' : 'video_recording') },
+        log: (e) => log.recordEvent(e.kind, e, clock.now()),
+        now: () => clock.now(),
+      }),
       sink: (samples) => log.recordAffectSamples(samples),
       sessionId: () => companionRef?.actor.getSnapshot().context.session?.sessionId ?? null,
       events: {
