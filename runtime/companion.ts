@@ -117,6 +117,7 @@ export function createCompanion(o: CompanionOptions): Companion {
   const conversation = new Map<string, ConversationLine[]>();
   const turnIds = new Map<string, number>();
   const instanceOf = new Map<string, string>();
+  const streams = new Map<string, SentenceStream>();
 
   /** The robot's next line: the responder (or a model, where consented), then the output safeguard. */
   const compose = async (req: ComposeRequest): Promise<string> => {
@@ -124,20 +125,49 @@ export function createCompanion(o: CompanionOptions): Companion {
     const place = { sessionId: req.sessionId, turnId: turnIds.get(req.sessionId) ?? null, studyDay: day };
     const offlineLine = () => offline.compose({ ...req, localHour: localHour(clock.now(), tz), recentLines: log.recentRobotLines(pid, 40) });
     let text: string;
-    if (req.act === 'empathy' && req.scripted === undefined) {
-      const reply = await empathicReply(
-        {
-          story: req.story ? { title: req.story.title, mainEvent: storyById.get(req.story.id)?.mainEvent } : null,
-          history: conversation.get(req.sessionId) ?? [],
-          memoryNotes: allows('llm_processing') ? memory.promptNotes(memoryContext(req.sessionId, day)) : '',
-          finalExchange: req.finalExchange,
-        },
-        { client: o.llm, modelConsent: allows('llm_processing'), logText: allows('transcripts'), fallback: offlineLine },
-      );
-      if (reply.record || reply.fallbackReason) {
-        log.recordEvent('dialogue.reply', { source: reply.source, fallbackReason: reply.fallbackReason ?? null, call: reply.record ?? null }, clock.now(), req.sessionId);
+    if (req.continuation) {
+      // The next sentence of a reply the model is still streaming; '' when it is finished.
+      const stream = streams.get(req.sessionId);
+      const next = stream ? await stream.next() : null;
+      if (next === null) {
+        streams.delete(req.sessionId);
+        return '';
       }
-      text = reply.text;
+      const checked = await safeguards.beforeSpeaking({ text: next, act: req.act }, place);
+      if (checked.replaced) {
+        // A flagged sentence ends the reply: the safe line is said instead, and the rest is dropped.
+        stream!.abort();
+        streams.delete(req.sessionId);
+      }
+      return checked.line.text;
+    }
+    if (req.act === 'empathy' && req.scripted === undefined) {
+      const turn = {
+        story: req.story ? { title: req.story.title, mainEvent: storyById.get(req.story.id)?.mainEvent } : null,
+        history: conversation.get(req.sessionId) ?? [],
+        memoryNotes: allows('llm_processing') ? memory.promptNotes(memoryContext(req.sessionId, day)) : '',
+        finalExchange: req.finalExchange,
+      };
+      const logReply = (reply: { source: string; fallbackReason?: string; record?: unknown }) => {
+        if (reply.record || reply.fallbackReason) {
+          log.recordEvent('dialogue.reply', { source: reply.source, fallbackReason: reply.fallbackReason ?? null, call: reply.record ?? null }, clock.now(), req.sessionId);
+        }
+      };
+      const options = { client: o.llm, modelConsent: allows('llm_processing'), logText: allows('transcripts'), fallback: offlineLine };
+      if (o.llm && allows('llm_processing')) {
+        // Speak the model's reply sentence by sentence as it streams: the first sentence now, the rest
+        // through continuation requests, each checked by the safeguards before it is spoken.
+        const stream = new SentenceStream();
+        streams.set(req.sessionId, stream);
+        void empathicReply(turn, { ...options, onSentence: (sentence) => stream.push(sentence), signal: stream.signal })
+          .then(logReply, (error: unknown) => log.recordEvent('dialogue.failed', { error: String(error) }, clock.now(), req.sessionId))
+          .finally(() => stream.finish());
+        text = (await stream.next()) ?? offlineLine();
+      } else {
+        const reply = await empathicReply(turn, options);
+        logReply(reply);
+        text = reply.text;
+      }
     } else if (req.act === 'checkin.ack' && req.scripted === undefined) {
       // Recall something from an earlier day, only with consent, after acknowledging today's mood.
       const recall = req.firstSession ? undefined : memory.recall(memoryContext(req.sessionId, day), req.lastUtterance ?? '');
@@ -230,6 +260,8 @@ export function createCompanion(o: CompanionOptions): Companion {
     log.finishSession(sessionId, input.outcome.status, input.outcome.reason, clock.now());
     conversation.delete(sessionId);
     turnIds.delete(sessionId);
+    streams.get(sessionId)?.abort();
+    streams.delete(sessionId);
     o.onSessionClosed?.({ sessionId, instanceId: instanceOf.get(sessionId) ?? null, outcome: input.outcome });
     instanceOf.delete(sessionId);
   };
@@ -320,6 +352,45 @@ export function createCompanion(o: CompanionOptions): Companion {
     shutdown: (reason) => actor.send({ type: 'shutdown.requested', reason }),
     state: () => String(actor.getSnapshot().value),
   };
+}
+
+/** Sentences of a reply as they stream in, taken one at a time by the speaking robot. */
+class SentenceStream {
+  private readonly queue: string[] = [];
+  private waiting: ((s: string | null) => void) | null = null;
+  private finished = false;
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+
+  push(sentence: string): void {
+    if (this.finished) return;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(sentence);
+    } else this.queue.push(sentence);
+  }
+
+  finish(): void {
+    this.finished = true;
+    const w = this.waiting;
+    this.waiting = null;
+    w?.(this.queue.shift() ?? null);
+  }
+
+  /** Stop the model and drop what it has not said yet. */
+  abort(): void {
+    this.queue.length = 0;
+    this.controller.abort();
+    this.finish();
+  }
+
+  /** The next sentence, or null when the reply is over. */
+  next(): Promise<string | null> {
+    if (this.queue.length) return Promise.resolve(this.queue.shift()!);
+    if (this.finished) return Promise.resolve(null);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
 }
 
 function localHour(ms: number, tz: string): number {

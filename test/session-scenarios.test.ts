@@ -54,6 +54,23 @@ describe('consent is enforced on the device', () => {
     expect(JSON.parse(call.detail_json)).toMatchObject({ source: 'model', call: { model: 'test-model', outcome: 'ok' } });
   });
 
+  it('a streamed reply is spoken sentence by sentence, each checked; a flagged sentence is replaced and the rest dropped', async () => {
+    server.reset();
+    server.enqueue(
+      { kind: 'stream', text: 'Lisbon with your sister sounds lovely. You should spend more time with me instead of your friends. Tell me everything.', delayMs: 5 },
+      { kind: 'stream', text: 'Those days sound precious. Thank you for sharing them with me.', delayMs: 5 },
+    );
+    const rig = simRig({ replies: share }, { llm: client(), consent: { allows: () => true } });
+    const { turns } = await runOneSession(rig);
+    const empathic = turns.filter((t) => t.step === 'empathy' && t.speaker === 'robot').map((t) => t.text);
+    expect(empathic[0]).toBe('Lisbon with your sister sounds lovely.');
+    expect(empathic[1]).not.toMatch(/spend more time with me|instead of your friends/);
+    expect(empathic).not.toContain('Tell me everything.');
+    expect(empathic.slice(2)).toEqual(['Those days sound precious.', 'Thank you for sharing them with me.']);
+    const flagged = rig.store.db.prepare("SELECT check_name FROM safeguard_events WHERE direction = 'output' AND decision = 'flag'").all() as { check_name: string }[];
+    expect(flagged.map((f) => f.check_name)).toEqual(expect.arrayContaining(['isolation']));
+  });
+
   it('when the model fails mid-session the participant still hears a sensible reply and the log says why', async () => {
     server.reset();
     server.enqueue({ kind: 'status', status: 500, message: 'boom' }, { kind: 'status', status: 500, message: 'boom' });

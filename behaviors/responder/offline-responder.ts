@@ -27,6 +27,8 @@ export interface ComposeRequest {
   firstSession?: boolean;
   /** The robot is inviting the participant (a scheduled session), not answering them. */
   invitation?: boolean;
+  /** Ask for the next sentence of a reply still being spoken ('' when there is none). */
+  continuation?: boolean;
   /** A line already decided (a safeguard reply): said as it is. */
   scripted?: string;
   /** A questionnaire prompt, asked word for word. */
@@ -81,6 +83,7 @@ const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export class OfflineResponder {
   /** Write the line for a request. */
   compose(req: ComposeRequest): string {
+    if (req.continuation) return '';
     if (req.scripted !== undefined) return req.scripted;
     const avoid = new Set(req.recentLines ?? []);
     const pick = (options: readonly string[], salt: string): string => {

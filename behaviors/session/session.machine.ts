@@ -703,7 +703,8 @@ function sayStates(act: SpeechAct, next: Target): Fragment {
         src: 'speak',
         input: ({ context }: { context: SessionContext }) => context.line!,
         onDone: {
-          target: next,
+          // An empathic reply may go on: a model's reply is spoken sentence by sentence as it streams.
+          target: act === 'empathy' ? 'continuing' : next,
           actions: [
             { type: 'recordRobotTurn', params: ({ context, event }: { context: SessionContext; event: { output: SpokenLine } }) => ({ line: context.line!, spoken: event.output, step: stepOfAct(act, context) }) },
             assign({ turnIndex: ({ context }: { context: SessionContext }) => context.turnIndex + 1 }),
@@ -713,6 +714,18 @@ function sayStates(act: SpeechAct, next: Target): Fragment {
           target: '#session.deviceFailed',
           actions: assign({ outcome: ({ event }: { event: { error: unknown } }) => ({ status: 'interrupted' as const, reason: `speaker failed: ${errorText(event.error)}` }) }),
         },
+      },
+    },
+    continuing: {
+      invoke: {
+        id: 'compose',
+        src: 'compose',
+        input: ({ context }: { context: SessionContext }) => ({ ...composeRequest(context, act), continuation: true }),
+        onDone: [
+          { guard: ({ event }: Fragment) => (event as { output: string }).output === '', target: next },
+          { target: 'speaking', actions: assign({ line: ({ event }: Fragment) => ({ text: (event as { output: string }).output, act }) }) },
+        ],
+        onError: { target: next },
       },
     },
   };

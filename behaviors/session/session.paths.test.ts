@@ -30,7 +30,7 @@ function afterEvents(node: AnyStateNode, out: string[] = []): string[] {
 const spoke = (text: string) => ({ type: 'participant.spoke' as const, utterance: { text, startedAt: 0, endedAt: 1 } });
 const timers = afterEvents(machine.root);
 const actorEvents: Record<string, object[]> = {
-  compose: [{ type: 'xstate.done.actor.compose', output: 'a line' }, { type: 'xstate.error.actor.compose', error: new Error('model down') }],
+  compose: [{ type: 'xstate.done.actor.compose', output: 'a line' }, { type: 'xstate.done.actor.compose', output: '' }, { type: 'xstate.error.actor.compose', error: new Error('model down') }],
   speak: [{ type: 'xstate.done.actor.speak', output: { startedAt: 0, endedAt: 1 } }, { type: 'xstate.error.actor.speak', error: new Error('speaker unplugged') }],
   screen: [
     { type: 'xstate.done.actor.screen', output: { route: 'continue' } },
