@@ -53,4 +53,10 @@ export interface ListenerEvents {
 /** Hears the participant. `listen` starts listening and returns a function that stops it. */
 export interface Listener {
   listen(request: ListenRequest, events: ListenerEvents): () => void;
+  /**
+   * Barge-in: call `onSpeechStart` when the participant starts speaking while the robot is not
+   * listening (it is talking). Returns a function that stops watching. Optional: listeners that
+   * cannot tell (a microphone without echo cancellation hears the robot itself) leave it out.
+   */
+  watchBargeIn?(onSpeechStart: () => void): () => void;
 }

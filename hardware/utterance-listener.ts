@@ -9,6 +9,22 @@ import type { Listener, ListenerEvents, ListenRequest, Utterance } from '../beha
 export class UtteranceListener implements Listener {
   private waiting: ListenerEvents | null = null;
   private early: Utterance | null = null;
+  private onSpeechStart: (() => void) | null = null;
+
+  constructor(private readonly options: { bargeIn?: boolean } = {}) {}
+
+  /** The pipeline heard speech begin; while the robot talks, that is a barge-in (when enabled). */
+  started(): void {
+    if (!this.waiting && this.options.bargeIn) this.onSpeechStart?.();
+  }
+
+  /** Barge-in, for pipelines that do not hear the robot itself (echo-cancelled robot microphones). */
+  watchBargeIn(onSpeechStart: () => void): () => void {
+    this.onSpeechStart = onSpeechStart;
+    return () => {
+      if (this.onSpeechStart === onSpeechStart) this.onSpeechStart = null;
+    };
+  }
 
   /** Feed an utterance from the pipeline. */
   heard(u: Utterance): void {

@@ -285,6 +285,7 @@ export function createCompanion(o: CompanionOptions): Companion {
       ),
       screen: fromPromise(({ input }) => screen(input.utterance, { sessionId: input.sessionId, step: input.step })),
       chooseStory: fromPromise(pickStory),
+      watchBargeIn: fromCallback(({ sendBack }) => o.listener.watchBargeIn?.(() => sendBack({ type: 'participant.interrupted' })) ?? (() => undefined)),
     },
     actions: {
       saveProgress: ({ context }, p) => log.saveProgress(context.input.sessionId, p.step, p.progress, clock.now()),

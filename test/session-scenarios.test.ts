@@ -147,6 +147,37 @@ describe('safeguards in a session', () => {
     expect(session.status).toBe('completed');
   });
 
+  it('speaking over the story pauses it: the robot stops, listens, carries on from the same paragraph', async () => {
+    const rig = simRig({
+      replies: [
+        share[0]!,
+        { say: 'Oh, that happened to my cousin too!', afterMs: 20_000, bargeIn: true },
+        ...share.slice(1),
+      ],
+    });
+    const { session, turns } = await runOneSession(rig);
+    expect(session.status).toBe('completed');
+    const i = turns.findIndex((t) => t.text === 'Oh, that happened to my cousin too!');
+    expect(i).toBeGreaterThan(0);
+    expect(turns[i]!.step).toBe('interruption');
+    expect(turns[i + 1]!.text).toMatch(/carry on where I was/);
+    // Every paragraph of the story is still read in full, in order, the interrupted one again from its start.
+    const story = rig.stories.find((s) => s.id === session.storyId)!;
+    const read = turns.filter((t) => t.step === 'story' && t.speaker === 'robot').map((t) => t.text);
+    for (const p of story.paragraphs) expect(read).toContain(p);
+    expect(read.indexOf(story.paragraphs.at(-1)!)).toBeGreaterThan(read.indexOf(story.paragraphs[0]!));
+    const event = rig.store.db.prepare("SELECT detail_json FROM events WHERE kind = 'participant.barged-in'").get() as { detail_json: string };
+    expect(JSON.parse(event.detail_json).act).toBe('story');
+  });
+
+  it('answering before the question is finished is simply an answer', async () => {
+    const rig = simRig({ replies: [share[0]!, share[1]!, share[2]!, { say: 'four', afterMs: 1500, bargeIn: true }] });
+    const { turns } = await runOneSession(rig);
+    const four = turns.find((t) => t.text === 'four')!;
+    expect(four.step).toBe('survey');
+    expect(rig.store.db.prepare('SELECT value FROM responses').get()).toEqual({ value: 4 });
+  });
+
   it('the session time limit closes the session kindly at the next step', async () => {
     const rig = simRig({ replies: share }, { maxSessionMs: 30_000 });
     const { session, turns } = await runOneSession(rig);

@@ -10,7 +10,7 @@ export const SESSION_BEHAVIOURS = ['greeting', 'checkin', 'story', 'reflection',
 /** The storytelling session of issue 2, used when no study protocol gives a template. */
 export const DEFAULT_STEPS: readonly string[] = ['greeting', 'checkin', 'story', 'reflection', 'empathy', 'rating', 'goodbye'];
 /** Where in a session a line or answer belongs (a behaviour, or `survey`). */
-export type SessionStep = (typeof SESSION_BEHAVIOURS)[number] | 'survey' | 'crisis';
+export type SessionStep = (typeof SESSION_BEHAVIOURS)[number] | 'survey' | 'crisis' | 'interruption';
 
 /** One question of a spoken questionnaire. */
 export interface SurveyItem {
@@ -110,6 +110,7 @@ type HeardEvent = { type: 'participant.spoke'; utterance: Utterance };
 /** Events the session machine accepts. */
 export type SessionEvent =
   | HeardEvent
+  | { type: 'participant.interrupted' }
   | { type: 'participant.left' }
   | { type: 'listener.failed'; reason: string };
 
@@ -264,6 +265,8 @@ export const sessionMachine = setup({
     listen: fromCallback<EventObject, ListenRequest>(unprovided('listen')),
     screen: fromPromise<ScreenResult, { utterance: Utterance; step: SessionStep; sessionId: string }>(unprovided('screen')),
     chooseStory: fromPromise<Story, { sessionId: string; shared: readonly string[] }>(unprovided('chooseStory')),
+    /** Sends `participant.interrupted` when the participant starts speaking while the robot talks. */
+    watchBargeIn: fromCallback<EventObject>(unprovided('watchBargeIn')),
   },
   actions: {
     /** Persist the position reached and the progress so far (provided by the runtime). */
@@ -325,6 +328,7 @@ export const sessionMachine = setup({
   }),
   // The session time limit: the robot finishes what it is saying, then closes at the next step.
   after: { sessionLimit: { actions: assign({ overtime: true }) } },
+  invoke: { id: 'bargeIn', src: 'watchBargeIn' },
   initial: 'starting',
   output: ({ context }) => context.outcome,
   states: {
@@ -632,6 +636,26 @@ export const sessionMachine = setup({
       },
     },
 
+    /**
+     * The participant spoke over the robot during a statement (the story, an acknowledgement): the
+     * robot stopped, listens to what they say, screens it, and then carries on with the same step
+     * (the story from the paragraph it was reading).
+     */
+    interruption: {
+      initial: 'listening',
+      entry: assign({ reprompts: 1 }),
+      states: {
+        listening: listenState('interruption', '#session.interruption.heard', '#session.interruption.resuming'),
+        heard: { always: 'screening' },
+        screening: screenState('interruption', '#session.interruption.resuming'),
+        replying: { initial: 'composing', states: sayStates('safe', '#session.routing') },
+        resuming: {
+          entry: assign({ scripted: { text: "Thank you. Let me carry on where I was.", act: 'resume' as const } }),
+          initial: 'composing',
+          states: sayStates('resume', '#session.routing'),
+        },
+      },
+    },
     /** The participant left (terminal closed, script ended): end without speaking to an empty room. */
     abandoned: {
       entry: assign({ outcome: { status: 'interrupted', reason: 'participant left' } }),
@@ -698,6 +722,8 @@ function sayStates(act: SpeechAct, next: Target): Fragment {
       },
     },
     speaking: {
+      // Barge-in: stop talking. A question's answer is simply listened to; a statement is paused.
+      on: bargeIn(act, next),
       invoke: {
         id: 'speak',
         src: 'speak',
@@ -729,6 +755,18 @@ function sayStates(act: SpeechAct, next: Target): Fragment {
       },
     },
   };
+}
+
+/** Acts that ask something: when the participant speaks over them, they are answering. */
+const QUESTIONS: readonly SpeechAct[] = ['checkin.ask', 'checkin.reprompt', 'reflection.ask', 'reflection.reprompt', 'survey.ask', 'survey.reprompt', 'rating.ask', 'rating.reprompt', 'repair', 'empathy'];
+/** Acts that are not cut short: goodbyes, crisis care and safety lines are always said in full. */
+const UNINTERRUPTIBLE: readonly SpeechAct[] = ['goodbye', 'crisis', 'safe', 'resume'];
+
+/** Where speaking over the robot leads while it says a line of `act`. */
+function bargeIn(act: SpeechAct, next: Target): Fragment {
+  if (UNINTERRUPTIBLE.includes(act)) return {};
+  const note = { type: 'recordSessionEvent', params: ({ context }: { context: SessionContext }) => ({ kind: 'participant.barged-in', detail: { act, line: context.line?.text ?? null } }) };
+  return { 'participant.interrupted': { target: QUESTIONS.includes(act) ? next : '#session.interruption', actions: note } };
 }
 
 /** Below this speech-recognition confidence the robot asks the participant to say it again (once). */

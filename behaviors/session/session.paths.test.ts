@@ -37,6 +37,7 @@ const actorEvents: Record<string, object[]> = {
     { type: 'xstate.done.actor.screen', output: { route: 'crisis' } },
     { type: 'xstate.error.actor.screen', error: new Error('check crashed') },
   ],
+  bargeIn: [{ type: 'participant.interrupted' }],
   chooseStory: [{ type: 'xstate.done.actor.chooseStory', output: story }, { type: 'xstate.error.actor.chooseStory', error: new Error('library empty') }],
   listen: [
     spoke('I feel fine today'), spoke('four'), spoke('skip'), spoke('mmm'), spoke('bye'),
@@ -88,7 +89,8 @@ describe('session statechart, on every path', () => {
     expect(nodes.some(([k]) => snap(k).status === 'done')).toBe(true);
     const eventTypes = new Set(nodes.flatMap(([, n]) => Object.values(n.transitions).map((t) => t.event.type)));
     for (const timer of timers) expect(eventTypes).toContain(timer);
-    expect(timers.length).toBe(6); // the session limit; check-in, reflection, empathy, survey and crisis listening
+    expect(timers.length).toBe(7); // the session limit; check-in, reflection, empathy, survey, crisis and interruption listening
+    expect(eventTypes).toContain('participant.interrupted');
   });
 
   it('from every reachable state the session can still end (nothing dangles)', () => {
@@ -145,6 +147,15 @@ describe('session statechart, on every path', () => {
       if (JSON.stringify(snap(k).value) !== JSON.stringify({ crisis: { replying: 'speaking' } })) continue;
       const done = Object.values(node.transitions).find((t) => t.event.type === 'xstate.done.actor.speak')!;
       expect(JSON.stringify((done.state as Snap).value)).toBe(JSON.stringify({ crisis: 'listening' }));
+    }
+  });
+
+  it('speaking over the robot never cuts short a goodbye, a crisis line or a safety line', () => {
+    for (const [k, node] of nodes) {
+      const v = JSON.stringify(snap(k).value);
+      if (!/"(goodbye|crisis)"|"replying"/.test(v) || !v.includes('speaking')) continue;
+      const t = Object.values(node.transitions).find((x) => x.event.type === 'participant.interrupted');
+      if (t) expect(JSON.stringify((t.state as Snap).value), v).toBe(v);
     }
   });
 

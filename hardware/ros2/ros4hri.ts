@@ -36,7 +36,8 @@ class TrackedTopics {
  * waits for the next question.
  */
 export class Ros4hriVoiceListener implements Listener {
-  private readonly ears = new UtteranceListener();
+  // ROS4HRI voices come from the robot's own, echo-cancelled speech pipeline: barge-in is safe.
+  private readonly ears = new UtteranceListener({ bargeIn: true });
   /** When the current utterance's first incremental result arrived. */
   private speechStart: number | null = null;
   private readonly topics: TrackedTopics;
@@ -47,7 +48,10 @@ export class Ros4hriVoiceListener implements Listener {
       const at = this.now();
       const text = (m.final ?? '').trim();
       if (!text) {
-        if (m.incremental) this.speechStart ??= at;
+        if (m.incremental && this.speechStart === null) {
+          this.speechStart = at;
+          this.ears.started();
+        }
         return;
       }
       const u: Utterance = { text, startedAt: this.speechStart ?? at, endedAt: at, ...(typeof m.confidence === 'number' ? { confidence: m.confidence } : {}) };
@@ -58,6 +62,10 @@ export class Ros4hriVoiceListener implements Listener {
 
   listen(request: ListenRequest, events: ListenerEvents): () => void {
     return this.ears.listen(request, events);
+  }
+
+  watchBargeIn(onSpeechStart: () => void): () => void {
+    return this.ears.watchBargeIn(onSpeechStart);
   }
 
   close(): void {

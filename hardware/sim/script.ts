@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 
 /** One scripted reply: something said after a pause, or silence at that prompt. */
-export type ScriptReply = { say: string; afterMs: number; confidence?: number } | { silence: true };
+export type ScriptReply = { say: string; afterMs: number; confidence?: number; bargeIn?: boolean } | { silence: true };
 
 /** A scripted participant: replies given in order, one per time the robot listens. */
 export interface ParticipantScript {
@@ -40,7 +40,7 @@ export function parseScript(source: string, file: string): ParticipantScript {
     if (!isMap(item)) throw at(item as Node, path, 'expected a mapping like { say: "…", after_ms: 1000 } or { silence: true }');
     for (const pair of item.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-      if (!['say', 'after_ms', 'silence', 'confidence'].includes(key)) throw at(pair.key as Node, `${path}.${key}`, 'unknown field (expected say, after_ms, confidence or silence)');
+      if (!['say', 'after_ms', 'silence', 'confidence', 'barge_in'].includes(key)) throw at(pair.key as Node, `${path}.${key}`, 'unknown field (expected say, after_ms, confidence, barge_in or silence)');
     }
     const silence = item.get('silence', true) as Node | undefined;
     if (silence !== undefined) {
@@ -63,7 +63,13 @@ export function parseScript(source: string, file: string): ParticipantScript {
     if (conf !== undefined && (!isScalar(conf) || typeof conf.value !== 'number' || conf.value < 0 || conf.value > 1)) {
       throw at(conf, `${path}.confidence`, 'must be a number from 0 to 1 (speech recognition confidence)');
     }
-    return conf !== undefined ? { say: say.value, afterMs, confidence: (conf as { value: number }).value } : { say: say.value, afterMs };
+    const barge = item.get('barge_in', true) as Node | undefined;
+    if (barge !== undefined && (!isScalar(barge) || typeof barge.value !== 'boolean')) throw at(barge, `${path}.barge_in`, 'must be true or false');
+    return {
+      say: say.value, afterMs,
+      ...(conf !== undefined ? { confidence: (conf as { value: number }).value } : {}),
+      ...(barge !== undefined && (barge as { value: boolean }).value ? { bargeIn: true } : {}),
+    };
   });
   return { replies };
 }

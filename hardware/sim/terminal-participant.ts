@@ -12,6 +12,7 @@ export class TerminalParticipant implements Speaker, Listener {
   private readonly queued: string[] = [];
   private waiting: { events: ListenerEvents; since: number } | null = null;
   private closed = false;
+  private onSpeechStart: (() => void) | null = null;
 
   constructor(
     private readonly io: { input: Readable; output: Writable; now: () => number; voice?: Speaker },
@@ -51,12 +52,21 @@ export class TerminalParticipant implements Speaker, Listener {
     };
   }
 
+  /** Typing while the robot is talking is speaking over it. */
+  watchBargeIn(onSpeechStart: () => void): () => void {
+    this.onSpeechStart = onSpeechStart;
+    return () => {
+      if (this.onSpeechStart === onSpeechStart) this.onSpeechStart = null;
+    };
+  }
+
   private heard(raw: string): void {
     const text = raw.trim();
     if (text === '') return;
     const w = this.waiting;
     if (!w) {
       this.queued.push(text);
+      this.onSpeechStart?.();
       return;
     }
     this.waiting = null;
