@@ -17,7 +17,7 @@ export const FEELINGS: readonly FeelingFamily[] = [
     adjectives: ['heavy', 'painful', 'tender'], nouns: ['grief', 'loss'] },
   { id: 'lonely', valence: -1, cues: ['lonely', 'alone', 'isolated', 'by myself', 'no one', 'nobody', 'left out'],
     adjectives: ['lonely', 'isolating'], nouns: ['loneliness', 'longing for company'] },
-  { id: 'anxious', valence: -1, cues: ['worried', 'worry', 'sick', 'ill', 'hospital', 'diagnosed', 'diagnosis', 'surgery', 'cancer', 'anxious', 'nervous', 'scared', 'afraid', 'stressed', 'stress', 'overwhelmed', 'uneasy', 'tense', 'panicked', 'fear'],
+  { id: 'anxious', valence: -1, cues: ['worried', 'worry', 'sick', 'ill', 'hospital', 'diagnosed', 'diagnosis', 'surgery', 'cancer', 'anxious', 'nervous', 'scared', 'afraid', 'terrified', 'frightened', 'panic', 'dread', 'stressed', 'stress', 'overwhelmed', 'uneasy', 'tense', 'panicked', 'fear'],
     adjectives: ['stressful', 'unsettling', 'nerve-racking'], nouns: ['worry', 'unease', 'pressure'] },
   { id: 'angry', valence: -1, cues: ['angry', 'mad', 'furious', 'annoyed', 'frustrated', 'frustrating', 'irritated', 'unfair', 'fed up', 'upset'],
     adjectives: ['frustrating', 'maddening', 'unfair'], nouns: ['frustration', 'anger'] },

@@ -59,3 +59,11 @@ describe('offline responder', () => {
     expect(asked).toBe('How do you feel, from 1 to 9?');
   });
 });
+
+describe('offline responder, longer answers without a named feeling', () => {
+  it('does not brush off a real answer as "not every story connects"', () => {
+    const reply = responder.compose({ act: 'empathy', participantId: 'P01', sessionId: 's', studyDay: 1, turnIndex: 3, story: null, lastUtterance: 'He let me drive it once. I was terrified.', shared: [], finalExchange: true });
+    expect(reply).not.toMatch(/not every story connects/i);
+    expect(reply).toMatch(/worry|unsettling|stressful|nerve-racking|unease|pressure/i);
+  });
+});

@@ -239,8 +239,8 @@ export class OfflineResponder {
           'I can tell that matters to you.',
         ], 'reflect-none');
     const detail = heard.detail;
-    const contentWords = said.split(/\s+/).filter((w) => w.replace(/[^a-z]/gi, '').length > 3).length;
-    if (!feeling && !detail && contentWords < 4) {
+    const words = said.split(/\s+/).filter((w) => /[a-z]/i.test(w)).length;
+    if (!feeling && !detail && words <= 5) {
       // A short "not much" is an answer too: accept it without reading feelings into it.
       return req.finalExchange
         ? pick(["That's completely fine. Not every story connects, and that's useful for me to know.", 'Thank you, that is helpful to know.'], 'brief-close')

@@ -144,6 +144,11 @@ const blankProgress = (): SessionProgress => ({
   stepIndex: 0, paragraph: 0, mood: null, shared: [], exchanges: 0, item: 0, answers: {}, goodbyeSaid: false,
 });
 
+/** Acts that ask something: when the participant speaks over them, they are answering. */
+const QUESTIONS: readonly SpeechAct[] = ['checkin.ask', 'checkin.reprompt', 'reflection.ask', 'reflection.reprompt', 'survey.ask', 'survey.reprompt', 'rating.ask', 'rating.reprompt', 'repair', 'empathy'];
+/** Acts that are not cut short: goodbyes, crisis care and safety lines are always said in full. */
+const UNINTERRUPTIBLE: readonly SpeechAct[] = ['goodbye', 'crisis', 'safe', 'resume'];
+
 /** Lines used when composing fails: plain, kind, and never wrong. */
 export const FALLBACK_LINES: Partial<Record<SpeechAct, string>> = {
   greeting: "Hello! It's Hearth, your robot companion.",
@@ -646,6 +651,7 @@ export const sessionMachine = setup({
       entry: assign({ reprompts: 1 }),
       states: {
         listening: listenState('interruption', '#session.interruption.heard', '#session.interruption.resuming'),
+        repairing: { initial: 'composing', states: sayStates('repair', '#session.interruption.listening') },
         heard: { always: 'screening' },
         screening: screenState('interruption', '#session.interruption.resuming'),
         replying: { initial: 'composing', states: sayStates('safe', '#session.routing') },
@@ -756,11 +762,6 @@ function sayStates(act: SpeechAct, next: Target): Fragment {
     },
   };
 }
-
-/** Acts that ask something: when the participant speaks over them, they are answering. */
-const QUESTIONS: readonly SpeechAct[] = ['checkin.ask', 'checkin.reprompt', 'reflection.ask', 'reflection.reprompt', 'survey.ask', 'survey.reprompt', 'rating.ask', 'rating.reprompt', 'repair', 'empathy'];
-/** Acts that are not cut short: goodbyes, crisis care and safety lines are always said in full. */
-const UNINTERRUPTIBLE: readonly SpeechAct[] = ['goodbye', 'crisis', 'safe', 'resume'];
 
 /** Where speaking over the robot leads while it says a line of `act`. */
 function bargeIn(act: SpeechAct, next: Target): Fragment {

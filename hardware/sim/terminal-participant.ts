@@ -35,14 +35,15 @@ export class TerminalParticipant implements Speaker, Listener {
   }
 
   listen(_request: ListenRequest, events: ListenerEvents): () => void {
-    if (this.closed) {
-      setImmediate(() => events.left());
-      return () => undefined;
-    }
+    // Lines typed (or piped) ahead are answered first, even after the input has ended.
     const typed = this.queued.shift();
     if (typed !== undefined) {
       const now = this.io.now();
       setImmediate(() => events.spoke({ text: typed, startedAt: now, endedAt: now }));
+      return () => undefined;
+    }
+    if (this.closed) {
+      setImmediate(() => events.left());
       return () => undefined;
     }
     this.io.output.write('\x1b[33myou>\x1b[0m ');
@@ -66,7 +67,8 @@ export class TerminalParticipant implements Speaker, Listener {
     const w = this.waiting;
     if (!w) {
       this.queued.push(text);
-      this.onSpeechStart?.();
+      // Only a robot that is talking out loud (--voice) can be talked over; printed lines are instant.
+      if (this.io.voice) this.onSpeechStart?.();
       return;
     }
     this.waiting = null;
