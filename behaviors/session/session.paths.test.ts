@@ -89,6 +89,11 @@ describe('session statechart, on every path', () => {
     expect(nodes.some(([k]) => snap(k).status === 'done')).toBe(true);
     const eventTypes = new Set(nodes.flatMap(([, n]) => Object.values(n.transitions).map((t) => t.event.type)));
     for (const timer of timers) expect(eventTypes).toContain(timer);
+    // Every kind of state is in the graph, barge-in pauses and crisis care included.
+    const values = new Set(nodes.map(([k]) => JSON.stringify(snap(k).value)));
+    for (const v of [{ interruption: 'listening' }, { interruption: { resuming: 'speaking' } }, { crisis: 'listening' }, { survey: 'listening' }, { empathy: { responding: 'continuing' } }]) {
+      expect([...values].some((x) => x.startsWith(JSON.stringify(v).slice(0, -1))), JSON.stringify(v)).toBe(true);
+    }
     expect(timers.length).toBe(7); // the session limit; check-in, reflection, empathy, survey, crisis and interruption listening
     expect(eventTypes).toContain('participant.interrupted');
   });
