@@ -1,3 +1,4 @@
+import type { MemoryRecord } from '../../data/index.js';
 import { contentWords } from '../stories/choose.js';
 import { summariseShared } from './extract.js';
 import { detectMemoryIntent, type MemoryIntent } from './intents.js';
@@ -11,23 +12,8 @@ import { capitalise, relativeTimePhrase } from './relative-time.js';
  * consent says.
  */
 
-/** A memory as stored (matches `MemoryRecord` in data/memory-records.ts). */
-export interface StoredMemory {
-  memoryId: number;
-  participantId: string;
-  sessionId: string | null;
-  saidAtMs: number;
-  tz: string;
-  studyDay: number | null;
-  summary: string;
-  people: string[];
-  places: string[];
-  feelings: string[];
-  topics: string[];
-  method: 'extractive' | 'model';
-  lastRecalledAtMs: number | null;
-  recalledCount: number;
-}
+/** A memory as stored (the `MemoryRecord` of data/memory-records.ts, without its local-time string). */
+export type StoredMemory = Omit<MemoryRecord, 'saidTsLocal'>;
 
 /** Where memories are kept (data/memory-records.ts `SqliteMemoryRecords` implements it). */
 export interface MemoryStorePort {
