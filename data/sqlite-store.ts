@@ -182,6 +182,7 @@ class SqliteDeviceLog implements DeviceLog {
         VALUES (@session_id, @participant_id, 'missed', @reason, @protocol_hash, @condition, @last_activity_ms, ${commonValues})`),
       recentLines: db.prepare(`SELECT t.text FROM turns t JOIN sessions s ON s.session_id = t.session_id
         WHERE s.participant_id = ? AND t.speaker = 'robot' AND t.step != 'story' ORDER BY t.seq DESC LIMIT ?`),
+      lastEvent: db.prepare('SELECT detail_json FROM events WHERE device_id = ? AND kind = ? ORDER BY seq DESC LIMIT 1'),
       heard: db.prepare("SELECT story_id FROM sessions WHERE participant_id = ? AND story_id IS NOT NULL ORDER BY seq"),
     };
   }
@@ -360,6 +361,11 @@ class SqliteDeviceLog implements DeviceLog {
         ...this.common(atMs, this.dayOfSession(sessionId, atMs)),
       }),
     );
+  }
+
+  lastEvent(kind: string): unknown {
+    const row = this.stmt.lastEvent!.get(this.identity.deviceId, kind) as { detail_json: string | null } | undefined;
+    return row?.detail_json ? JSON.parse(row.detail_json) : null;
   }
 
   recordResponse(r: NewResponse, atMs: number): void {

@@ -137,6 +137,8 @@ export interface DeviceLog {
   recordTurn(t: NewTurn): number;
   turns(sessionId: string): TurnRecord[];
   recordEvent(kind: string, detail: unknown, atMs: number, sessionId?: string | null): void;
+  /** The detail of this device's latest event of a kind, or null when there is none. */
+  lastEvent(kind: string): unknown;
   recordResponse(r: NewResponse, atMs: number): void;
   recordAffectSamples(samples: readonly NewAffectSample[]): void;
   recordSafeguardEvents(events: readonly NewSafeguardEvent[]): void;

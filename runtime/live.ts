@@ -206,6 +206,11 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
       }
       if (state === 'degraded' && ranSession) companion.shutdown('device failed');
       if (status === 'done') {
+        if (!ranSession) {
+          // Say why nothing happened (outside the study's days, consent declined…), from the log.
+          const why = log.lastEvent('session.not_started') as { reason?: string } | null;
+          return done({ sessionId: null, status: null, reason: why?.reason ?? 'no session could start' });
+        }
         const last = log.sessions(participant.participantId).at(-1);
         done({ sessionId: last?.sessionId ?? null, status: last?.status ?? null, reason: last?.statusReason ?? null });
       }

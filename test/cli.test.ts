@@ -58,6 +58,17 @@ describe('hearth CLI', () => {
     db.close();
   });
 
+  it('talk says why no session ran when the study has not started yet', () => {
+    const dir = tmp();
+    const tomorrow = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const protocol = join(import.meta.dirname, 'fixtures', 'protocols', 'storytelling.yaml');
+    const p = hearth('provision', '--protocol', protocol, '--participant', 'P31', '--tz', 'UTC', '--start', tomorrow, '--device-dir', join(dir, 'd'), '--registry', join(dir, 'reg.sqlite'));
+    expect(p.code, p.err).toBe(0);
+    const r = hearth('talk', '--device-dir', join(dir, 'd'));
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/session -: none \(no session is planned on study day -?\d+\)/);
+  });
+
   describe('bad input: one clear line naming the file, the place and the problem; exit 2; no stack', () => {
     const expectUserError = (r: ReturnType<typeof hearth>, pattern: RegExp) => {
       expect(r.code).toBe(2);
