@@ -1,9 +1,9 @@
-import { bundledStories, type AlertChannel, type IncidentReport, type LlmClient, type Story } from '../behaviors/index.js';
+import { bundledStories, fnv1a, type AlertChannel, type IncidentReport, type LlmClient, type Story } from '../behaviors/index.js';
 import { addDays, localDate, localTimeToMs, SqliteStore } from '../data/index.js';
 import { SimSpeaker, SimulatedParticipant } from '../hardware/index.js';
 import { allocationSequence, BUNDLED_PROTOCOL, loadProtocol, sessionPlanFor, stratumKey } from '../study-protocol/index.js';
 import { ManualClock, runUntil } from './clock.js';
-import { createCompanion, hashString, type SessionPlanInput } from './companion.js';
+import { createCompanion, type SessionPlanInput } from './companion.js';
 import { StudyScheduler } from './scheduler.js';
 import { toSurveyInstrument } from './study-device.js';
 
@@ -66,7 +66,7 @@ export async function simulate(o: SimulateOptions): Promise<ParticipantSummary[]
     for (let p = 1; p <= o.participants; p++) {
       const participantId = `P${String(p).padStart(3, '0')}`;
       const deviceId = `sim-device-${String(p).padStart(3, '0')}`;
-      const seed = hashString(`${o.seed}|${participantId}`);
+      const seed = fnv1a(`${o.seed}|${participantId}`);
       const tz = ZONES[seed % ZONES.length]!;
       const condition = allocation[p - 1]!.condition;
       const clock = new ManualClock(localTimeToMs(startDate, '09:00', tz));

@@ -1,4 +1,5 @@
 import type { ResponseScale, UnclearReason } from '../../study-protocol/index.js';
+import { fnv1a as hash } from '../hash.js';
 import type { SpeechAct } from '../ports.js';
 import { hear, type Heard } from './listen-for.js';
 
@@ -37,16 +38,6 @@ export interface ComposeRequest {
   unclear?: UnclearReason;
   /** The scale of the questionnaire item being asked. */
   scale?: ResponseScale;
-}
-
-/** FNV-1a, for choosing wording deterministically from a request. */
-function hash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }
 
 /** A questionnaire item as spoken: a statement gets its answer scale said after it, word for word otherwise. */

@@ -1,3 +1,4 @@
+import { fnv1a } from '../hash.js';
 import type { Story } from './story.js';
 
 /**
@@ -418,9 +419,7 @@ const round = (x: number): number => Math.round(x * 10_000) / 10_000;
 
 /** A number in [0, 1) determined by a string: FNV-1a hash then a mulberry32 step. */
 export function seededUnit(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) { h ^= key.charCodeAt(i); h = Math.imul(h, 0x01000193); }
-  let t = (h + 0x6d2b79f5) >>> 0;
+  let t = (fnv1a(key) + 0x6d2b79f5) >>> 0;
   t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
