@@ -84,16 +84,6 @@ const DEFAULT_RESUME_WINDOW_MS = 30 * 60_000;
 /** What is stored instead of the participant's words when transcripts are not consented. */
 export const WITHHELD_TEXT = '[not kept: no consent for transcripts]';
 
-/** FNV-1a hash for deterministic choices. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
-
 /** Build and start the companion runtime on the given adapters. */
 export function createCompanion(o: CompanionOptions): Companion {
   const { log, clock, participant } = o;
@@ -203,12 +193,18 @@ export function createCompanion(o: CompanionOptions): Companion {
     for (const s of log.openSessions().reverse()) {
       const idle = now - (s.lastActivityMs ?? 0);
       const progress = s.progress as SessionProgress | null;
-      const plan = planFor(s.studyDay);
+      // A plan that cannot be made (consent since declined, say) means the session is not resumed.
+      let plan: SessionPlanInput | null = null;
+      try {
+        plan = planFor(s.studyDay);
+      } catch (error) {
+        log.recordEvent('session.not_resumed', { sessionId: s.sessionId, reason: (error as Error).message }, now, s.sessionId);
+      }
       const resumable =
         resume === null && s.participantId === pid && s.studyDay === dayOf(now) && plan !== null && progress !== null &&
         typeof progress.stepIndex === 'number' && !progress.goodbyeSaid && idle <= (o.resumeWindowMs ?? DEFAULT_RESUME_WINDOW_MS) &&
         s.resumedCount < 3;
-      if (resumable) {
+      if (resumable && plan) {
         log.markResumed(s.sessionId, now);
         resume = {
           sessionId: s.sessionId, participantId: pid, studyDay: s.studyDay, story: s.storyId ? storyById.get(s.storyId) ?? null : null,

@@ -73,3 +73,21 @@ describe('consent asked by voice before the session', () => {
     expect(JSON.parse(refused.detail_json).reason).toMatch(/declined required consent \(audio_recording\)/);
   });
 });
+
+describe('restart after a required consent was declined', () => {
+  it('closes the open session instead of failing to boot', async () => {
+    const { device, clock } = await sessionWith([{ say: "No, I don't want you listening.", afterMs: 500 }]);
+    // A crash left a session open; the participant had declined a required consent before it.
+    device.log.startSession({ sessionId: 'P11-open', participantId: 'P11', studyDay: 1, protocolHash: null, condition: null }, clock.now());
+    device.log.saveProgress('P11-open', 'checkin', { stepIndex: 1 }, clock.now());
+    const companion = createCompanion({
+      store: device.store, log: device.log, clock, participant: device.participant, speaker: new SimSpeaker(clock),
+      listener: new ScriptedParticipant({ replies: [] }, clock), stories: bundledStories(), hardware: 'sim', hearthVersion: 'test',
+      planFor: device.planFor, consent: device.consent, alerts: { send: async () => undefined },
+    });
+    await runUntil(clock, () => companion.state() === 'idle');
+    expect(device.log.session('P11-open')?.status).toBe('interrupted');
+    const why = device.log.lastEvent('session.not_resumed') as { reason: string };
+    expect(why.reason).toMatch(/declined required consent/);
+  });
+});
