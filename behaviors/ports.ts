@@ -60,3 +60,19 @@ export interface Listener {
    */
   watchBargeIn?(onSpeechStart: () => void): () => void;
 }
+
+/**
+ * Turns sentences into fixed-length vectors of meaning (the issue's `TextEncoder` port; renamed
+ * because `TextEncoder` is Node's global UTF-8 encoder). Adapters: USE-lite on the device
+ * (`perception/text/`), an OpenAI-compatible embeddings endpoint. Vectors are L2-normalised.
+ */
+export interface SentenceEncoder {
+  /** Stable id of the model and its version, logged with every decision that used it. */
+  readonly id: string;
+  /** Length of every vector. */
+  readonly dimension: number;
+  /** One vector per text, in order. Never throws on odd text (empty, huge, binary): truncates. */
+  encode(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /** Frees the model. */
+  close?(): Promise<void>;
+}

@@ -14,6 +14,12 @@ export interface LabelledCase {
   context: SafeguardContext;
   /** 1-based line in the source file. */
   line: number;
+  /** Cases of one group (a sentence and its speech-recogniser twin) stay on one side of a split; defaults to the id. */
+  group: string;
+  /** `typed` or `asr` (speech-recogniser form); absent in older sets. */
+  form?: 'typed' | 'asr';
+  /** Sub-categories (C-SSRS rung, tactic, kind of hard negative). */
+  tags: string[];
 }
 
 /** A labelled set line that cannot be used: the message names file, line and problem. */
@@ -53,8 +59,14 @@ export function parseLabelledSet(source: string, content: string): LabelledCase[
     }
     if (o.direction === 'input' && OUTPUT_SET.has(o.label)) throw new LabelledSetError(`${where}: label "${o.label}" is an output label but direction is "input"`);
     if (o.direction === 'output' && INPUT_SET.has(o.label)) throw new LabelledSetError(`${where}: label "${o.label}" is an input label but direction is "output"`);
+    if (o.group !== undefined && (typeof o.group !== 'string' || o.group === '')) throw new LabelledSetError(`${where}: "group" must be a non-empty string`);
+    if (o.form !== undefined && o.form !== 'typed' && o.form !== 'asr') throw new LabelledSetError(`${where}: "form" must be "typed" or "asr", got ${JSON.stringify(o.form)}`);
+    if (o.tags !== undefined && (!Array.isArray(o.tags) || !o.tags.every((t) => typeof t === 'string'))) throw new LabelledSetError(`${where}: "tags" must be an array of strings`);
     ids.add(o.id);
-    cases.push({ id: o.id, direction: o.direction, text: o.text, label: o.label as EvalLabel, context: parseContext(where, o.context), line });
+    cases.push({
+      id: o.id, direction: o.direction, text: o.text, label: o.label as EvalLabel, context: parseContext(where, o.context), line,
+      group: (o.group as string | undefined) ?? o.id, ...(o.form ? { form: o.form as 'typed' | 'asr' } : {}), tags: (o.tags as string[] | undefined) ?? [],
+    });
   });
   return cases;
 }
@@ -90,6 +102,10 @@ export interface LabelMetrics {
   precision: number | null;
   recall: number | null;
   fpr: number | null;
+  /** 95% Wilson score interval of the recall, [low, high]. */
+  recallCi: [number, number] | null;
+  /** 95% Wilson score interval of the false-positive rate. */
+  fprCi: [number, number] | null;
 }
 
 /** One case's outcome: the scored labels the layer raised. */
@@ -106,11 +122,22 @@ export interface Evaluation {
 
 const ratio = (a: number, b: number): number | null => (b === 0 ? null : Math.round((a / b) * 10_000) / 10_000);
 
-function metrics(n: number, tp: number, fp: number, negatives: number): LabelMetrics {
-  return { n, tp, fp, fn: n - tp, precision: ratio(tp, tp + fp), recall: ratio(tp, n), fpr: ratio(fp, negatives) };
+/** 95% Wilson score interval for k successes in n trials (null when n = 0). */
+export function wilson(k: number, n: number, z = 1.959964): [number, number] | null {
+  if (n === 0) return null;
+  const p = k / n;
+  const denom = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
+  const r = (x: number): number => Math.round(Math.min(1, Math.max(0, x)) * 10_000) / 10_000;
+  return [r(centre - half), r(centre + half)];
 }
 
-/** The scored labels the layer raises for one case (extra input signals are not scored). */
+function metrics(n: number, tp: number, fp: number, negatives: number): LabelMetrics {
+  return { n, tp, fp, fn: n - tp, precision: ratio(tp, tp + fp), recall: ratio(tp, n), fpr: ratio(fp, negatives), recallCi: wilson(tp, n), fprCi: wilson(fp, negatives) };
+}
+
+/** The scored labels the rules raise for one case (extra input signals are not scored). */
 export function flaggedLabels(c: Pick<LabelledCase, 'direction' | 'text' | 'context'>): EvalLabel[] {
   const scored = c.direction === 'input' ? INPUT_SET : OUTPUT_SET;
   const verdict = c.direction === 'input' ? checkInput(c.text, c.context) : checkOutput(c.text, c.context);
@@ -119,14 +146,19 @@ export function flaggedLabels(c: Pick<LabelledCase, 'direction' | 'text' | 'cont
 }
 
 /**
- * Evaluate the layer on cases. For a label L: n cases carry L, tp of them were flagged L, fp cases
+ * Evaluate the rules on cases. For a label L: n cases carry L, tp of them were flagged L, fp cases
  * not labelled L (in L's direction) were flagged L, fpr = fp / cases of that direction not labelled
  * L. For `none`: a case "predicts none" when nothing was flagged; fpr = labelled cases missed
  * entirely / labelled cases. `overall` pools the eight risk labels; its fpr is the share of `none`
  * cases with any flag.
  */
 export function evaluate(cases: readonly LabelledCase[]): Evaluation {
-  const outcomes = cases.map((c) => ({ c, flagged: flaggedLabels(c) }));
+  return evaluateFlags(cases, cases.map(flaggedLabels));
+}
+
+/** The same metrics as `evaluate`, from flags decided elsewhere (one list per case, in order). */
+export function evaluateFlags(cases: readonly Pick<LabelledCase, 'id' | 'direction' | 'label'>[], flags: readonly (readonly string[])[]): Evaluation {
+  const outcomes = cases.map((c, i) => ({ c, flagged: flags[i] as EvalLabel[] }));
   const result = {} as Record<EvalLabel | 'overall', LabelMetrics>;
   let sumN = 0, sumTp = 0, sumFp = 0;
   for (const label of [...INPUT_LABELS, ...OUTPUT_LABELS]) {
@@ -145,6 +177,7 @@ export function evaluate(cases: readonly LabelledCase[]): Evaluation {
   result.none = metrics(noneCases.length, noneTp, missed, labelled.length);
   const overall = metrics(sumN, sumTp, sumFp, 0);
   overall.fpr = ratio(noneCases.length - noneTp, noneCases.length);
+  overall.fprCi = wilson(noneCases.length - noneTp, noneCases.length);
   result.overall = overall;
   return { metrics: result, cases: outcomes.map((o) => ({ id: o.c.id, flagged: o.flagged })) };
 }

@@ -1,7 +1,8 @@
 /** The two entry points the runtime calls: every participant turn in, every robot line out. */
 import { INPUT_CHECK_NAMES, INPUT_CHECKS_VERSION, errorResult, runInputChecks } from './input-checks.js';
 import { OUTPUT_CHECKS_VERSION, REGENERATE_GUIDANCE, runOutputChecks } from './output-checks.js';
-import { OUTPUT_LABELS, type CheckResult, type InputCheckName, type InputVerdict, type OutputCheckName, type OutputVerdict, type SafeguardContext } from './types.js';
+import { scoreEncoded, type EncodedTurn } from './learned/learned-layer.js';
+import { INPUT_LABELS, OUTPUT_LABELS, type CheckResult, type InputCheckName, type InputVerdict, type OutputCheckName, type OutputVerdict, type SafeguardContext } from './types.js';
 
 /** Input labels and signals that make a turn unsafe to continue the story flow with. */
 const UNSAFE_INPUT: ReadonlySet<InputCheckName> = new Set(['crisis', 'harm', 'medical']);
@@ -10,11 +11,45 @@ function asText(text: unknown): string {
   return typeof text === 'string' ? text : text === undefined || text === null ? '' : String(text);
 }
 
-/** Check one participant turn. Never throws: a failing check makes the verdict unsafe. */
-export function checkInput(text: string, ctx: SafeguardContext = {}): InputVerdict {
+/**
+ * Merge the learned layer's scores into the rule results: a scored label is flagged when the rules
+ * or the model fire (OR, measured better than rule scores as model features: see README), its
+ * version names both parts, and `parts` records which fired. Without a model, results are unchanged.
+ */
+function withModel(direction: 'input' | 'output', text: string, results: CheckResult[], turn: EncodedTurn | undefined): CheckResult[] {
+  if (!turn) return results;
+  const scoredLabels: readonly string[] = direction === 'input' ? INPUT_LABELS : OUTPUT_LABELS;
+  const ruleScores = scoredLabels.map((l) => results.find((r) => r.check === l)?.score ?? 0);
+  let learned;
+  try {
+    learned = new Map(scoreEncoded(direction, turn, ruleScores).map((s) => [s.label as string, s]));
+  } catch (error) {
+    return results.map((r) => (scoredLabels.includes(r.check) ? errorResult(r.check, `${r.version}+${turn.model.version}`, r.threshold, error) : r));
+  }
+  return results.map((r) => {
+    const m = learned.get(r.check);
+    if (!m) return r;
+    const rulesFired = r.decision === 'flag';
+    const decision = r.decision === 'error' ? 'error' : rulesFired || m.fired ? 'flag' : 'pass';
+    const evidenceSpan = r.evidenceSpan ?? (m.fired ? { start: 0, end: Math.min(text.length, 200), text: text.slice(0, 200), cue: `model.${r.check}.${m.via}` } : null);
+    return {
+      ...r,
+      version: `${r.version}+${turn.model.version}`,
+      decision,
+      evidenceSpan,
+      parts: { rules: { score: r.score, threshold: r.threshold, fired: rulesFired }, model: { score: m.score, threshold: m.threshold, fired: m.fired, via: m.via } },
+    };
+  });
+}
+
+/**
+ * Check one participant turn. Never throws: a failing check makes the verdict unsafe. `encoded`
+ * (from `LearnedLayer.encode`) adds the learned layer; without it only the rules run.
+ */
+export function checkInput(text: string, ctx: SafeguardContext = {}, encoded?: EncodedTurn): InputVerdict {
   let results: CheckResult[];
   try {
-    results = runInputChecks(asText(text), ctx ?? {});
+    results = withModel('input', asText(text), runInputChecks(asText(text), ctx ?? {}), encoded);
   } catch (error) {
     results = INPUT_CHECK_NAMES.map((name) => errorResult(name, INPUT_CHECKS_VERSION, 0.5, error));
   }
@@ -24,10 +59,10 @@ export function checkInput(text: string, ctx: SafeguardContext = {}): InputVerdi
 }
 
 /** Check one robot utterance before it is spoken. Never throws: a failing check makes it unsafe. */
-export function checkOutput(text: string, ctx: SafeguardContext = {}): OutputVerdict {
+export function checkOutput(text: string, ctx: SafeguardContext = {}, encoded?: EncodedTurn): OutputVerdict {
   let results: CheckResult[];
   try {
-    results = runOutputChecks(asText(text), ctx ?? {});
+    results = withModel('output', asText(text), runOutputChecks(asText(text), ctx ?? {}), encoded);
   } catch (error) {
     results = OUTPUT_LABELS.map((name) => errorResult(name, OUTPUT_CHECKS_VERSION, 0.5, error));
   }

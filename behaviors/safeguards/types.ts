@@ -39,6 +39,17 @@ export interface CheckResult {
   threshold: number;
   decision: 'flag' | 'pass' | 'error';
   evidenceSpan: EvidenceSpan | null;
+  /**
+   * Which parts decided, for scored labels when the learned layer ran: the rules (`score` and
+   * `threshold` above are theirs) and the model. `decision` is `flag` when either part fired.
+   */
+  parts?: CheckParts;
+}
+
+/** The rule and model parts of one scored check. */
+export interface CheckParts {
+  rules: { score: number; threshold: number; fired: boolean };
+  model?: { score: number; threshold: number; fired: boolean; via: 'whole' | 'window' | 'part' };
 }
 
 /** A value the participant disclosed: a lexicon category (`family`) or a free phrase (`late wife`). */
