@@ -243,6 +243,30 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX values_by_participant ON participant_values (participant_id, value);
   `,
+  // 5: issue 9 — the alert outbox. Every incident row is also its delivery record, so an incident and its
+  // place in the outbox are written in one transaction, before any network I/O. `delivery_status` is
+  // `unsent` until a webhook answers 2xx (`sent`), or 2xx with {"acknowledged": true} (`acknowledged`), or
+  // refuses it for good (`failed`, with `last_error`). `next_attempt_ts_utc` null means due now.
+  // Rows existing before this migration start `unsent`: `alert_status` only ever meant the local alerts.jsonl copy.
+  // A withdrawal keeps each incident as a required record without the participant's words (`retained_*`);
+  // the trigger makes a retained row survive the generic purge, which deletes every row naming the participant.
+  `
+  ALTER TABLE safeguard_incidents ADD COLUMN delivery_status TEXT NOT NULL DEFAULT 'unsent'
+    CHECK (delivery_status IN ('unsent', 'sent', 'acknowledged', 'failed'));
+  ALTER TABLE safeguard_incidents ADD COLUMN delivery_attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE safeguard_incidents ADD COLUMN next_attempt_ts_utc TEXT CHECK (next_attempt_ts_utc LIKE '____-__-__T__:__:__%Z');
+  ALTER TABLE safeguard_incidents ADD COLUMN last_error TEXT;
+  ALTER TABLE safeguard_incidents ADD COLUMN sent_ts_utc TEXT CHECK (sent_ts_utc LIKE '____-__-__T__:__:__%Z');
+  ALTER TABLE safeguard_incidents ADD COLUMN acknowledged_ts_utc TEXT CHECK (acknowledged_ts_utc LIKE '____-__-__T__:__:__%Z');
+  ALTER TABLE safeguard_incidents ADD COLUMN retained_ts_utc TEXT CHECK (retained_ts_utc LIKE '____-__-__T__:__:__%Z');
+  ALTER TABLE safeguard_incidents ADD COLUMN retained_reason TEXT;
+  CREATE INDEX incidents_outbox ON safeguard_incidents (device_id, delivery_status, next_attempt_ts_utc);
+  CREATE TRIGGER safeguard_incidents_keep_retained BEFORE DELETE ON safeguard_incidents
+    WHEN OLD.retained_ts_utc IS NOT NULL
+  BEGIN
+    SELECT RAISE(IGNORE);
+  END;
+  `,
 ];
 
 /** The schema version this build of Hearth writes. */

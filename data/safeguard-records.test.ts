@@ -1,10 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteSafeguardRecords } from './safeguard-records.js';
+import { MIGRATIONS } from './migrations.js';
+import {
+  checksWithoutWords, incidentOutbox, incidentReportWithoutWords, RETAINED_REASON, retainedIncidents, retainIncidentsWithoutWords, SqliteSafeguardRecords,
+} from './safeguard-records.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { DeviceLog } from './store.js';
+import { participantScope, purgeParticipant } from './study-records.js';
 import { localTimeToMs } from './time.js';
 
 const TZ = 'America/New_York';
@@ -89,5 +94,98 @@ describe('SqliteSafeguardRecords', () => {
     const ev = (atMs: number, decision: string) => ({ atMs, sessionId: 's1', turnId: null, direction: 'input' as const, checkName: 'attachment', checkVersion: '1', score: 0.8, threshold: 0.5, decision, evidence: null });
     log.recordSafeguardEvents([ev(t0, 'flag'), ev(t0 + 1, 'flag'), ev(t0 + 2, 'pass')]);
     expect(records.attachmentByDay('p1')).toEqual([{ studyDay: 2, count: 2 }]);
+  });
+});
+
+describe('the alert outbox in safeguard_incidents', () => {
+  const WORDS = 'the pills are counted out on the kitchen table';
+  const withWords = (id: string, severity: 'serious' | 'info' = 'serious') => ({
+    ...incident, incidentId: id, severity,
+    checks: [{ check: 'crisis', version: '3', score: 0.9, threshold: 0.5, decision: 'flag', evidenceSpan: { start: 0, end: 10, text: WORDS, cue: 'crisis.means' }, parts: { rules: { score: 0.9 } } }],
+  });
+
+  it('queues every new incident as unsent and due now, serious ones first, and keeps the delivery history', () => {
+    records.recordIncident(withWords('inc-info', 'info'), t0);
+    records.recordIncident(withWords('inc-serious'), t0 + 1000);
+    expect(records.dueAlerts(t0 + 1000).map((e) => e.incidentId)).toEqual(['inc-serious', 'inc-info']);
+    expect(records.nextAlertDueMs()).toBe(t0);
+    const [first] = records.dueAlerts(t0 + 1000);
+    expect(first).toMatchObject({ attempts: 0, kind: 'crisis', report: { incidentId: 'inc-serious', deviceId: 'dev-1', participantId: 'p1', eventDate: '2026-03-02T15:00:01.000Z' } });
+
+    records.alertAttempted('inc-serious', 1, t0 + 60_000, t0 + 2000);
+    expect(records.dueAlerts(t0 + 2000).map((e) => e.incidentId)).toEqual(['inc-info']);
+    expect(records.dueAlerts(null).map((e) => e.incidentId)).toEqual(['inc-serious', 'inc-info']);
+    records.alertFailed('inc-serious', { error: 'HTTP 503 Service Unavailable', permanent: false, retryAtMs: t0 + 30_000 }, t0 + 3000);
+    expect(records.nextAlertDueMs()).toBe(t0);
+    records.alertDelivered('inc-info', 'sent', t0 + 4000);
+    expect(records.nextAlertDueMs()).toBe(t0 + 30_000);
+    records.alertDelivered('inc-serious', 'acknowledged', t0 + 31_000);
+    expect(records.incident('inc-serious')).toMatchObject({
+      deliveryStatus: 'acknowledged', deliveryAttempts: 1, lastError: 'HTTP 503 Service Unavailable', nextAttemptTsUtc: null,
+      sentTsUtc: '2026-03-02T15:00:31.000Z', acknowledgedTsUtc: '2026-03-02T15:00:31.000Z', updatedTsUtc: '2026-03-02T15:00:31.000Z',
+    });
+    expect(records.nextAlertDueMs()).toBeNull();
+    expect(incidentOutbox(store.db).map((l) => [l.incidentId, l.deliveryStatus, l.attempts])).toEqual([['inc-info', 'sent', 0], ['inc-serious', 'acknowledged', 1]]);
+  });
+
+  it('a permanent failure is kept as failed with its reason and is no longer due', () => {
+    records.recordIncident(withWords('inc-1'), t0);
+    records.alertAttempted('inc-1', 1, t0 + 5000, t0);
+    records.alertFailed('inc-1', { error: 'HTTP 404 Not Found', permanent: true, retryAtMs: null }, t0);
+    expect(records.dueAlerts(null)).toEqual([]);
+    expect(records.nextAlertDueMs()).toBeNull();
+    expect(records.unsentIncidents().map((i) => [i.incidentId, i.deliveryStatus, i.lastError])).toEqual([['inc-1', 'failed', 'HTTP 404 Not Found']]);
+  });
+
+  it('upgrading a version-4 file puts its incidents in the outbox as unsent (alerts.jsonl was all they had)', () => {
+    const file = join(dir, 'old.sqlite');
+    const raw = new Database(file);
+    for (let v = 0; v < 4; v++) raw.exec(MIGRATIONS[v]!);
+    raw.pragma('user_version = 4');
+    raw.prepare(`INSERT INTO safeguard_incidents (incident_id, kind, severity, event_ts_utc, event_ts_local, description, robot_action, checks_json, harm, causality,
+      alert_status, updated_ts_utc, ts_utc, tz, ts_local, device_id, seq, clock_source) VALUES ('inc-old', 'crisis', 'serious', '2026-03-01T10:00:00.000Z', 'x', 'd', 'a', '[]',
+      'unknown', 'not yet assessed', 'sent', '2026-03-01T10:00:00.000Z', '2026-03-01T10:00:00.000Z', 'UTC', 'x', 'dev-1', 1, 'system')`).run();
+    raw.close();
+    const upgraded = SqliteStore.open(file);
+    try {
+      expect(incidentOutbox(upgraded.db)).toMatchObject([{ incidentId: 'inc-old', deliveryStatus: 'unsent', attempts: 0, nextAttemptTsUtc: null }]);
+    } finally {
+      upgraded.close();
+    }
+  });
+
+  it('withdrawal keeps each incident without the participant\'s words, survives the purge, and leaves undelivered ones in the outbox', () => {
+    records.recordIncident(withWords('inc-unsent'), t0);
+    records.recordIncident(withWords('inc-done'), t0 + 1000);
+    records.alertDelivered('inc-done', 'acknowledged', t0 + 2000);
+    const scope = participantScope(store.db, 'p1', ['dev-1']);
+    const kept = retainIncidentsWithoutWords(store.db, scope, t0 + 86_400_000);
+    expect(kept.map((k) => [k.incidentId, k.deliveryStatus, k.withoutWords, k.reason])).toEqual([
+      ['inc-unsent', 'unsent', true, RETAINED_REASON], ['inc-done', 'acknowledged', true, RETAINED_REASON],
+    ]);
+    const counts = purgeParticipant(store.db, scope, { studyId: null, protocolHash: null, atMs: t0 + 86_400_000, filesPurged: 0, identity: log.identity });
+    expect(counts.safeguard_incidents).toBeUndefined();
+    expect(counts.sessions).toBe(1);
+    expect(retainedIncidents(store.db, 'p1').map((r) => r.incidentId)).toEqual(['inc-unsent', 'inc-done']);
+    // Still in the outbox, with the report it will carry: no words, no session, check names and scores kept.
+    const [due] = records.dueAlerts(null);
+    expect(due!.report).toMatchObject({
+      incidentId: 'inc-unsent', participantId: 'p1', deviceId: 'dev-1', sessionId: null, turnId: null, kind: 'crisis', severity: 'serious',
+      checks: [{ check: 'crisis', version: '3', score: 0.9, threshold: 0.5, decision: 'flag' }], retained: { date: '2026-03-03T15:00:00.000Z', reason: RETAINED_REASON },
+    });
+    expect(JSON.stringify(store.db.prepare('SELECT * FROM safeguard_incidents').all())).not.toContain('pills');
+    store.close();
+    expect(readFileSync(join(dir, 'hearth.db')).includes('pills')).toBe(false);
+    store = SqliteStore.open(join(dir, 'hearth.db'));
+  });
+
+  it('strips words from a report by copying only named fields', () => {
+    const report = { incidentId: 'i', kind: 'crisis', severity: 'serious', participantId: 'p1', deviceId: 'd', sessionId: 's1', turnId: 4, eventDate: '2026-03-02T15:00:00.000Z',
+      staffLearnedDate: null, description: 'desc', robotAction: 'said', checks: withWords('x').checks, resolution: null, harm: 'h', causality: 'c', reportDueBy: null, note: WORDS };
+    const kept = incidentReportWithoutWords(report, t0)!;
+    expect(JSON.stringify(kept)).not.toContain('pills');
+    expect(kept).toMatchObject({ sessionId: null, turnId: null, participantId: 'p1', checks: [{ check: 'crisis', score: 0.9 }], retained: { date: '2026-03-02T15:00:00.000Z' } });
+    expect(incidentReportWithoutWords('nonsense', t0)).toBeNull();
+    expect(checksWithoutWords([{ check: 'crisis', evidenceSpan: { text: WORDS } }, { nope: 1 }])).toEqual([{ check: 'crisis', version: null, score: null, threshold: null, decision: null }]);
   });
 });

@@ -1,8 +1,9 @@
 /**
- * Safeguard records beyond `safeguard_events`: incidents for study staff and the IRB, and values
- * inferred about a participant (with the words that showed them), which the participant can see
- * and delete. Every row carries the common columns with the device's next `seq` (`commonColumns`),
- * and every change is also written to the device's `events` log in sequence.
+ * Safeguard records beyond `safeguard_events`: incidents for study staff and the IRB (each incident
+ * row is also its entry in the alert outbox), and values inferred about a participant (with the
+ * words that showed them), which the participant can see and delete. Every row carries the common
+ * columns with the device's next `seq` (`commonColumns`), and every change is also written to the
+ * device's `events` log in sequence (outbox bookkeeping is logged by the delivery worker instead).
  */
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
@@ -32,13 +33,95 @@ export interface IncidentRecord extends IncidentInput {
   eventTsLocal: string;
   staffLearnedTsUtc: string | null;
   resolution: string | null;
+  /** The local copy in `alerts.jsonl`: `sent` once written, `failed` when the file could not be written. */
   alertStatus: 'pending' | 'sent' | 'failed';
+  /** Delivery to study staff through the webhook (the outbox). */
+  deliveryStatus: DeliveryStatus;
+  deliveryAttempts: number;
+  /** When the next attempt is due; null when due now (unsent) or when no attempt is planned. */
+  nextAttemptTsUtc: string | null;
+  /** Why the last attempt failed (status code or network error; never the participant's words). */
+  lastError: string | null;
+  sentTsUtc: string | null;
+  acknowledgedTsUtc: string | null;
+  /** Set when a withdrawal kept this incident as a required record without the participant's words. */
+  retainedTsUtc: string | null;
+  retainedReason: string | null;
   studyDay: number | null;
   /** When the row last changed (alert status, acknowledgement, resolution); `eventTsUtc` until then. */
   updatedTsUtc: string;
   /** The device's sequence number of the incident row. */
   seq: number;
 }
+
+/** Where an incident is in the alert outbox. */
+export type DeliveryStatus = 'unsent' | 'sent' | 'acknowledged' | 'failed';
+
+/**
+ * An incident report as study staff receive it (webhook body, `alerts.jsonl` line): the IRB fields.
+ * The same shape as `IncidentReport` in `behaviors/safeguards/alerts.ts`, with `checks` left open.
+ */
+export interface StoredIncidentReport {
+  incidentId: string;
+  kind: IncidentInput['kind'];
+  severity: IncidentInput['severity'];
+  participantId: string | null;
+  deviceId: string;
+  sessionId: string | null;
+  turnId: number | null;
+  eventDate: string;
+  staffLearnedDate: string | null;
+  description: string;
+  robotAction: string;
+  checks: unknown;
+  resolution: string | null;
+  harm: string;
+  causality: string;
+  reportDueBy: string | null;
+  /** Present when a withdrawal kept the report without the participant's words. */
+  retained?: { date: string; reason: string };
+}
+
+/** An unsent incident the delivery worker should try now. */
+export interface OutboxEntry {
+  incidentId: string;
+  kind: IncidentInput['kind'];
+  severity: IncidentInput['severity'];
+  attempts: number;
+  report: StoredIncidentReport;
+}
+
+/** One line of the outbox as `hearth status` shows it: no participant words. */
+export interface OutboxLine {
+  incidentId: string;
+  kind: IncidentInput['kind'];
+  severity: IncidentInput['severity'];
+  deviceId: string;
+  eventTsUtc: string;
+  deliveryStatus: DeliveryStatus;
+  attempts: number;
+  nextAttemptTsUtc: string | null;
+  lastError: string | null;
+  sentTsUtc: string | null;
+  acknowledgedTsUtc: string | null;
+  retainedTsUtc: string | null;
+}
+
+/** An incident a withdrawal kept, and whether the stored row is free of the participant's words. */
+export interface RetainedIncident {
+  incidentId: string;
+  kind: IncidentInput['kind'];
+  severity: IncidentInput['severity'];
+  deliveryStatus: DeliveryStatus;
+  retainedTsUtc: string;
+  reason: string;
+  /** True when the row holds no evidence text, no session and no turn (checked, not assumed). */
+  withoutWords: boolean;
+}
+
+/** Why a withdrawal keeps an incident (stored in `retained_reason`). */
+export const RETAINED_REASON =
+  "a safeguard incident is a required record for the IRB (unanticipated-problem report); kept without the participant's words";
 
 /** A value inferred from the participant's words. */
 export interface ValueInput {
@@ -88,7 +171,10 @@ export class SqliteSafeguardRecords {
     }
   }
 
-  /** Store a new incident (alert status `pending`). */
+  /**
+   * Store a new incident: the row is also its outbox entry (`unsent`, due now), written in the same
+   * transaction, so an incident is never recorded without being queued for delivery.
+   */
   recordIncident(r: IncidentInput, atMs: number): void {
     const day = this.dayOf(atMs, r.participantId);
     this.run(`recording incident ${r.incidentId}`, () =>
@@ -106,7 +192,7 @@ export class SqliteSafeguardRecords {
     this.log.recordEvent('safeguard.incident', { incidentId: r.incidentId, kind: r.kind, severity: r.severity }, atMs, r.sessionId);
   }
 
-  /** Record whether the alert reached staff. */
+  /** Record whether the local copy of the alert (`alerts.jsonl`) was written. */
   markAlert(incidentId: string, status: 'sent' | 'failed', atMs: number): void {
     this.update(incidentId, 'alert_status = ?', [status], atMs);
     this.log.recordEvent('safeguard.alert-marked', { incidentId, status }, atMs, this.incident(incidentId)?.sessionId ?? null);
@@ -147,9 +233,56 @@ export class SqliteSafeguardRecords {
     return (rows as Row[]).map(toIncident);
   }
 
-  /** Incidents whose alert has not reached staff yet (to retry). */
+  /** Incidents whose alert has not reached staff yet: unsent or failed in the outbox, oldest first. */
   unsentIncidents(): IncidentRecord[] {
-    return (this.db.prepare("SELECT * FROM safeguard_incidents WHERE device_id = ? AND alert_status != 'sent' ORDER BY event_ts_utc").all(this.log.identity.deviceId) as Row[]).map(toIncident);
+    return (this.db
+      .prepare("SELECT * FROM safeguard_incidents WHERE device_id = ? AND delivery_status IN ('unsent', 'failed') ORDER BY event_ts_utc")
+      .all(this.log.identity.deviceId) as Row[]).map(toIncident);
+  }
+
+  /**
+   * Unsent incidents of this device due at `atMs` (null: every unsent one, as on boot), serious ones
+   * first, then oldest first. Each comes with the report to send, rebuilt from the row.
+   */
+  dueAlerts(atMs: number | null, limit = 50): OutboxEntry[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM safeguard_incidents WHERE device_id = @device AND delivery_status = 'unsent'
+          AND (@at IS NULL OR next_attempt_ts_utc IS NULL OR next_attempt_ts_utc <= @at)
+        ORDER BY severity = 'serious' DESC, event_ts_utc, incident_id LIMIT @limit`)
+      .all({ device: this.log.identity.deviceId, at: atMs === null ? null : isoUtc(atMs), limit }) as Row[];
+    return rows.map((r) => {
+      const record = toIncident(r);
+      return { incidentId: record.incidentId, kind: record.kind, severity: record.severity, attempts: record.deliveryAttempts, report: incidentReportOf(record, r.device_id as string) };
+    });
+  }
+
+  /** When the next unsent incident of this device is due (ms), or null when none is waiting. */
+  nextAlertDueMs(): number | null {
+    const r = this.db
+      .prepare("SELECT MIN(COALESCE(next_attempt_ts_utc, ts_utc)) AS due FROM safeguard_incidents WHERE device_id = ? AND delivery_status = 'unsent'")
+      .get(this.log.identity.deviceId) as { due: string | null };
+    return r.due === null ? null : Date.parse(r.due);
+  }
+
+  /**
+   * An attempt is about to go out: count it and hold the incident until `retryAtMs`, so a crash during
+   * the request neither loses the count nor retries at once in a loop.
+   */
+  alertAttempted(incidentId: string, attempt: number, retryAtMs: number, atMs: number): void {
+    this.update(incidentId, 'delivery_attempts = ?, next_attempt_ts_utc = ?', [attempt, isoUtc(retryAtMs)], atMs);
+  }
+
+  /** The webhook took the incident (2xx): `sent`, or `acknowledged` when it said so. Final. */
+  alertDelivered(incidentId: string, outcome: 'sent' | 'acknowledged', atMs: number): void {
+    const at = isoUtc(atMs);
+    this.update(incidentId, `delivery_status = ?, next_attempt_ts_utc = NULL, sent_ts_utc = COALESCE(sent_ts_utc, ?),
+      acknowledged_ts_utc = CASE WHEN ? = 'acknowledged' THEN COALESCE(acknowledged_ts_utc, ?) ELSE acknowledged_ts_utc END`, [outcome, at, outcome, at], atMs);
+  }
+
+  /** An attempt failed: retry at `retryAtMs`, or (`permanent`) stop and keep the incident as `failed` with the reason. */
+  alertFailed(incidentId: string, failure: { error: string; permanent: boolean; retryAtMs: number | null }, atMs: number): void {
+    const next = failure.permanent || failure.retryAtMs === null ? null : isoUtc(failure.retryAtMs);
+    this.update(incidentId, 'delivery_status = ?, last_error = ?, next_attempt_ts_utc = ?', [failure.permanent ? 'failed' : 'unsent', failure.error.slice(0, 500), next], atMs);
   }
 
   /**
@@ -214,6 +347,121 @@ export class SqliteSafeguardRecords {
   }
 }
 
+/** The report study staff receive for a stored incident (what the outbox sends). */
+export function incidentReportOf(r: IncidentRecord, deviceId: string): StoredIncidentReport {
+  return {
+    incidentId: r.incidentId, kind: r.kind, severity: r.severity, participantId: r.participantId, deviceId, sessionId: r.sessionId, turnId: r.turnId,
+    eventDate: r.eventTsUtc, staffLearnedDate: r.staffLearnedTsUtc, description: r.description, robotAction: r.robotAction, checks: r.checks,
+    resolution: r.resolution, harm: r.harm, causality: r.causality, reportDueBy: r.reportDueBy,
+    ...(r.retainedTsUtc ? { retained: { date: r.retainedTsUtc, reason: r.retainedReason ?? RETAINED_REASON } } : {}),
+  };
+}
+
+/** The outbox of a Hearth database (every device in it), oldest first: what `hearth status` lists. */
+export function incidentOutbox(db: Database.Database): OutboxLine[] {
+  return (db.prepare('SELECT * FROM safeguard_incidents ORDER BY event_ts_utc, incident_id').all() as Row[]).map((r) => ({
+    incidentId: r.incident_id as string,
+    kind: r.kind as OutboxLine['kind'],
+    severity: r.severity as OutboxLine['severity'],
+    deviceId: r.device_id as string,
+    eventTsUtc: r.event_ts_utc as string,
+    deliveryStatus: r.delivery_status as DeliveryStatus,
+    attempts: r.delivery_attempts as number,
+    nextAttemptTsUtc: (r.next_attempt_ts_utc as string | null) ?? null,
+    lastError: (r.last_error as string | null) ?? null,
+    sentTsUtc: (r.sent_ts_utc as string | null) ?? null,
+    acknowledgedTsUtc: (r.acknowledged_ts_utc as string | null) ?? null,
+    retainedTsUtc: (r.retained_ts_utc as string | null) ?? null,
+  }));
+}
+
+/** What is kept of one check after withdrawal: its name, version, score, threshold and decision. */
+export interface CheckWithoutWords {
+  check: string;
+  version: string | null;
+  score: number | null;
+  threshold: number | null;
+  decision: string | null;
+}
+
+/**
+ * The checks of an incident without the participant's words: only name, version, score, threshold and
+ * decision are copied (a whitelist, so evidence spans, their text and anything added later stay behind).
+ */
+export function checksWithoutWords(checks: unknown): CheckWithoutWords[] {
+  if (!Array.isArray(checks)) return [];
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return checks
+    .filter((c): c is Record<string, unknown> => c !== null && typeof c === 'object' && typeof (c as Record<string, unknown>).check === 'string')
+    .map((c) => ({ check: c.check as string, version: text(c.version), score: num(c.score), threshold: num(c.threshold), decision: text(c.decision) }));
+}
+
+/**
+ * An incident report (an `alerts.jsonl` line, a webhook body) without the participant's words, as kept
+ * after withdrawal: kind, severity, dates, device, pseudonymous participant id, what the robot said,
+ * and check names, versions and scores. Fields are copied by name; session and turn are dropped (they
+ * lead back to deleted data). Returns null for something that is not an incident report.
+ */
+export function incidentReportWithoutWords(report: unknown, retainedAtMs: number): StoredIncidentReport | null {
+  if (report === null || typeof report !== 'object') return null;
+  const r = report as Record<string, unknown>;
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  if (typeof r.incidentId !== 'string' || typeof r.kind !== 'string' || typeof r.eventDate !== 'string') return null;
+  return {
+    incidentId: r.incidentId, kind: r.kind as StoredIncidentReport['kind'], severity: (text(r.severity) ?? 'moderate') as StoredIncidentReport['severity'],
+    participantId: text(r.participantId), deviceId: text(r.deviceId) ?? '', sessionId: null, turnId: null,
+    eventDate: r.eventDate, staffLearnedDate: text(r.staffLearnedDate), description: text(r.description) ?? '', robotAction: text(r.robotAction) ?? '',
+    checks: checksWithoutWords(r.checks), resolution: text(r.resolution), harm: text(r.harm) ?? '', causality: text(r.causality) ?? 'not yet assessed',
+    reportDueBy: text(r.reportDueBy),
+    retained: { date: text((r.retained as Record<string, unknown> | undefined)?.date) ?? isoUtc(retainedAtMs), reason: RETAINED_REASON },
+  };
+}
+
+/**
+ * Withdrawal, before the purge: keep every incident in the participant's scope as a required record
+ * without their words (checks reduced to names and scores; no session, no turn), marked retained so the
+ * purge leaves it (trigger `safeguard_incidents_keep_retained`). Delivery state is untouched: an
+ * undelivered incident stays in the outbox and still goes out. One transaction; returns what was kept.
+ */
+export function retainIncidentsWithoutWords(
+  db: Database.Database, scope: { participantId: string; sessionIds: readonly string[]; deviceIds: readonly string[] }, atMs: number,
+): RetainedIncident[] {
+  const at = isoUtc(atMs);
+  try {
+    db.pragma('secure_delete = ON');
+    db.transaction(() => {
+      const rows = db
+        .prepare(`SELECT incident_id, checks_json FROM safeguard_incidents WHERE participant_id = @p
+          OR session_id IN (SELECT value FROM json_each(@sessions)) OR device_id IN (SELECT value FROM json_each(@devices))`)
+        .all({ p: scope.participantId, sessions: JSON.stringify(scope.sessionIds), devices: JSON.stringify(scope.deviceIds) }) as Row[];
+      const update = db.prepare(`UPDATE safeguard_incidents SET checks_json = ?, session_id = NULL, turn_id = NULL,
+        retained_ts_utc = COALESCE(retained_ts_utc, ?), retained_reason = ?, updated_ts_utc = ? WHERE incident_id = ?`);
+      for (const r of rows) update.run(JSON.stringify(checksWithoutWords(JSON.parse(r.checks_json as string))), at, RETAINED_REASON, at, r.incident_id);
+    })();
+  } catch (cause) {
+    throw new StoreError(`withdrawal of ${scope.participantId}: keeping incident records failed and nothing was deleted (${(cause as Error).message})`, { cause });
+  }
+  return retainedIncidents(db, scope.participantId, scope.deviceIds);
+}
+
+/** Incidents a withdrawal kept for a participant (or on their devices), each checked to hold no words. */
+export function retainedIncidents(db: Database.Database, participantId: string, deviceIds: readonly string[] = []): RetainedIncident[] {
+  const rows = db
+    .prepare(`SELECT * FROM safeguard_incidents WHERE retained_ts_utc IS NOT NULL
+      AND (participant_id = ? OR device_id IN (SELECT value FROM json_each(?))) ORDER BY event_ts_utc, incident_id`)
+    .all(participantId, JSON.stringify(deviceIds)) as Row[];
+  return rows.map((r) => {
+    const checks = JSON.parse(r.checks_json as string) as unknown;
+    const withoutWords = r.session_id === null && r.turn_id === null && JSON.stringify(checks) === JSON.stringify(checksWithoutWords(checks));
+    return {
+      incidentId: r.incident_id as string, kind: r.kind as RetainedIncident['kind'], severity: r.severity as RetainedIncident['severity'],
+      deliveryStatus: r.delivery_status as DeliveryStatus, retainedTsUtc: r.retained_ts_utc as string, reason: (r.retained_reason as string | null) ?? RETAINED_REASON,
+      withoutWords,
+    };
+  });
+}
+
 function toIncident(r: Row): IncidentRecord {
   return {
     incidentId: r.incident_id as string,
@@ -233,6 +481,14 @@ function toIncident(r: Row): IncidentRecord {
     staffLearnedTsUtc: (r.staff_learned_ts_utc as string | null) ?? null,
     resolution: (r.resolution as string | null) ?? null,
     alertStatus: r.alert_status as IncidentRecord['alertStatus'],
+    deliveryStatus: r.delivery_status as DeliveryStatus,
+    deliveryAttempts: r.delivery_attempts as number,
+    nextAttemptTsUtc: (r.next_attempt_ts_utc as string | null) ?? null,
+    lastError: (r.last_error as string | null) ?? null,
+    sentTsUtc: (r.sent_ts_utc as string | null) ?? null,
+    acknowledgedTsUtc: (r.acknowledged_ts_utc as string | null) ?? null,
+    retainedTsUtc: (r.retained_ts_utc as string | null) ?? null,
+    retainedReason: (r.retained_reason as string | null) ?? null,
     studyDay: (r.study_day as number | null) ?? null,
     updatedTsUtc: r.updated_ts_utc as string,
     seq: r.seq as number,
