@@ -30,9 +30,17 @@ export interface IncidentReport {
   causality: 'unrelated' | 'possibly related' | 'related' | 'not yet assessed';
   /** ISO-8601 UTC date by which the IRB report is due (serious events: 7 days). */
   reportDueBy: string | null;
+  /**
+   * Present when the participant withdrew: the report was kept as a required record without their
+   * words (checks reduced to names, versions and scores; no session or turn).
+   */
+  retained?: { date: string; reason: string };
 }
 
-/** Delivers alerts to study staff (a file staff sync, a pager, an HTTPS endpoint…). */
+/**
+ * Takes an alert for study staff (a file staff sync, the outbox that delivers to a webhook…).
+ * `send` must not wait on the network: the robot's crisis reply waits for it.
+ */
 export interface AlertChannel {
   send(alert: IncidentReport, signal?: AbortSignal): Promise<void>;
 }

@@ -34,7 +34,9 @@ export interface ValueStore {
 
 /** Where incident records live (implemented by `SqliteSafeguardRecords` in `data/`). */
 export interface IncidentStore {
+  /** Store the incident; the same row is its entry in the alert outbox (`unsent`), so it is queued in the same transaction. */
   recordIncident(report: IncidentReport, atMs: number): void;
+  /** Whether the alert channel took it (the local `alerts.jsonl` copy was written); delivery is tracked by the outbox. */
   markAlert(incidentId: string, status: 'sent' | 'failed', atMs: number): void;
 }
 
@@ -204,6 +206,8 @@ export class SafeguardLayer {
       robotAction,
       checks: verdict.results,
     });
+    // Recorded (and queued for delivery) before the channel is called; the channel never waits on the
+    // network (`AlertOutbox` writes the local copy and wakes its worker), so the reply is not held up.
     this.logSafely(() => this.o.incidents?.recordIncident(report, at), at, place);
     try {
       await this.o.alerts.send(report);

@@ -11,6 +11,14 @@ export {
 export { CRISIS_RESOURCES, resourcesFor, type CrisisResource, type RegionResources } from './resources.js';
 export { buildIncident, type AlertChannel, type IncidentKind, type IncidentReport } from './alerts.js';
 export { AlertChannelError, JsonlAlertChannel } from './jsonl-alert-channel.js';
+export {
+  AlertDeliveryError, AlertOutbox, DEFAULT_ALERT_TIMEOUT_MS, DEFAULT_BACKOFF, retryDelayMs,
+  type AlertEnvelope, type AlertOutboxOptions, type AlertOutboxStore, type AlertRequest, type AlertTransport, type BackoffPolicy, type DeliveryPass, type OutboxTimers,
+} from './alert-outbox.js';
+export {
+  ALERT_SECRET_ENV, ALERT_WEBHOOK_ENV, describeWebhookUrl, resolveAlertWebhook, signAlertBody, webhookUrlProblem, WebhookAlertTransport,
+  type AlertWebhookProtocolSetting, type AlertWebhookResolution, type AlertWebhookSettings,
+} from './alert-outbox-webhook.js';
 export { AttachmentLedger, type AttachmentTrend, type DayCount } from './attachment-ledger.js';
 export { sessionTimeAdvice, type SessionLimitSettings, type TimeAdvice } from './session-limits.js';
 export { describeValues, inferValues, VALUE_TERMS, VALUES_VERSION, type InferredValue, type ValueCategory } from './values.js';
