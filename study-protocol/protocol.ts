@@ -116,7 +116,11 @@ export interface Protocol {
     report_within_days?: number;
     crisis_resources?: { name: string; contact: string }[];
   };
-  device?: { camera?: boolean; microphone?: boolean; voice?: string; volume?: number; heartbeat_minutes?: number };
+  device?: {
+    camera?: boolean; microphone?: boolean; voice?: string; volume?: number; heartbeat_minutes?: number;
+    /** Where safeguard alerts are delivered; the secret is referenced (an env var name, a file), never written here. */
+    alert_webhook?: { url: string; secret_env?: string; secret_file?: string; timeout_seconds?: number };
+  };
 }
 
 /** A checked protocol, its content hash (`sha256:` of the file's bytes) and where it came from. */
@@ -440,6 +444,27 @@ function checkReferences(d: Record<string, unknown>, report: Report): void {
   });
   if (typeof consent.current_version === 'number' && versions.size > 0 && !versions.has(consent.current_version)) {
     report(['consent', 'current_version'], `consent version ${consent.current_version} is not defined`, `defined versions: ${[...versions].join(', ')}`);
+  }
+
+  // Alert webhook (the schema checks the scheme; this checks the rest)
+  const webhook = obj(obj(d.device).alert_webhook);
+  const path = ['device', 'alert_webhook'];
+  if (typeof webhook.url === 'string') {
+    let url: URL | undefined;
+    try {
+      url = new URL(webhook.url);
+    } catch {
+      report([...path, 'url'], `"${webhook.url}" is not a URL`, 'e.g. https://alerts.example.edu/hearth');
+    }
+    if (url && (url.username || url.password)) {
+      report([...path, 'url'], 'the URL must not carry a user or password', 'put the shared secret in an environment variable (secret_env) or a file in the device folder (secret_file)');
+    }
+  }
+  if (webhook.secret_env !== undefined && webhook.secret_file !== undefined) {
+    report(path, 'secret_env and secret_file are both set', 'keep one: the shared secret comes from one place');
+  }
+  if (typeof webhook.secret_file === 'string' && ['device.json', 'protocol.yaml', 'hearth.sqlite', 'alerts.jsonl'].includes(webhook.secret_file)) {
+    report([...path, 'secret_file'], `"${webhook.secret_file}" is one of the device's own files`, 'name a separate file, e.g. alert-secret');
   }
 }
 
