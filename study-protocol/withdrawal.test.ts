@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteMemoryRecords, SqliteStore } from '../data/index.js';
+import { SqliteMemoryRecords, SqliteSafeguardRecords, SqliteStore } from '../data/index.js';
 import { BUNDLED_PROTOCOL, provisionDevice, readDeviceConfig, saveInstance, scanDevice, storedSchedule, transition, withdrawParticipant, loadDevice } from './index.js';
 
 const NOW = Date.parse('2026-11-20T15:00:00Z');
@@ -103,5 +103,83 @@ describe('withdrawParticipant', () => {
     const { dir } = deviceWithData('P02');
     expect(() => withdrawParticipant({ deviceDir: dir, participantId: 'P01', now: NOW })).toThrow(/belongs to participant P02, not P01; nothing was deleted/);
     expect(existsSync(join(dir, 'logs', 'runtime.log'))).toBe(true);
+  });
+
+  it("keeps each safeguard incident as a required record without the participant's words, undelivered ones still in the outbox", () => {
+    const root = mkdtempSync(join(tmpdir(), 'hearth-withdraw-alerts-'));
+    const protocolFile = join(root, 'study.yaml');
+    writeFileSync(protocolFile, readFileSync(BUNDLED_PROTOCOL, 'utf8').replace('  heartbeat_minutes: 5', '  heartbeat_minutes: 5\n  alert_webhook:\n    url: https://alerts.example.edu/hearth\n    secret_file: alert-secret'));
+    const dir = join(root, 'device');
+    const config = provisionDevice({
+      protocolFile, participantId: 'P01', tz: 'America/New_York', startDate: '2026-12-01', deviceDir: dir, now: NOW,
+      registryFile: join(root, 'registry.sqlite'), strata: { household: 'lives_alone' }, consentGranted: ['audio_recording', 'transcripts'],
+    });
+    writeFileSync(join(dir, 'alert-secret'), 'shared-secret\n');
+    const words = ["I've got the pills counted out on the kitchen table", 'my brother hits me when he drinks'];
+    const store = SqliteStore.open(join(dir, 'hearth.sqlite'));
+    const log = store.forDevice({ deviceId: config.deviceId, tz: config.tz, clockSource: 'simulated' });
+    const records = new SqliteSafeguardRecords(store.db, log);
+    const sessionId = `${config.deviceId}-s1`;
+    log.startSession({ sessionId, participantId: 'P01', studyDay: 1, protocolHash: null, condition: config.condition } as never, T);
+    const lines: string[] = [];
+    words.forEach((text, i) => {
+      const turnId = log.recordTurn({ sessionId, speaker: 'participant', text, step: 'checkin', startMs: T + i, endMs: T + i + 1 });
+      const report = {
+        incidentId: `inc-${config.deviceId}-${i}`, kind: i === 0 ? 'crisis' as const : 'harm' as const, severity: 'serious' as const, participantId: 'P01',
+        deviceId: config.deviceId, sessionId, turnId, eventDate: new Date(T + i).toISOString(), staffLearnedDate: null, description: 'The robot gave resources.',
+        robotAction: 'I am glad you told me. You can call or text 988.', resolution: null, harm: 'unknown', causality: 'not yet assessed' as const, reportDueBy: null,
+        checks: [{ check: i === 0 ? 'crisis' : 'harm', version: '3', score: 0.92, threshold: 0.5, decision: 'flag', evidenceSpan: { start: 0, end: text.length, text, cue: 'x.y' } }],
+      };
+      records.recordIncident(report, T + i);
+      lines.push(JSON.stringify(report));
+      log.recordSafeguardEvents([{ atMs: T + i, sessionId, turnId, direction: 'input', checkName: report.checks[0]!.check, checkVersion: '3', score: 0.92, threshold: 0.5, decision: 'flag', evidence: JSON.stringify({ text }) }]);
+    });
+    records.alertDelivered(`inc-${config.deviceId}-1`, 'acknowledged', T + 60_000);
+    store.close();
+    writeFileSync(join(dir, 'alerts.jsonl'), `${lines.join('\n')}\n{"incidentId": "torn by a power cut, ${words[0]}`);
+
+    const report = withdrawParticipant({ deviceDir: dir, participantId: 'P01', now: Date.parse('2026-12-05T12:00:00Z') });
+    expect(report.scan.remaining).toBe(0);
+    expect(report.alertsFile).toEqual({ reports: 2, unreadableLinesDropped: 1 });
+    expect(readdirSync(dir).sort()).toEqual(['alert-secret', 'alerts.jsonl', 'device.json', 'hearth.sqlite', 'protocol.yaml']);
+    // The proof says which incident records were kept, where, and why.
+    expect(report.scan.retained).toEqual([
+      { incidentId: `inc-${config.deviceId}-0`, kind: 'crisis', severity: 'serious', deliveryStatus: 'unsent', where: ['hearth.sqlite (safeguard_incidents)', 'alerts.jsonl'],
+        reason: expect.stringMatching(/required record for the IRB.*without the participant's words; not yet delivered to study staff, so it stays in the alert outbox/) },
+      { incidentId: `inc-${config.deviceId}-1`, kind: 'harm', severity: 'serious', deliveryStatus: 'acknowledged', where: ['hearth.sqlite (safeguard_incidents)', 'alerts.jsonl'],
+        reason: expect.stringMatching(/delivered to study staff \(acknowledged\)$/) },
+    ]);
+    expect(report.scan.tables.filter((t) => t.rows > 0).map((t) => `${t.table}:${t.rows}:${t.kept}`).sort()).toEqual(['consent_records:5:true', 'safeguard_incidents:2:true', 'tombstones:1:true']);
+    expect(report.scan.files.map((f) => [f.file, f.kept])).toEqual([['alerts.jsonl', true], ['device.json', true], ['hearth.sqlite', true]]);
+    expect(report.scan.files[2]!.found.join('; ')).toMatch(/2 incident records kept without the participant's words \(1 not yet delivered, still in the outbox\)/);
+
+    // No participant words and no session id anywhere in the folder, in any file's bytes.
+    const all = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? all(join(d, e.name)) : [join(d, e.name)]));
+    for (const file of all(dir)) {
+      const bytes = readFileSync(file);
+      for (const needle of ['pills', 'kitchen table', 'brother hits', 'drinks', sessionId]) expect(bytes.includes(needle), `${file} contains "${needle}"`).toBe(false);
+    }
+
+    // The kept records: IRB fields, pseudonymous id, device, check names and scores; the unsent one still goes out.
+    const kept = readFileSync(join(dir, 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(kept[0]).toMatchObject({
+      incidentId: `inc-${config.deviceId}-0`, kind: 'crisis', severity: 'serious', participantId: 'P01', deviceId: config.deviceId, sessionId: null, turnId: null,
+      eventDate: new Date(T).toISOString(), robotAction: 'I am glad you told me. You can call or text 988.',
+      checks: [{ check: 'crisis', version: '3', score: 0.92, threshold: 0.5, decision: 'flag' }], retained: { date: '2026-12-05T12:00:00.000Z' },
+    });
+    const after = SqliteStore.open(join(dir, 'hearth.sqlite'));
+    try {
+      const outbox = new SqliteSafeguardRecords(after.db, after.forDevice({ deviceId: config.deviceId, tz: config.tz, clockSource: 'simulated' }));
+      expect(outbox.dueAlerts(null).map((e) => [e.incidentId, e.report.participantId, e.report.sessionId])).toEqual([[`inc-${config.deviceId}-0`, 'P01', null]]);
+    } finally {
+      after.close();
+    }
+
+    const again = withdrawParticipant({ deviceDir: dir, participantId: 'P01', now: Date.parse('2026-12-06T12:00:00Z') });
+    expect(again).toMatchObject({ alreadyWithdrawn: true, scan: { remaining: 0 } });
+    expect(again.scan.retained.map((r) => r.deliveryStatus)).toEqual(['unsent', 'acknowledged']);
+    // A report with words put back into the local copy is caught.
+    writeFileSync(join(dir, 'alerts.jsonl'), `${lines[0]}\n`);
+    expect(scanDevice(dir, 'P01', config.deviceId, [sessionId]).files.find((f) => f.file === 'alerts.jsonl')).toMatchObject({ kept: false });
   });
 });
