@@ -110,7 +110,10 @@ describe('the alert outbox in safeguard_incidents', () => {
     expect(records.dueAlerts(t0 + 1000).map((e) => e.incidentId)).toEqual(['inc-serious', 'inc-info']);
     expect(records.nextAlertDueMs()).toBe(t0);
     const [first] = records.dueAlerts(t0 + 1000);
-    expect(first).toMatchObject({ attempts: 0, kind: 'crisis', report: { incidentId: 'inc-serious', deviceId: 'dev-1', participantId: 'p1', eventDate: '2026-03-02T15:00:01.000Z' } });
+    expect(first).toMatchObject({ attempts: 0, kind: 'crisis', report: { incidentId: 'inc-serious', deviceId: 'dev-1', participantId: 'p1', sessionId: 's1', eventDate: '2026-03-02T15:00:01.000Z' } });
+    // What goes over the network carries check names, scores and rule ids, never the participant's words.
+    expect(first!.report.checks).toEqual([{ check: 'crisis', version: '3', score: 0.9, threshold: 0.5, decision: 'flag', cue: 'crisis.means' }]);
+    expect(JSON.stringify(first)).not.toContain('pills');
 
     records.alertAttempted('inc-serious', 1, t0 + 60_000, t0 + 2000);
     expect(records.dueAlerts(t0 + 2000).map((e) => e.incidentId)).toEqual(['inc-info']);
@@ -186,6 +189,11 @@ describe('the alert outbox in safeguard_incidents', () => {
     expect(JSON.stringify(kept)).not.toContain('pills');
     expect(kept).toMatchObject({ sessionId: null, turnId: null, participantId: 'p1', checks: [{ check: 'crisis', score: 0.9 }], retained: { date: '2026-03-02T15:00:00.000Z' } });
     expect(incidentReportWithoutWords('nonsense', t0)).toBeNull();
-    expect(checksWithoutWords([{ check: 'crisis', evidenceSpan: { text: WORDS } }, { nope: 1 }])).toEqual([{ check: 'crisis', version: null, score: null, threshold: null, decision: null }]);
+    expect(checksWithoutWords([{ check: 'crisis', evidenceSpan: { text: WORDS, cue: 'crisis.means' } }, { nope: 1 }, { check: 'harm', cue: WORDS }])).toEqual([
+      { check: 'crisis', version: null, score: null, threshold: null, decision: null, cue: 'crisis.means' },
+      { check: 'harm', version: null, score: null, threshold: null, decision: null, cue: null },
+    ]);
+    const once = checksWithoutWords(withWords('x').checks);
+    expect(checksWithoutWords(once)).toEqual(once);
   });
 });

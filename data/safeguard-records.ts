@@ -242,7 +242,8 @@ export class SqliteSafeguardRecords {
 
   /**
    * Unsent incidents of this device due at `atMs` (null: every unsent one, as on boot), serious ones
-   * first, then oldest first. Each comes with the report to send, rebuilt from the row.
+   * first, then oldest first. Each comes with the report to send, rebuilt from the row, with its checks
+   * reduced to names, scores and rule ids: the participant's words never leave the device.
    */
   dueAlerts(atMs: number | null, limit = 50): OutboxEntry[] {
     const rows = this.db
@@ -252,7 +253,8 @@ export class SqliteSafeguardRecords {
       .all({ device: this.log.identity.deviceId, at: atMs === null ? null : isoUtc(atMs), limit }) as Row[];
     return rows.map((r) => {
       const record = toIncident(r);
-      return { incidentId: record.incidentId, kind: record.kind, severity: record.severity, attempts: record.deliveryAttempts, report: incidentReportOf(record, r.device_id as string) };
+      const report = { ...incidentReportOf(record, r.device_id as string), checks: checksWithoutWords(record.checks) };
+      return { incidentId: record.incidentId, kind: record.kind, severity: record.severity, attempts: record.deliveryAttempts, report };
     });
   }
 
@@ -375,26 +377,37 @@ export function incidentOutbox(db: Database.Database): OutboxLine[] {
   }));
 }
 
-/** What is kept of one check after withdrawal: its name, version, score, threshold and decision. */
+/**
+ * One check without the participant's words: name, version, score, threshold, decision, and the id of
+ * the rule that fired (`crisis.want-die`: a name in the rule table, not their words).
+ */
 export interface CheckWithoutWords {
   check: string;
   version: string | null;
   score: number | null;
   threshold: number | null;
   decision: string | null;
+  cue: string | null;
 }
 
 /**
- * The checks of an incident without the participant's words: only name, version, score, threshold and
- * decision are copied (a whitelist, so evidence spans, their text and anything added later stay behind).
+ * The checks of an incident without the participant's words: only name, version, score, threshold,
+ * decision and cue id are copied (a whitelist, so evidence text and anything added later stay behind).
+ * Applying it twice gives the same result.
  */
 export function checksWithoutWords(checks: unknown): CheckWithoutWords[] {
   if (!Array.isArray(checks)) return [];
   const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const cueOf = (c: Record<string, unknown>): string | null => {
+    const span = c.evidenceSpan as Record<string, unknown> | null | undefined;
+    const cue = span && typeof span === 'object' ? span.cue : c.cue;
+    // Rule ids are short dotted names; anything else could be text, so it is not kept.
+    return typeof cue === 'string' && /^[a-z0-9_.-]{1,64}$/.test(cue) ? cue : null;
+  };
   return checks
     .filter((c): c is Record<string, unknown> => c !== null && typeof c === 'object' && typeof (c as Record<string, unknown>).check === 'string')
-    .map((c) => ({ check: c.check as string, version: text(c.version), score: num(c.score), threshold: num(c.threshold), decision: text(c.decision) }));
+    .map((c) => ({ check: c.check as string, version: text(c.version), score: num(c.score), threshold: num(c.threshold), decision: text(c.decision), cue: cueOf(c) }));
 }
 
 /**

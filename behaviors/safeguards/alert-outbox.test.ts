@@ -193,7 +193,13 @@ describe('AlertOutbox delivering to a webhook', () => {
       expect(r.signature).toBe(`sha256=${createHmac('sha256', SECRET).update(r.raw).digest('hex')}`);
       expect(r.attempt).toBe('1');
     }
-    expect(hook.received[0]!.body).toMatchObject({ hearthAlert: 1, deviceId: 'dev-1', incident: { incidentId: a.incidentId, kind: 'crisis', severity: 'serious', participantId: 'p1', eventDate: a.eventDate } });
+    expect(hook.received[0]!.body).toMatchObject({
+      hearthAlert: 1, deviceId: 'dev-1',
+      incident: { incidentId: a.incidentId, kind: 'crisis', severity: 'serious', participantId: 'p1', sessionId: 's1', eventDate: a.eventDate, robotAction: a.robotAction, reportDueBy: a.reportDueBy },
+    });
+    // The participant's words stay on the device: the body names the rule that fired, with its score.
+    expect(hook.received[0]!.body.incident.checks).toEqual([{ check: 'crisis', version: '3', score: 0.9, threshold: 0.5, decision: 'flag', cue: 'crisis.means' }]);
+    expect(hook.received.map((r) => r.raw).join('')).not.toContain('pills');
     // A 2xx with {"acknowledged": true} is acknowledged; any other 2xx is sent. Both are final.
     expect(row(a.incidentId)).toMatchObject({ deliveryStatus: 'acknowledged', deliveryAttempts: 1, sentTsUtc: a.eventDate, acknowledgedTsUtc: a.eventDate, nextAttemptTsUtc: null });
     expect(row(b.incidentId)).toMatchObject({ deliveryStatus: 'sent', deliveryAttempts: 1, acknowledgedTsUtc: null });
