@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  bundledStories, JsonlAlertChannel, LlmClient, resolveLlmSettings, type Listener, type RobotLine, type Speaker,
+  AlertOutbox, bundledStories, describeWebhookUrl, JsonlAlertChannel, LlmClient, resolveAlertWebhook, resolveLlmSettings, WebhookAlertTransport,
+  type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
-import { isValidTimeZone, localDate } from '../data/index.js';
+import { isValidTimeZone, localDate, SqliteSafeguardRecords, SqliteStore } from '../data/index.js';
 import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
 import { CameraPerceiver, CameraRunner, faceObservation, PerceptionService, RawMediaWriter } from '../perception/index.js';
-import { BUNDLED_PROTOCOL, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
+import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
 import { StudyScheduler } from './scheduler.js';
@@ -82,8 +83,10 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
         `consent: ${DEMO_CONSENT.join(', ')})\n`,
     );
   }
+  await deliverRetainedAlerts(dir, clock, o);
   const device = openStudyDevice(dir, clock);
   const { log, participant, config } = device;
+  const alerts = alertOutbox(dir, device, clock, o);
 
   const llmSettings = resolveLlmSettings(o.env ?? process.env, {});
   const llm = llmSettings.ok ? new LlmClient(llmSettings.settings) : undefined;
@@ -155,7 +158,7 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
     store: device.store, log, clock, participant, speaker, listener, stories: bundledStories(), hardware: o.hardware === 'ros2' ? 'ros2' : script ? 'sim-script' : 'sim-terminal',
     hearthVersion: o.hearthVersion, replyTimeoutMs: o.replyTimeoutMs, planFor: device.planFor, consent: device.consent, llm,
     recordVoiceConsent: device.recordVoiceConsent,
-    storySeed: `${config.allocation.seed}|${config.participantId}`, alerts: new JsonlAlertChannel(dir), region: 'US',
+    storySeed: `${config.allocation.seed}|${config.participantId}`, alerts, region: 'US',
     maxSessionMs: (device.protocol.protocol.safeguards?.max_session_minutes ?? 45) * 60_000, onSessionClosed: extra.onSessionClosed,
     affect: () => perception?.current(),
     checkDevices: async () => {
@@ -183,7 +186,71 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
       },
     });
   }
-  return { clock, device, companion, terminal, perception, camera, ros };
+  return { clock, device, companion, terminal, perception, camera, ros, alerts };
+}
+
+/**
+ * The alert outbox for a device: the local copy in `alerts.jsonl`, delivery to the configured webhook in
+ * the background, and one line at start-up when no webhook is configured. A bad setting stops the start.
+ */
+function alertOutbox(dir: string, device: ReturnType<typeof openStudyDevice>, clock: Clock, o: LiveOptions): AlertOutbox {
+  const { log } = device;
+  const resolved = resolveAlertWebhook({
+    env: o.env ?? process.env, protocol: device.protocol.protocol.device?.alert_webhook, protocolFile: join(dir, 'protocol.yaml'), deviceDir: dir,
+  });
+  if (!resolved.ok) {
+    device.store.close();
+    throw new ConfigError(resolved.reason);
+  }
+  const settings = resolved.settings;
+  if (settings) {
+    log.recordEvent('alerts.webhook', { url: describeWebhookUrl(settings.url), signed: settings.secret !== null, source: settings.source }, clock.now());
+  } else {
+    o.output.write('[hearth] alerts: no webhook configured; safeguard incidents stay on this device (alerts.jsonl, hearth.sqlite) until one is (device.alert_webhook in the protocol, or HEARTH_ALERT_WEBHOOK)\n');
+    log.recordEvent('alerts.no-webhook', { where: 'device.alert_webhook in the protocol, or HEARTH_ALERT_WEBHOOK' }, clock.now());
+  }
+  return new AlertOutbox({
+    store: new SqliteSafeguardRecords(device.store.db, log), transport: settings ? new WebhookAlertTransport(settings) : null, deviceId: device.config.deviceId,
+    localCopy: new JsonlAlertChannel(dir), timers: clock, timeoutMs: settings?.timeoutMs, onEvent: (kind, detail) => log.recordEvent(kind, detail, clock.now()),
+  });
+}
+
+/**
+ * A device whose participant withdrew runs no sessions, but the incident records it kept (without the
+ * participant's words) must still reach staff: try each undelivered one once, and say how it went.
+ * Nothing is logged to `events`, so the withdrawn device gains no rows.
+ */
+async function deliverRetainedAlerts(dir: string, clock: Clock, o: LiveOptions): Promise<void> {
+  let record: { status?: string; deviceId?: string; tz?: string };
+  try {
+    record = JSON.parse(readFileSync(join(dir, 'device.json'), 'utf8')) as typeof record;
+  } catch {
+    return;
+  }
+  if (record.status !== 'withdrawn' || !record.deviceId || !record.tz || !existsSync(join(dir, 'hearth.sqlite'))) return;
+  let setting;
+  try {
+    setting = loadProtocol(join(dir, 'protocol.yaml')).protocol.device?.alert_webhook;
+  } catch {
+    setting = undefined;
+  }
+  const resolved = resolveAlertWebhook({ env: o.env ?? process.env, protocol: setting, protocolFile: join(dir, 'protocol.yaml'), deviceDir: dir });
+  const store = SqliteStore.open(join(dir, 'hearth.sqlite'), { create: false });
+  try {
+    const records = new SqliteSafeguardRecords(store.db, store.forDevice({ deviceId: record.deviceId, tz: record.tz, clockSource: clock.source }));
+    const waiting = records.dueAlerts(null).length;
+    if (waiting === 0) return;
+    if (!resolved.ok || !resolved.settings) {
+      o.output.write(`[hearth] alerts: ${waiting} retained alert(s) not delivered: ${resolved.ok ? 'no webhook configured' : resolved.reason}\n`);
+      return;
+    }
+    const outbox = new AlertOutbox({ store: records, transport: new WebhookAlertTransport(resolved.settings), deviceId: record.deviceId, timers: clock, timeoutMs: resolved.settings.timeoutMs });
+    const pass = await outbox.deliverAllOnce();
+    o.output.write(`[hearth] alerts: participant withdrew; delivered ${pass.delivered} of ${pass.attempted} retained alert(s)` +
+      `${pass.retrying ? `, ${pass.retrying} still unsent (run again)` : ''}${pass.failed ? `, ${pass.failed} refused (see hearth status)` : ''}\n`);
+  } finally {
+    store.close();
+  }
 }
 
 /**
@@ -256,13 +323,15 @@ export async function runDevice(o: LiveOptions): Promise<void> {
  * is closed as interrupted first), and release every device and the database whatever happens.
  */
 async function operate<T>(wired: Awaited<ReturnType<typeof wire>>, body: (companion: Wired['companion'], device: Wired['device']) => Promise<T>): Promise<T> {
-  const { device, companion, terminal, perception, camera, ros } = wired;
+  const { device, companion, terminal, perception, camera, ros, alerts } = wired;
   const onSignal = () => companion.shutdown('stopped by the user');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const cameraStop = new AbortController();
   let cameraDone: Promise<void> | undefined;
   try {
+    // Unsent incidents (from before a restart too) go out in the background from now on.
+    alerts.start();
     await perception?.start();
     cameraDone = camera?.run(cameraStop.signal);
     return await body(companion, device);
@@ -274,6 +343,7 @@ async function operate<T>(wired: Awaited<ReturnType<typeof wire>>, body: (compan
     cameraStop.abort();
     await cameraDone;
     await perception?.stop();
+    await alerts.stop();
     device.store.close();
   }
 }

@@ -1,27 +1,98 @@
 import type { Command } from 'commander';
-import { SqliteStore } from '../../../data/index.js';
+import { incidentOutbox, SqliteStore, type DeliveryStatus, type OutboxLine } from '../../../data/index.js';
 
-/** `hearth status`: health of a device database — schema, integrity, sessions by status. */
+/** Where the device said alerts go, at its last start (`alerts.webhook` / `alerts.no-webhook` events). */
+interface WebhookState {
+  configured: boolean;
+  /** Scheme, host and path (never a query or a secret). */
+  url: string | null;
+  signed: boolean;
+  asOfUtc: string;
+}
+
+const STATUSES: readonly DeliveryStatus[] = ['unsent', 'sent', 'acknowledged', 'failed'];
+
+/** `hearth status`: health of a device database — schema, integrity, sessions by status, and the alert outbox. */
 export function register(program: Command): void {
   program
     .command('status')
-    .description('check a Hearth database: schema version, integrity, sessions by status, last activity')
+    .description('check a Hearth database: schema version, integrity, sessions by status, last activity, alert outbox')
     .requiredOption('--db <file>', 'SQLite file')
-    .action((o: { db: string }) => {
+    .option('--json', 'print one JSON object')
+    .action((o: { db: string; json?: boolean }) => {
       const store = SqliteStore.open(o.db, { create: false });
       try {
         const db = store.db;
+        const now = Date.now();
         const sessions = Object.fromEntries(
           (db.prepare('SELECT status, COUNT(*) AS n FROM sessions GROUP BY status').all() as { status: string; n: number }[]).map((r) => [r.status, r.n]),
         );
         const count = (t: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
         const last = db.prepare('SELECT ts_utc FROM events ORDER BY ts_utc DESC LIMIT 1').get() as { ts_utc: string } | undefined;
-        console.log(JSON.stringify({
+        const outbox = incidentOutbox(db);
+        const counts = Object.fromEntries(STATUSES.map((s) => [s, outbox.filter((l) => l.deliveryStatus === s).length])) as Record<DeliveryStatus, number>;
+        const webhook = webhookState(db);
+        const summary = {
           db: store.path, schema_version: store.schemaVersion, integrity: store.integrityCheck(),
           devices: count('devices'), participants: count('participants'), sessions, turns: count('turns'), last_event_utc: last?.ts_utc ?? null,
-        }));
+        };
+        if (o.json) {
+          console.log(JSON.stringify({ ...summary, alerts: { webhook, counts, incidents: outbox } }));
+          return;
+        }
+        const sessionText = Object.entries(sessions).map(([s, n]) => `${s} ${n}`).join(', ') || 'none';
+        console.log(`${summary.db}: schema ${summary.schema_version}, integrity ${summary.integrity}; ${summary.devices} device(s), ${summary.participants} participant(s); ` +
+          `sessions: ${sessionText}; ${summary.turns} turns; last event ${summary.last_event_utc ?? 'none'}`);
+        console.log(webhookLine(webhook));
+        console.log(`alert outbox: ${outbox.length} incident${outbox.length === 1 ? '' : 's'} — ${STATUSES.map((s) => `${counts[s]} ${s}`).join(', ')}`);
+        const idWidth = Math.max(0, ...outbox.map((l) => l.incidentId.length));
+        for (const line of outbox) console.log(`  ${outboxLine(line, now, idWidth)}`);
       } finally {
         store.close();
       }
     });
+}
+
+/** The latest start-up record of where alerts go, or null if the device never recorded one. */
+function webhookState(db: SqliteStore['db']): WebhookState | null {
+  const r = db
+    .prepare("SELECT kind, detail_json, ts_utc FROM events WHERE kind IN ('alerts.webhook', 'alerts.no-webhook') ORDER BY ts_utc DESC, event_id DESC LIMIT 1")
+    .get() as { kind: string; detail_json: string | null; ts_utc: string } | undefined;
+  if (!r) return null;
+  const detail = (r.detail_json ? JSON.parse(r.detail_json) : {}) as { url?: string; signed?: boolean };
+  return { configured: r.kind === 'alerts.webhook', url: detail.url ?? null, signed: detail.signed === true, asOfUtc: r.ts_utc };
+}
+
+function webhookLine(w: WebhookState | null): string {
+  if (!w) return 'alert webhook: unknown (no start-up of the device recorded in this file)';
+  if (!w.configured) {
+    return `alert webhook: NONE configured (at the start of ${w.asOfUtc}) — incidents wait in the outbox and alerts.jsonl; set device.alert_webhook in the protocol or HEARTH_ALERT_WEBHOOK`;
+  }
+  return `alert webhook: ${w.url} (${w.signed ? 'signed with HMAC-SHA256' : 'unsigned'}; at the start of ${w.asOfUtc})`;
+}
+
+/** One incident: status, id, kind, severity, age, attempts, next attempt, last error — never the participant's words. */
+function outboxLine(l: OutboxLine, now: number, idWidth: number): string {
+  const parts = [
+    l.deliveryStatus.padEnd(12), l.incidentId.padEnd(idWidth), l.kind.padEnd(16), l.severity.padEnd(8), `${age(now - Date.parse(l.eventTsUtc))} old`,
+    `${l.attempts} attempt${l.attempts === 1 ? '' : 's'}`,
+  ];
+  if (l.deliveryStatus === 'unsent' && l.nextAttemptTsUtc) parts.push(`next ${Date.parse(l.nextAttemptTsUtc) <= now ? 'due now' : `in ${age(Date.parse(l.nextAttemptTsUtc) - now)}`}`);
+  if (l.acknowledgedTsUtc) parts.push(`acknowledged ${l.acknowledgedTsUtc}`);
+  else if (l.sentTsUtc) parts.push(`sent ${l.sentTsUtc}`);
+  if (l.lastError) parts.push(`last error: ${l.lastError}`);
+  if (l.retainedTsUtc) parts.push('kept after withdrawal without the participant\'s words');
+  return parts.join('  ');
+}
+
+/** A duration for people: 45s, 12m, 3h 5m, 2d 4h. */
+function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${m % 60 ? ` ${m % 60}m` : ''}`;
+  const d = Math.floor(h / 24);
+  return `${d}d${h % 24 ? ` ${h % 24}h` : ''}`;
 }

@@ -1,0 +1,82 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SqliteSafeguardRecords, SqliteStore } from '../../../data/index.js';
+import { register } from './status.js';
+
+const run = async (...args: string[]): Promise<string> => {
+  const out: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((s: unknown) => { out.push(String(s)); });
+  try {
+    const program = new Command('hearth').exitOverride();
+    register(program);
+    await program.parseAsync(['node', 'hearth', 'status', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return out.join('\n');
+};
+afterEach(() => vi.restoreAllMocks());
+
+const WORDS = 'nobody would miss me if I took them all';
+const HOUR = 3_600_000;
+
+/** A device file with four incidents, one in each outbox state, whose evidence holds the participant's words. */
+function deviceFile(webhook: 'configured' | 'none' | 'never'): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'hearth-status-')), 'hearth.sqlite');
+  const store = SqliteStore.open(file);
+  const t0 = Date.now() - 26 * HOUR;
+  const log = store.forDevice({ deviceId: 'dev-1', tz: 'UTC', clockSource: 'system' });
+  log.registerDevice({ hardware: 'sim', hearthVersion: 'test' }, t0);
+  log.enrollParticipant({ participantId: 'P07', startDate: '2026-03-01', condition: null, protocolId: null, protocolVersion: null, protocolHash: null }, t0);
+  log.startSession({ sessionId: 's1', participantId: 'P07', studyDay: 1, protocolHash: null, condition: null }, t0);
+  if (webhook === 'configured') log.recordEvent('alerts.webhook', { url: 'https://alerts.example.edu/hearth', signed: true }, t0);
+  if (webhook === 'none') log.recordEvent('alerts.no-webhook', {}, t0);
+  const records = new SqliteSafeguardRecords(store.db, log);
+  const incident = (id: string, kind: 'crisis' | 'harm' | 'medical' | 'minor', at: number) => records.recordIncident({
+    incidentId: id, kind, severity: kind === 'minor' ? 'moderate' : 'serious', participantId: 'P07', sessionId: 's1', turnId: null, description: 'd', robotAction: 'a',
+    checks: [{ check: kind, score: 0.9, evidenceSpan: { text: WORDS } }], harm: 'unknown', causality: 'not yet assessed', reportDueBy: null,
+  }, at);
+  incident('inc-unsent', 'crisis', t0);
+  records.alertAttempted('inc-unsent', 3, Date.now() + 10 * 60_000, t0 + HOUR);
+  records.alertFailed('inc-unsent', { error: 'HTTP 503 Service Unavailable', permanent: false, retryAtMs: Date.now() + 10 * 60_000 }, t0 + HOUR);
+  incident('inc-sent', 'harm', t0 + HOUR);
+  records.alertDelivered('inc-sent', 'sent', t0 + HOUR);
+  incident('inc-ack', 'medical', t0 + 2 * HOUR);
+  records.alertDelivered('inc-ack', 'acknowledged', t0 + 2 * HOUR);
+  incident('inc-failed', 'minor', t0 + 3 * HOUR);
+  records.alertFailed('inc-failed', { error: 'HTTP 403 Forbidden: refused by the receiver; not retried', permanent: true, retryAtMs: null }, t0 + 3 * HOUR);
+  store.close();
+  return file;
+}
+
+describe('hearth status', () => {
+  it('shows the outbox: counts and one line per incident with status, id, kind, age, attempts and last error, never the words', async () => {
+    const out = await run('--db', deviceFile('configured'));
+    const lines = out.split('\n');
+    expect(lines[0]).toMatch(/hearth\.sqlite: schema \d+, integrity ok; 1 device\(s\), 1 participant\(s\); sessions: started 1/);
+    expect(lines[1]).toMatch(/^alert webhook: https:\/\/alerts\.example\.edu\/hearth \(signed with HMAC-SHA256; at the start of /);
+    expect(lines[2]).toBe('alert outbox: 4 incidents — 1 unsent, 1 sent, 1 acknowledged, 1 failed');
+    expect(lines[3]).toMatch(/^ {2}unsent +inc-unsent +crisis +serious +26h( \d+m)? old {2}3 attempts {2}next in (9|10)m {2}last error: HTTP 503 Service Unavailable$/);
+    expect(lines[4]).toMatch(/^ {2}sent +inc-sent +harm +serious +25h.* old {2}0 attempts {2}sent \d{4}-/);
+    expect(lines[5]).toMatch(/^ {2}acknowledged +inc-ack +medical .* acknowledged \d{4}-/);
+    expect(lines[6]).toMatch(/^ {2}failed +inc-failed +minor +moderate .* last error: HTTP 403 Forbidden: refused by the receiver; not retried$/);
+    expect(out).not.toMatch(/miss me|took them/);
+  });
+
+  it('says when the device started without a webhook, or never said', async () => {
+    expect((await run('--db', deviceFile('none'))).split('\n')[1]).toMatch(/^alert webhook: NONE configured .*set device\.alert_webhook in the protocol or HEARTH_ALERT_WEBHOOK$/);
+    expect((await run('--db', deviceFile('never'))).split('\n')[1]).toMatch(/^alert webhook: unknown/);
+  });
+
+  it('--json gives the same as one object, with the outbox', async () => {
+    const got = JSON.parse(await run('--db', deviceFile('none'), '--json')) as { integrity: string; alerts: { webhook: { configured: boolean }; counts: Record<string, number>; incidents: { incidentId: string; deliveryStatus: string }[] } };
+    expect(got.integrity).toBe('ok');
+    expect(got.alerts.webhook).toMatchObject({ configured: false });
+    expect(got.alerts.counts).toEqual({ unsent: 1, sent: 1, acknowledged: 1, failed: 1 });
+    expect(got.alerts.incidents.map((i) => [i.incidentId, i.deliveryStatus])).toEqual([['inc-unsent', 'unsent'], ['inc-sent', 'sent'], ['inc-ack', 'acknowledged'], ['inc-failed', 'failed']]);
+    expect(JSON.stringify(got)).not.toMatch(/miss me/);
+  });
+});
