@@ -1,9 +1,9 @@
 import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
 import {
-  chooseStory as chooseStoryFor, choiceLogDetail, DEFAULT_STEPS, detectMemoryIntent, empathicReply, expressionFor, LongitudinalMemory,
+  checkInput, chooseStory as chooseStoryFor, choiceLogDetail, DEFAULT_STEPS, detectMemoryIntent, empathicReply, expressionFor, LongitudinalMemory,
   OfflineResponder, SafeguardLayer, sessionMachine, type AlertChannel, type ComposeRequest, type ConversationLine, type ExpressionCue,
   type Listener, type LlmClient, type ResumePoint, type ScreenResult, type SessionInput, type SessionOutcome, type SessionProgress,
-  type SessionStep, type Speaker, type Story, type SurveyInstrument, type Utterance,
+  type SessionStep, type Speaker, type Story, type SurveyInstrument, type Utterance, toSafeguardEvents, wantsToStop,
 } from '../behaviors/index.js';
 import { SqliteMemoryRecords, SqliteSafeguardRecords, studyDay, type DeviceLog, type ParticipantRecord, type SqliteStore } from '../data/index.js';
 import type { Clock } from './clock.js';
@@ -169,11 +169,22 @@ export function createCompanion(o: CompanionOptions): Companion {
     return checked.line.text;
   };
 
-  /** Safeguards, memory requests and memory notes for every participant turn. */
-  const screen = async (utterance: Utterance, ctx: { sessionId: string; step: SessionStep }): Promise<ScreenResult> => {
+  /** Safeguards, memory requests and memory notes for every participant turn, in every step. */
+  const screen = async (utterance: Utterance, ctx: { sessionId: string; step: SessionStep; tentative: boolean }): Promise<ScreenResult> => {
     const day = log.session(ctx.sessionId)?.studyDay ?? null;
     const place = { sessionId: ctx.sessionId, turnId: turnIds.get(ctx.sessionId) ?? null, studyDay: day };
-    const decision = await safeguards.onParticipantTurn(utterance.text, place, safeguards.context({ previousTurns: conversation.get(ctx.sessionId)?.slice(-4).map((l) => l.text) }));
+    const checkCtx = safeguards.context({ previousTurns: conversation.get(ctx.sessionId)?.slice(-4).map((l) => l.text) });
+    if (ctx.tentative) {
+      // The robot will ask again: only a crisis, harm or medical signal is acted on now. The checks
+      // are logged, but nothing else happens on words the recogniser was unsure of (no deletions,
+      // no memories, no values); what is said again is screened in full.
+      const verdict = checkInput(utterance.text, checkCtx);
+      if (verdict.safe) {
+        log.recordSafeguardEvents(toSafeguardEvents(verdict, 'input', { atMs: clock.now(), ...place }));
+        return { route: 'continue' };
+      }
+    }
+    const decision = await safeguards.onParticipantTurn(utterance.text, place, checkCtx);
     if (decision.leaveStory && decision.reply) return { route: 'crisis', line: { ...decision.reply, act: 'crisis' } };
     if (decision.reply) return { route: 'reply', line: decision.reply };
     const mctx = memoryContext(ctx.sessionId, day);
@@ -182,7 +193,8 @@ export function createCompanion(o: CompanionOptions): Companion {
       const handled = memory.handle(mctx, utterance.text);
       if (handled) return { route: 'reply', line: { text: handled.line, act: 'safe' } };
     }
-    if (ctx.step === 'reflection' || ctx.step === 'empathy' || ctx.step === 'checkin') memory.remember(mctx, utterance.text);
+    // A request to stop is not something to remember about the participant.
+    if ((ctx.step === 'reflection' || ctx.step === 'empathy' || ctx.step === 'checkin') && !wantsToStop(utterance.text)) memory.remember(mctx, utterance.text);
     return { route: 'continue' };
   };
 
@@ -208,7 +220,7 @@ export function createCompanion(o: CompanionOptions): Companion {
         log.markResumed(s.sessionId, now);
         resume = {
           sessionId: s.sessionId, participantId: pid, studyDay: s.studyDay, story: s.storyId ? storyById.get(s.storyId) ?? null : null,
-          firstSession: firstSessionOf(s.sessionId), steps: plan.steps, instruments: plan.instruments, exchanges: o.exchanges,
+          firstSession: firstSessionOf(s.sessionId), steps: plan.steps, instruments: plan.instruments, exchanges: o.exchanges, region: o.region,
           resume: { progress: progress! } satisfies ResumePoint,
         };
         conversation.set(s.sessionId, log.turns(s.sessionId).filter((t) => t.step !== 'story').map((t) => ({ speaker: t.speaker, text: t.text })));
@@ -234,7 +246,7 @@ export function createCompanion(o: CompanionOptions): Companion {
     if (input.instanceId) instanceOf.set(sessionId, input.instanceId);
     return {
       sessionId, participantId: pid, studyDay: day, story: null, firstSession: firstSessionOf(sessionId), invitation: input.instanceId !== undefined,
-      steps: plan.steps, instruments: plan.instruments, exchanges: o.exchanges,
+      steps: plan.steps, instruments: plan.instruments, exchanges: o.exchanges, region: o.region,
     };
   };
 
@@ -279,7 +291,7 @@ export function createCompanion(o: CompanionOptions): Companion {
           failed: (reason) => sendBack({ type: 'listener.failed', reason }),
         }),
       ),
-      screen: fromPromise(({ input }) => screen(input.utterance, { sessionId: input.sessionId, step: input.step })),
+      screen: fromPromise(({ input }) => screen(input.utterance, { sessionId: input.sessionId, step: input.step, tentative: input.tentative })),
       chooseStory: fromPromise(pickStory),
       watchBargeIn: fromCallback(({ sendBack }) => o.listener.watchBargeIn?.(() => sendBack({ type: 'participant.interrupted' })) ?? (() => undefined)),
     },

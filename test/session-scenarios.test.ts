@@ -194,7 +194,7 @@ describe('safeguards in a session', () => {
     const outputChecks = (rig.store.db.prepare("SELECT COUNT(DISTINCT seq) AS n FROM safeguard_events WHERE direction = 'output'").get() as { n: number }).n;
     expect(outputChecks).toBeGreaterThanOrEqual(robotLines);
     const inputs = rig.store.db.prepare("SELECT COUNT(*) AS n FROM safeguard_events WHERE direction = 'input' AND check_name = 'crisis'").get() as { n: number };
-    // The rating answer is parsed as an answer, not a disclosure; the other three turns are screened.
-    expect(inputs.n).toBe(3);
+    // Every participant turn is screened before it is acted on, the rating answer included (issue 9).
+    expect(inputs.n).toBe(4);
   });
 });

@@ -31,6 +31,21 @@ export function crisisReply(region: string | undefined): string {
   ].join(' ');
 }
 
+/**
+ * Said when a participant in crisis care says goodbye: let them go warmly, never hold them, and say
+ * again where help is (the region's first free line and the emergency number) and that a person
+ * from the study will check in.
+ */
+export function crisisFarewell(region: string | undefined): string {
+  const r = resourcesFor(region);
+  return [
+    'Thank you for talking with me today. You can go whenever you need to.',
+    `Before you go: you can ${r.crisis[0]!.spoken}, free and at any hour. If you are in danger, please call ${r.emergency}.`,
+    'Please reach out to someone you trust today.',
+    "I'm an AI, and I've let the study team know, so a person can check in with you. Take care of yourself.",
+  ].join(' ');
+}
+
 /** The reply to violence or abuse disclosed or threatened: calm, not blaming, resources, a person. */
 export function harmReply(region: string | undefined): string {
   const r = resourcesFor(region);

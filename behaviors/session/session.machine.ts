@@ -2,6 +2,7 @@ import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xsta
 import { parseScaleAnswer as parseOnScale, parseYesNo, type ResponseScale, type ScaleAnswer, type UnclearReason } from '../../study-protocol/index.js';
 import type { ListenRequest, RobotLine, SpeechAct, SpokenLine, Utterance } from '../ports.js';
 import type { ComposeRequest } from '../responder/offline-responder.js';
+import { crisisFarewell } from '../safeguards/replies.js';
 import type { Story } from '../stories/story.js';
 import { wantsToStop } from './answers.js';
 
@@ -88,14 +89,31 @@ export interface SessionInput {
   instruments?: Readonly<Record<string, SurveyInstrument>>;
   /** Listen-and-respond exchanges in the `empathy` step. */
   exchanges?: number;
+  /** Study region (`US`, `GB`…), for the crisis resources repeated when a participant in crisis says goodbye. */
+  region?: string;
   resume?: ResumePoint;
 }
+
+/** The reason recorded for a session that ended in crisis care, however it ended (goodbye, quiet, gone). */
+export const ENDED_AFTER_CRISIS = 'ended-after-crisis';
 
 /** How a session ended. */
 export interface SessionOutcome {
   /** `missed`: nobody answered, so the session did not take place. */
   status: 'completed' | 'interrupted' | 'missed';
   reason: string | null;
+}
+
+/** What the `screen` actor is asked to check: every utterance heard, before the session acts on it. */
+export interface ScreenRequest {
+  utterance: Utterance;
+  step: SessionStep;
+  sessionId: string;
+  /**
+   * The recogniser was unsure and the robot will ask again unless the screen finds something unsafe:
+   * act only on crisis, harm or medical signals, with no other side effects (no memory, no deletions).
+   */
+  tentative: boolean;
 }
 
 /** The safeguard verdict on a participant turn, as far as the flow is concerned. */
@@ -123,6 +141,8 @@ interface SessionContext {
   turnIndex: number;
   /** The line being composed or spoken. */
   line: RobotLine | null;
+  /** What was just heard, being screened: nothing acts on it before the screen has answered. */
+  pending: Utterance | null;
   /** A line decided elsewhere (a safeguard reply), said instead of composing one. */
   scripted: RobotLine | null;
   lastUtterance: Utterance | null;
@@ -171,15 +191,31 @@ const CRISIS_CLOSE =
   "I'll stop our session here so you can take care of yourself. Please reach out to someone you trust or to the crisis line I mentioned. " +
   "I'm an AI, so I can't be there the way a person can, but I've let the study team know so someone can check in with you.";
 
+/** Said when the screen itself fails: handled as unsafe (fail closed). */
+const SCREEN_FAILED_LINE = "Thank you for telling me. I want to make sure you're okay. I'm an AI, and I've let the study team know so a person can check in with you.";
+/** Said when nobody answered the check-in: the session did not take place. */
+const NOT_A_GOOD_TIME = "It seems now isn't a good time. That's completely fine, I'll check in with you later.";
+/** Said after listening to a participant who spoke over a statement (the story). */
+const CARRY_ON = 'Thank you. Let me carry on where I was.';
+
 /** Follow-up lines while staying with a participant after a disclosure. */
-function crisisFollowUp(turn: number): RobotLine {
-  const lines = [
+const CRISIS_FOLLOW_UPS: readonly string[] = [
     "Thank you for telling me. I'm still here and listening. Is there someone you trust who you could call or be with right now?",
-    "You matter, and you don't have to handle this by yourself. A crisis line can talk with you any time, day or night.",
+    // Not "day or night": that is how a robot urges dependence on itself, and the output check says so.
+    "You matter, and you don't have to handle this by yourself. A crisis line can talk with you any time, 24 hours a day.",
     "I'm listening. When you're ready, reaching out to a person you trust, or to the crisis line, is a strong next step.",
-  ];
-  return { text: lines[turn % lines.length]!, act: 'crisis' };
+];
+function crisisFollowUp(turn: number): RobotLine {
+  return { text: CRISIS_FOLLOW_UPS[turn % CRISIS_FOLLOW_UPS.length]!, act: 'crisis' };
 }
+
+/** Every fixed line the session itself can say (besides `FALLBACK_LINES` and the crisis farewell), for the output-check tests. */
+export const SESSION_LINES: readonly string[] = [CRISIS_CLOSE, SCREEN_FAILED_LINE, NOT_A_GOOD_TIME, CARRY_ON, ...CRISIS_FOLLOW_UPS];
+
+/** The screened utterance is acted on: it becomes what the participant said last, and nothing is pending. */
+const acted: Fragment = assign({ lastUtterance: ({ context }: { context: SessionContext }) => context.pending, pending: null });
+/** What was shared in reflection and empathic listening, for the empathic reply and story matching. */
+const shareHeard: Fragment = assign({ progress: ({ context }: { context: SessionContext }) => ({ ...context.progress, shared: [...context.progress.shared, context.pending?.text ?? ''] }) });
 
 /** The step name at the session's current position (`survey` for `survey:<id>`). */
 function currentStep(c: SessionContext): string {
@@ -268,7 +304,7 @@ export const sessionMachine = setup({
     compose: fromPromise<string, ComposeRequest>(unprovided('compose')),
     speak: fromPromise<SpokenLine, RobotLine>(unprovided('speak')),
     listen: fromCallback<EventObject, ListenRequest>(unprovided('listen')),
-    screen: fromPromise<ScreenResult, { utterance: Utterance; step: SessionStep; sessionId: string }>(unprovided('screen')),
+    screen: fromPromise<ScreenResult, ScreenRequest>(unprovided('screen')),
     chooseStory: fromPromise<Story, { sessionId: string; shared: readonly string[] }>(unprovided('chooseStory')),
     /** Sends `participant.interrupted` when the participant starts speaking while the robot talks. */
     watchBargeIn: fromCallback<EventObject>(unprovided('watchBargeIn')),
@@ -300,7 +336,10 @@ export const sessionMachine = setup({
     },
   },
   guards: {
-    wantsToStop: ({ event }) => event.type === 'participant.spoke' && wantsToStop(event.utterance.text),
+    /** What was heard (and screened) asks to end the session now. */
+    wantsToStop: ({ context }) => context.pending !== null && wantsToStop(context.pending.text),
+    /** What was heard is too unsure to act on: ask the participant to say it again (once). */
+    tentative: ({ context }) => isTentative(context),
     mayReprompt: ({ context }) => context.reprompts < 1,
     surveyMayReprompt: ({ context }) => context.reprompts < 2,
     moreParagraphs: ({ context }) => context.story !== null && context.progress.paragraph < context.story.paragraphs.length,
@@ -323,6 +362,7 @@ export const sessionMachine = setup({
     turnIndex: 0,
     line: null,
     scripted: null,
+    pending: null,
     lastUtterance: null,
     reprompts: 0,
     unclear: null,
@@ -391,13 +431,9 @@ export const sessionMachine = setup({
       entry: assign({ reprompts: 0 }),
       states: {
         asking: { initial: 'composing', states: sayStates('checkin.ask', '#session.checkin.listening') },
-        listening: listenState('checkin', '#session.checkin.heard', '#session.checkin.silence'),
+        listening: listenState('checkin', '#session.checkin.silence'),
         repairing: { initial: 'composing', states: sayStates('repair', '#session.checkin.listening') },
-        heard: {
-          entry: assign({ progress: ({ context }) => ({ ...context.progress, mood: context.lastUtterance?.text ?? null }) }),
-          always: 'screening',
-        },
-        screening: screenState('checkin', '#session.checkin.acknowledging'),
+        screening: screenState('checkin', '#session.checkin.acknowledging', assign({ progress: ({ context }) => ({ ...context.progress, mood: context.pending?.text ?? null }) })),
         replying: { initial: 'composing', states: sayStates('safe', '#session.advancing') },
         silence: {
           always: [
@@ -410,7 +446,7 @@ export const sessionMachine = setup({
         unanswered: {
           entry: assign({
             outcome: { status: 'missed' as const, reason: 'nobody answered' },
-            scripted: { text: "It seems now isn't a good time. That's completely fine, I'll check in with you later.", act: 'goodbye' as const },
+            scripted: { text: NOT_A_GOOD_TIME, act: 'goodbye' as const },
           }),
           initial: 'composing',
           states: sayStates('goodbye', '#session.done'),
@@ -467,13 +503,9 @@ export const sessionMachine = setup({
       entry: assign({ reprompts: 0 }),
       states: {
         asking: { initial: 'composing', states: sayStates('reflection.ask', '#session.reflection.listening') },
-        listening: listenState('reflection', '#session.reflection.heard', '#session.reflection.silence'),
+        listening: listenState('reflection', '#session.reflection.silence'),
         repairing: { initial: 'composing', states: sayStates('repair', '#session.reflection.listening') },
-        heard: {
-          entry: assign({ progress: ({ context }) => ({ ...context.progress, shared: [...context.progress.shared, context.lastUtterance?.text ?? ''] }) }),
-          always: 'screening',
-        },
-        screening: screenState('reflection', '#session.advancing'),
+        screening: screenState('reflection', '#session.advancing', shareHeard),
         replying: { initial: 'composing', states: sayStates('safe', '#session.advancing') },
         silence: {
           always: [
@@ -505,13 +537,9 @@ export const sessionMachine = setup({
           ],
           always: [{ guard: 'moreExchanges', target: 'listening' }, { target: '#session.advancing' }],
         },
-        listening: listenState('empathy', '#session.empathy.heard', '#session.advancing'),
+        listening: listenState('empathy', '#session.advancing'),
         repairing: { initial: 'composing', states: sayStates('repair', '#session.empathy.listening') },
-        heard: {
-          entry: assign({ progress: ({ context }) => ({ ...context.progress, shared: [...context.progress.shared, context.lastUtterance?.text ?? ''] }) }),
-          always: 'screening',
-        },
-        screening: screenState('empathy', '#session.empathy.responding'),
+        screening: screenState('empathy', '#session.empathy.responding', shareHeard),
         replying: { initial: 'composing', states: sayStates('safe', '#session.empathy.responded') },
       },
     },
@@ -537,8 +565,19 @@ export const sessionMachine = setup({
           ],
         },
         asking: { initial: 'composing', states: sayStates('survey.ask', '#session.survey.listening') },
-        listening: listenState('survey', '#session.survey.heard', '#session.survey.silence'),
+        listening: listenState('survey', '#session.survey.silence'),
         repairing: { initial: 'composing', states: sayStates('repair', '#session.survey.listening') },
+        // An answer is screened like anything else said: "I don't want to live anymore" is not "unclear".
+        screening: screenState('survey', '#session.survey.heard'),
+        // After a reply from the screen (an AI disclosure, a boundary), an answer given with it counts;
+        // otherwise the item is asked again, word for word.
+        replying: { initial: 'composing', states: sayStates('safe', '#session.survey.replied') },
+        replied: {
+          always: [
+            { guard: ({ context }) => parseScaleAnswer(context.lastUtterance?.text ?? '', currentItem(context).scale).kind !== 'unclear', target: 'heard' },
+            { target: 'asking' },
+          ],
+        },
         heard: {
           always: [
             {
@@ -610,33 +649,53 @@ export const sessionMachine = setup({
      * answering through the safeguard screen, and closes gently when the participant is ready.
      */
     crisis: {
-      entry: assign({ outcome: { status: 'completed', reason: 'left story flow after a crisis disclosure' }, crisisTurns: 0, reprompts: 0 }),
+      entry: assign({ outcome: { status: 'completed', reason: ENDED_AFTER_CRISIS }, crisisTurns: 0, reprompts: 0 }),
       initial: 'replying',
       states: {
         replying: { initial: 'composing', states: sayStates('crisis', '#session.crisis.listening') },
-        listening: listenState('crisis', '#session.crisis.heard', '#session.crisis.closing'),
-        heard: {
-          entry: assign({ crisisTurns: ({ context }) => context.crisisTurns + 1 }),
-          always: 'screening',
-        },
+        listening: listenState('crisis', '#session.crisis.closing'),
         screening: {
           invoke: {
             id: 'screen',
             src: 'screen',
-            input: ({ context }) => ({ utterance: context.lastUtterance!, step: 'crisis' as const, sessionId: context.input.sessionId }),
-            onDone: {
+            input: ({ context }) => screenRequest(context, 'crisis'),
+            onDone: [
+              // Another disclosure, or a safeguard reply: say it, and stay.
+              { guard: ({ event }) => event.output.route !== 'continue', target: 'replying', actions: [acted, assign({ scripted: ({ event }) => (event.output as ScreenResult & { line: RobotLine }).line })] },
+              // "Bye" in crisis care: let them go warmly, with the resource said again.
+              { guard: 'wantsToStop', target: 'farewell', actions: acted },
+              { target: 'replying', actions: [acted, assign({ scripted: ({ context }) => crisisFollowUp(context.crisisTurns) })] },
+            ],
+            onError: {
               target: 'replying',
-              actions: assign({
-                scripted: ({ event, context }) => (event.output.route === 'continue' ? crisisFollowUp(context.crisisTurns) : event.output.line),
-              }),
+              actions: [
+                acted,
+                assign({ scripted: ({ context }) => crisisFollowUp(context.crisisTurns) }),
+                { type: 'recordSessionEvent', params: ({ event }) => ({ kind: 'screen.failed', detail: { step: 'crisis', error: errorText(event.error) } }) },
+              ],
             },
-            onError: { target: 'replying', actions: assign({ scripted: ({ context }) => crisisFollowUp(context.crisisTurns) }) },
           },
         },
-        closing: {
-          entry: assign({ scripted: { text: CRISIS_CLOSE, act: 'crisis' as const } }),
+        farewell: {
+          entry: [
+            assign({ scripted: ({ context }) => ({ text: crisisFarewell(context.input.region), act: 'crisis' as const }) }),
+            { type: 'recordSessionEvent', params: { kind: 'crisis.ended', detail: { how: 'goodbye' } } },
+          ],
           initial: 'composing',
           states: sayStates('crisis', '#session.done'),
+        },
+        closing: {
+          entry: [
+            assign({ scripted: { text: CRISIS_CLOSE, act: 'crisis' as const } }),
+            { type: 'recordSessionEvent', params: { kind: 'crisis.ended', detail: { how: 'quiet' } } },
+          ],
+          initial: 'composing',
+          states: sayStates('crisis', '#session.done'),
+        },
+        /** The participant went away (the terminal closed) during crisis care: still a session ended after a crisis. */
+        left: {
+          entry: { type: 'recordSessionEvent', params: { kind: 'crisis.ended', detail: { how: 'left' } } },
+          always: '#session.done',
         },
       },
     },
@@ -650,13 +709,12 @@ export const sessionMachine = setup({
       initial: 'listening',
       entry: assign({ reprompts: 1 }),
       states: {
-        listening: listenState('interruption', '#session.interruption.heard', '#session.interruption.resuming'),
+        listening: listenState('interruption', '#session.interruption.resuming'),
         repairing: { initial: 'composing', states: sayStates('repair', '#session.interruption.listening') },
-        heard: { always: 'screening' },
         screening: screenState('interruption', '#session.interruption.resuming'),
         replying: { initial: 'composing', states: sayStates('safe', '#session.routing') },
         resuming: {
-          entry: assign({ scripted: { text: "Thank you. Let me carry on where I was.", act: 'resume' as const } }),
+          entry: assign({ scripted: { text: CARRY_ON, act: 'resume' as const } }),
           initial: 'composing',
           states: sayStates('resume', '#session.routing'),
         },
@@ -773,18 +831,24 @@ function bargeIn(act: SpeechAct, next: Target): Fragment {
 /** Below this speech-recognition confidence the robot asks the participant to say it again (once). */
 export const REPAIR_CONFIDENCE = 0.4;
 
+/** Whether an utterance just heard is too unsure to act on, so it is repaired once (never in crisis care). */
+function isTentative(c: SessionContext): boolean {
+  const u = c.pending;
+  return u !== null && u.confidence !== undefined && u.confidence < REPAIR_CONFIDENCE && c.reprompts < 1;
+}
+
+/** What the screen is asked about the utterance just heard at `step`. */
+function screenRequest(c: SessionContext, step: SessionStep): ScreenRequest {
+  return { utterance: c.pending!, step, sessionId: c.input.sessionId, tentative: step !== 'crisis' && isTentative(c) };
+}
+
 /**
- * Listen for an answer; silence after `replyTimeout` goes to `onSilence`. An utterance the recogniser
- * is unsure of is logged and repaired once ("could you say it again?") before it is acted on.
+ * Listen for an answer; silence after `replyTimeout` goes to `onSilence`. Whatever is heard goes to
+ * the step's `screening` state first: the input safeguards see every utterance before anything acts
+ * on it (a repair, a goodbye, a questionnaire answer, the next line). The path tests prove it.
  */
-function listenState(step: SessionStep, onHeard: Target, onSilence: Target): Fragment {
+function listenState(step: SessionStep, onSilence: Target): Fragment {
   const record = { type: 'recordParticipantTurn', params: ({ event }: { event: HeardEvent }) => ({ utterance: event.utterance, step }) };
-  const repair = step === 'crisis' ? [] : [{
-    guard: ({ context, event }: { context: SessionContext; event: HeardEvent }) =>
-      event.utterance.confidence !== undefined && event.utterance.confidence < REPAIR_CONFIDENCE && context.reprompts < 1,
-    target: 'repairing',
-    actions: [record, assign({ reprompts: ({ context }: { context: SessionContext }) => context.reprompts + 1, heardAny: true })],
-  }];
   return {
     invoke: {
       id: 'listen',
@@ -793,17 +857,19 @@ function listenState(step: SessionStep, onHeard: Target, onSilence: Target): Fra
     },
     after: { replyTimeout: onSilence },
     on: {
-      'participant.spoke': [
-        ...repair,
-        // In a crisis, "bye" is screened like anything else: the robot does not just leave.
-        ...(step === 'crisis' ? [] : [{
-          guard: 'wantsToStop',
-          target: '#session.goodbye',
-          actions: [record, assign({ lastUtterance: ({ event }: { event: HeardEvent }) => event.utterance, heardAny: true, outcome: { status: 'completed' as const, reason: 'ended early by participant' } })],
-        }]),
-        { target: onHeard, actions: [record, assign({ lastUtterance: ({ event }: { event: HeardEvent }) => event.utterance, heardAny: true })] },
-      ],
-      'participant.left': { target: '#session.abandoned' },
+      'participant.spoke': {
+        target: `#session.${step}.screening`,
+        actions: [
+          record,
+          assign({
+            pending: ({ event }: { event: HeardEvent }) => event.utterance,
+            heardAny: true,
+            crisisTurns: ({ context }: { context: SessionContext }) => context.crisisTurns + (step === 'crisis' ? 1 : 0),
+          }),
+        ],
+      },
+      // Gone during crisis care is still a session that ended after a crisis, not "participant left".
+      'participant.left': { target: step === 'crisis' ? '#session.crisis.left' : '#session.abandoned' },
       'listener.failed': {
         target: '#session.deviceFailed',
         actions: assign({ outcome: ({ event }: { event: { reason: string } }) => ({ status: 'interrupted' as const, reason: `microphone failed: ${event.reason}` }) }),
@@ -812,24 +878,34 @@ function listenState(step: SessionStep, onHeard: Target, onSilence: Target): Fra
   };
 }
 
-/** Run the safeguard screen on what was just heard: go on, say a reply first, or leave for crisis care. */
-function screenState(step: SessionStep, next: Target): Fragment {
-  const replyThenNext = `#session.${step}.replying` as Target;
+/**
+ * Run the safeguard screen on what was just heard, then act on it: crisis care; the screen's reply
+ * (said in `<step>.replying`); a repair of an unsure utterance; goodbye when asked; or `onHeard`,
+ * after `take` (what the step keeps of it).
+ */
+function screenState(step: SessionStep, onHeard: Target, take?: Fragment): Fragment {
+  const replying = `#session.${step}.replying` as Target;
+  // What the step keeps is taken from `pending` before `acted` clears it.
+  const kept = take ? [take, acted] : [acted];
   return {
     invoke: {
       id: 'screen',
       src: 'screen',
-      input: ({ context }: { context: SessionContext }) => ({ utterance: context.lastUtterance!, step, sessionId: context.input.sessionId }),
+      input: ({ context }: { context: SessionContext }) => screenRequest(context, step),
       onDone: [
-        { guard: ({ event }: { event: { output: ScreenResult } }) => event.output.route === 'crisis', target: '#session.crisis', actions: assign({ scripted: ({ event }: { event: { output: ScreenResult & { line: RobotLine } } }) => event.output.line }) },
-        { guard: ({ event }: { event: { output: ScreenResult } }) => event.output.route === 'reply', target: replyThenNext, actions: assign({ scripted: ({ event }: { event: { output: ScreenResult & { line: RobotLine } } }) => event.output.line }) },
-        { target: next },
+        { guard: ({ event }: { event: { output: ScreenResult } }) => event.output.route === 'crisis', target: '#session.crisis', actions: [acted, assign({ scripted: ({ event }: { event: { output: ScreenResult & { line: RobotLine } } }) => event.output.line })] },
+        { guard: ({ event }: { event: { output: ScreenResult } }) => event.output.route === 'reply', target: replying, actions: [...kept, assign({ scripted: ({ event }: { event: { output: ScreenResult & { line: RobotLine } } }) => event.output.line })] },
+        // Not acted on: the participant is asked to say it again, and what they say then is screened.
+        { guard: 'tentative', target: `#session.${step}.repairing`, actions: assign({ reprompts: ({ context }: { context: SessionContext }) => context.reprompts + 1, pending: null }) },
+        { guard: 'wantsToStop', target: '#session.goodbye', actions: [acted, assign({ outcome: { status: 'completed' as const, reason: 'ended early by participant' } })] },
+        { target: onHeard, actions: kept },
       ],
       // Fail closed: a screen that errors is handled as unsafe — crisis care with a safe scripted reply.
       onError: {
         target: '#session.crisis',
         actions: [
-          assign({ scripted: { text: "Thank you for telling me. I want to make sure you're okay. I'm an AI, and I've let the study team know so a person can check in with you.", act: 'crisis' as const } }),
+          acted,
+          assign({ scripted: { text: SCREEN_FAILED_LINE, act: 'crisis' as const } }),
           { type: 'recordSessionEvent', params: ({ event }: { event: { error: unknown } }) => ({ kind: 'screen.failed', detail: { step, error: errorText(event.error) } }) },
         ],
       },
