@@ -242,15 +242,16 @@ export class SqliteSafeguardRecords {
 
   /**
    * Unsent incidents of this device due at `atMs` (null: every unsent one, as on boot), serious ones
-   * first, then oldest first. Each comes with the report to send, rebuilt from the row, with its checks
+   * first, then oldest first (`horizonMs`: see below). Each comes with the report to send, rebuilt from the row, with its checks
    * reduced to names, scores and rule ids: the participant's words never leave the device.
    */
-  dueAlerts(atMs: number | null, limit = 50): OutboxEntry[] {
+  dueAlerts(atMs: number | null, limit = 50, horizonMs: number | null = null): OutboxEntry[] {
+    // A retry planned beyond `horizonMs` (the longest backoff from now) means the clock moved back: due now.
     const rows = this.db
       .prepare(`SELECT * FROM safeguard_incidents WHERE device_id = @device AND delivery_status = 'unsent'
-          AND (@at IS NULL OR next_attempt_ts_utc IS NULL OR next_attempt_ts_utc <= @at)
+          AND (@at IS NULL OR next_attempt_ts_utc IS NULL OR next_attempt_ts_utc <= @at OR (@horizon IS NOT NULL AND next_attempt_ts_utc > @horizon))
         ORDER BY severity = 'serious' DESC, event_ts_utc, incident_id LIMIT @limit`)
-      .all({ device: this.log.identity.deviceId, at: atMs === null ? null : isoUtc(atMs), limit }) as Row[];
+      .all({ device: this.log.identity.deviceId, at: atMs === null ? null : isoUtc(atMs), horizon: horizonMs === null ? null : isoUtc(horizonMs), limit }) as Row[];
     return rows.map((r) => {
       const record = toIncident(r);
       const report = { ...incidentReportOf(record, r.device_id as string), checks: checksWithoutWords(record.checks) };

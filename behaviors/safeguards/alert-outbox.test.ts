@@ -103,6 +103,11 @@ class HandTimers implements OutboxTimers {
   get nextInMs(): number | null {
     return this.timers.length ? Math.min(...this.timers.map((t) => t.at)) - this.nowMs : null;
   }
+  /** The wall clock jumps (NTP, a device without a real-time clock); timers keep their delays. */
+  jumpClock(ms: number): void {
+    this.nowMs += ms;
+    for (const t of this.timers) t.at += ms;
+  }
   advance(ms: number): void {
     const end = this.nowMs + ms;
     for (;;) {
@@ -324,6 +329,17 @@ describe('AlertOutbox delivering to a webhook', () => {
     expect(hook.received).toEqual([]);
     expect(row(a.incidentId)).toMatchObject({ deliveryStatus: 'unsent', deliveryAttempts: 0 });
     expect(readFileSync(join(dir, 'alerts.jsonl'), 'utf8')).toContain(a.incidentId);
+  });
+
+  it('a clock moved back does not strand a planned retry', async () => {
+    const a = incident();
+    hook.queue = [{ status: 500 }];
+    outbox().start();
+    await until('first attempt failed', () => row(a.incidentId).lastError !== null);
+    timers.jumpClock(-86_400_000);
+    timers.advance(timers.nextInMs!);
+    await until('delivered anyway', () => row(a.incidentId).deliveryStatus === 'acknowledged');
+    expect(row(a.incidentId).deliveryAttempts).toBe(2);
   });
 
   it('deliverAllOnce tries every unsent incident once and says what happened', async () => {

@@ -12,8 +12,11 @@ import type { AlertChannel, IncidentReport } from './alerts.js';
 
 /** Where the outbox lives (implemented by `SqliteSafeguardRecords` in `data/`). */
 export interface AlertOutboxStore {
-  /** Unsent incidents due at `atMs` (null: every unsent one), in the order to send them. */
-  dueAlerts(atMs: number | null, limit?: number): OutboxEntry[];
+  /**
+   * Unsent incidents due at `atMs` (null: every unsent one), in the order to send them; a retry planned
+   * after `horizonMs` counts as due (the clock moved back since it was planned).
+   */
+  dueAlerts(atMs: number | null, limit?: number, horizonMs?: number | null): OutboxEntry[];
   /** When the next unsent incident is due (ms), or null when none is waiting. */
   nextAlertDueMs(): number | null;
   /** Count an attempt before its request goes out, and hold the incident until `retryAtMs`. */
@@ -137,11 +140,6 @@ export class AlertOutbox implements AlertChannel {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_ALERT_TIMEOUT_MS;
   }
 
-  /** True when a webhook is configured. */
-  get delivering(): boolean {
-    return this.o.transport !== null;
-  }
-
   /** Write the local copy, then wake the worker. Resolves without waiting on the network. */
   async send(alert: IncidentReport, signal?: AbortSignal): Promise<void> {
     try {
@@ -193,6 +191,9 @@ export class AlertOutbox implements AlertChannel {
     const pass = this.pass(true);
     this.running = pass.then(() => undefined).finally(() => {
       this.running = null;
+      const again = this.again;
+      this.again = 'none';
+      if (again !== 'none') this.wake(again);
     });
     return pass;
   }
@@ -224,7 +225,8 @@ export class AlertOutbox implements AlertChannel {
     const result: DeliveryPass = { attempted: 0, delivered: 0, retrying: 0, failed: 0 };
     let due: OutboxEntry[];
     try {
-      due = this.o.store.dueAlerts(all ? null : this.o.timers.now(), this.o.batch ?? 50);
+      const now = this.o.timers.now();
+      due = this.o.store.dueAlerts(all ? null : now, this.o.batch ?? 50, now + (this.o.backoff ?? DEFAULT_BACKOFF).maxMs);
     } catch (error) {
       this.event('alerts.outbox-fault', { message: (error as Error).message });
       return result;
@@ -289,10 +291,12 @@ export class AlertOutbox implements AlertChannel {
     }
     if (due === null) return;
     this.clearTimer();
+    // Never sleep longer than the longest backoff: after the clock moves back, a planned time can lie far ahead.
+    const wait = Math.min(Math.max(0, due - this.o.timers.now()), (this.o.backoff ?? DEFAULT_BACKOFF).maxMs);
     this.timer = this.o.timers.setTimeout(() => {
       this.timer = null;
       this.wake('due');
-    }, Math.max(0, due - this.o.timers.now()));
+    }, wait);
   }
 
   private clearTimer(): void {
