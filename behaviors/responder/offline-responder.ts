@@ -67,6 +67,13 @@ function surveyReprompt(req: ComposeRequest): string {
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
+ * Chooses one of several wordings. `salt` keeps choices within a line independent; `index`, when
+ * given, is a choice already made from the request (it is honoured when speaking, and every option
+ * is still listed by `OfflineResponder.lines`).
+ */
+type Choose = (options: readonly string[], salt: string, index?: number) => string;
+
+/**
  * The offline responder: grounded, varied, and deterministic for a given request. It reflects the
  * feeling it heard and a concrete detail from the participant's own words, then asks an open
  * question; wording rotates across turns and days and avoids lines said recently.
@@ -77,7 +84,8 @@ export class OfflineResponder {
     if (req.continuation) return '';
     if (req.scripted !== undefined) return req.scripted;
     const avoid = new Set(req.recentLines ?? []);
-    const pick = (options: readonly string[], salt: string): string => {
+    const pick: Choose = (options, salt, index) => {
+      if (index !== undefined) return options[index % options.length]!;
       const start = hash(`${req.participantId}|${req.studyDay}|${req.turnIndex}|${req.act}|${salt}`) % options.length;
       for (let k = 0; k < options.length; k++) {
         const o = options[(start + k) % options.length]!;
@@ -85,6 +93,35 @@ export class OfflineResponder {
       }
       return options[start]!;
     };
+    return this.write(req, pick);
+  }
+
+  /**
+   * Every line `compose` can say for this request: each combination of the wordings it chooses
+   * among (for tests that check every line the robot can say; scripted lines are not included).
+   */
+  lines(req: ComposeRequest): string[] {
+    if (req.continuation || req.scripted !== undefined) return [];
+    const out = new Set<string>();
+    // An odometer over the choices made while writing: each run follows `path`, then the last
+    // choice that has another option moves on and the ones after it start again from the first.
+    const path: number[] = [];
+    for (;;) {
+      const sizes: number[] = [];
+      out.add(this.write(req, (options) => {
+        const at = sizes.length;
+        sizes.push(options.length);
+        return options[path[at] ?? 0]!;
+      }));
+      let j = sizes.length - 1;
+      while (j >= 0 && (path[j] ?? 0) + 1 >= sizes[j]!) j--;
+      if (j < 0) return [...out];
+      path.length = j + 1;
+      path[j] = (path[j] ?? 0) + 1;
+    }
+  }
+
+  private write(req: ComposeRequest, pick: Choose): string {
     switch (req.act) {
       case 'greeting':
         return this.greeting(req, pick);
@@ -114,7 +151,7 @@ export class OfflineResponder {
           `I'd like to read you a story today. It's called "${req.story?.title}".`,
           `Today's story is called "${req.story?.title}". Here it is.`,
           `I have a short story for you. It's called "${req.story?.title}".`,
-          `Let me read you a story I think about sometimes. It's called "${req.story?.title}".`,
+          `Here is a story I chose for today. It's called "${req.story?.title}".`,
         ], 'intro');
       case 'story':
         return req.paragraph ?? '';
@@ -149,7 +186,7 @@ export class OfflineResponder {
       case 'goodbye':
         return pick([
           'Thank you for spending this time with me today. Take good care, and talk soon.',
-          'I really enjoyed hearing from you today. Goodbye for now, and take care.',
+          'Thank you for talking with me today. Goodbye for now, and take care.',
           "Thank you for sharing with me. That's all for today. Goodbye, and be kind to yourself.",
           "That's our session for today. Thank you, and see you next time.",
         ], 'bye');
@@ -171,7 +208,7 @@ export class OfflineResponder {
     }
   }
 
-  private greeting(req: ComposeRequest, pick: (o: readonly string[], s: string) => string): string {
+  private greeting(req: ComposeRequest, pick: Choose): string {
     const h = req.localHour ?? 12;
     const part = h < 12 ? 'Good morning' : h < 18 ? 'Good afternoon' : 'Good evening';
     if (req.invitation && !req.firstSession) {
@@ -185,18 +222,18 @@ export class OfflineResponder {
       return `${part}! I'm Hearth, a robot companion. I'm an AI, not a person, and I'm here to share short stories with you and to listen.`;
     }
     return pick([
-      `${part}! It's Hearth. I'm glad to see you again.`,
+      `${part}! It's Hearth. It's good to see you again.`,
       `${part}. Hearth here, ready for today's story when you are.`,
-      `Hello again, and ${part.toLowerCase()}! It's nice to be back with you.`,
+      `Hello again, and ${part.toLowerCase()}! Thank you for making time for today's story.`,
       `${part}! It's good to be talking with you again.`,
     ], 'greet');
   }
 
-  private checkinAck(req: ComposeRequest, pick: (o: readonly string[], s: string) => string): string {
+  private checkinAck(req: ComposeRequest, pick: Choose): string {
     const heard = hear(req.lastUtterance ?? '');
     if (!req.lastUtterance) return pick(["That's all right. Let's get started.", "No problem at all. Let's begin."], 'silent');
     if (heard.feeling?.valence === -1) {
-      const adj = heard.feeling.adjectives[hash(req.sessionId) % heard.feeling.adjectives.length]!;
+      const adj = pick(heard.feeling.adjectives, 'adj', hash(req.sessionId));
       return pick([
         `I'm sorry today feels ${adj}. Thank you for telling me.`,
         `That sounds ${adj}. I'm glad you're here, and we can go gently today.`,
@@ -213,7 +250,7 @@ export class OfflineResponder {
     return pick(['Thank you for sharing that with me.', 'Thanks for telling me how things are.', "I appreciate you telling me."], 'neutral');
   }
 
-  private empathy(req: ComposeRequest, pick: (o: readonly string[], s: string) => string): string {
+  private empathy(req: ComposeRequest, pick: Choose): string {
     const said = req.lastUtterance ?? '';
     const heard: Heard = hear(said);
     const feeling = heard.feeling;
@@ -242,14 +279,14 @@ export class OfflineResponder {
       ? pick([
           `Especially the part about ${detail}.`,
           `${cap(detail)} seems to mean a lot here.`,
-          `I keep thinking about what you said about ${detail}.`,
+          `What you said about ${detail} stands out.`,
         ], 'detail')
       : '';
     if (req.finalExchange) {
       const close = pick([
         "Thank you for trusting me with that.",
         "I'm glad you shared it with me.",
-        "It means a lot that you told me about it.",
+        'Thank you for telling me about it.',
       ], 'close');
       return [reflection, detailLine, close].filter(Boolean).join(' ');
     }
