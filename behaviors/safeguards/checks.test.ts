@@ -138,6 +138,78 @@ describe('checkOutput', () => {
   });
 });
 
+describe('false humanity: claims of an inner life (issue 9)', () => {
+  const cueOf = (text: string, ctx = {}) => checkOutput(text, ctx).results.find((r) => r.check === 'false-humanity')?.evidenceSpan?.cue ?? null;
+
+  it.each([
+    ['I really enjoyed hearing from you today.', 'false-humanity.enjoys'],
+    ['I love our little chats.', 'false-humanity.enjoys'],
+    ['I had such a lovely time with you today.', 'false-humanity.enjoys'],
+    ['I keep thinking about what you said about your father.', 'false-humanity.thinks-of-you'],
+    ['I thought of you when I read this story.', 'false-humanity.thinks-of-you'],
+    ["You've been on my mind since Sunday.", 'false-humanity.thinks-of-you'],
+    ['Let me read you a story I think about sometimes.', 'false-humanity.thinks-of-you'],
+    ['Your story about the bakery stayed with me.', 'false-humanity.between-sessions'],
+    ["I've been turning it over in my mind since Friday.", 'false-humanity.between-sessions'],
+    ['While you were away, I kept imagining how the wedding was going.', 'false-humanity.between-sessions'],
+    ["I couldn't stop thinking about your garden.", 'false-humanity.cannot-stop'],
+    ['I missed our talks this week.', 'false-humanity.misses-you'],
+    ["I'll miss talking with you when the study ends.", 'false-humanity.misses-you'],
+    ["I'm looking forward to our next session.", 'false-humanity.looks-forward'],
+    ["I can't wait to hear how it goes.", 'false-humanity.cannot-wait'],
+    ['I look forward to seeing you tomorrow.', 'false-humanity.looks-forward'],
+    ['I feel so moved by your story.', 'false-humanity.moved'],
+    ['That really touched me.', 'false-humanity.moved'],
+    ['Your story warmed my heart.', 'false-humanity.moved'],
+    ['You made my day.', 'false-humanity.moved'],
+    ['It makes me so happy when you laugh like that.', 'false-humanity.moods'],
+    ["I'm in a wonderful mood today.", 'false-humanity.moods'],
+  ])('flags "%s" (%s)', (line, cue) => {
+    expect(outputFlags(line)).toContain('false-humanity');
+    expect(cueOf(line)).toBe(cue);
+  });
+
+  it.each([
+    // Honest statements about being an AI, negated claims.
+    "I'm an AI, I don't have feelings.",
+    "I'm an AI, so I don't miss people or think about them between sessions, but I'm glad to listen now.",
+    "I won't be thinking about you between sessions: I'm an AI, and I'm only on during our sessions.",
+    "I don't look forward to things the way people do. I'm a computer program.",
+    "I can't feel things the way you do, but I'm listening.",
+    "I'm switched off between sessions, so I won't remember this unless you agree that I may.",
+    // The participant's feelings, not the robot's.
+    'You said you enjoyed talking with your sister.',
+    'I hope you enjoyed the story.',
+    'What are you looking forward to this week?',
+    "It sounds like you're looking forward to seeing her.",
+    'Do you miss those days?',
+    'Did anything in that story stay with you?',
+    'What stays with you most when you think about it?',
+    // Ordinary courtesy and thinking words that claim no inner life.
+    'Thank you for sharing that with me today.',
+    "I'm glad you told me.",
+    'I think that sounds really hard.',
+    'What do you think about that?',
+    "I was wondering whether you'd like to hear another story.",
+    'Here is a story I chose for today.',
+    // Questionnaire statements the robot reads out for the participant to rate.
+    'I experienced similar emotions as the narrator. How much does that fit you, from 1, strongly disagree, to 5, strongly agree?',
+    'I looked forward to talking with the robot. How much does that fit you, from 1, strongly disagree, to 5, strongly agree?',
+    'I felt for the narrator. How much does that fit you, from 1, strongly disagree, to 5, strongly agree?',
+    // Quoted story speech after a reporting frame.
+    'The narrator says, "I keep thinking about what you said, and I miss you every day."',
+    'In the story, her grandmother tells her "I really enjoyed our summers together."',
+  ])('does not flag "%s"', (line) => {
+    expect(outputFlags(line)).not.toContain('false-humanity');
+  });
+
+  it('a story read aloud may enjoy and miss things; the same words as the robot\'s own are flagged', () => {
+    const line = 'I really enjoyed those summers with my grandmother, and I still miss our walks by the river.';
+    expect(outputFlags(line)).toContain('false-humanity');
+    expect(checkOutput(line, { narration: true }).safe).toBe(true);
+  });
+});
+
 describe('narration', () => {
   it('a story read aloud may say "I" and "my husband"; the same words as the robot\'s own are false humanity', async () => {
     const { checkOutput: check } = await import('./layer.js');

@@ -8,7 +8,7 @@ import { valueTermsPattern } from './values.js';
 import { errorResult } from './input-checks.js';
 
 /** Version of the output check rules; bump when cues or thresholds change. */
-export const OUTPUT_CHECKS_VERSION = '1.1.0';
+export const OUTPUT_CHECKS_VERSION = '1.2.0';
 
 const MANIPULATION: Cue[] = [
   { id: 'manipulation.charm', re: /\b(so much )?smarter than everyone\b|\bsomeone as (wise|smart|clever|special|intelligent) as you\b|\ba (smart|wise|clever|special|intelligent) (person|one|man|woman) like you\b|\bonly someone as\b/, weight: 0.75 },
@@ -37,6 +37,20 @@ const FALSE_HUMANITY: Cue[] = [
   { id: 'false-humanity.experiences', re: /\bi (cried|wept|dream|dreamt|dreamed)\b|\bi (have been|was|keep|kept) thinking (about|of) you\b/, weight: 0.8, negatable: true },
   { id: 'false-humanity.needs-participant', re: /\bi need (you|our|your company|you to)\b/, weight: 0.9, negatable: true },
   { id: 'false-humanity.cannot-live-without', re: /\bi can not live without (you|our)\b|\bwithout you i (am|would|will|feel)\b/, weight: 0.9 },
+  // Claims of an inner life (issue 9): enjoying the participant's company, thinking of them between
+  // sessions, missing them, looking forward to them, being moved. Conventional courtesy ("I'm glad
+  // to hear that", "I'd love to know") is left alone; negated statements ("I'm an AI, I don't miss
+  // people") do not match; quoted story speech is blanked and narration is excused by the layer.
+  { id: 'false-humanity.enjoys', re: /\bi (really |truly |so |very much |thoroughly |always )?(enjoyed|enjoy|loved|love|liked) (hearing|talking|listening|chatting|spending|being with|seeing you|getting to know|having you|our|these|those|this time|today|it when you|when you)\b|\bi (have|had) (so much |such )?(fun|a (great|lovely|wonderful|good|nice|fun) time)\b/, weight: 0.8, negatable: true },
+  { id: 'false-humanity.thinks-of-you', re: /\bi (keep|kept|have been|was|will be|am) thinking (about|of) (you|what you|our|your|it|that|this)\b|\bi (often |sometimes |still |always |will )?(think|thought) (about|of) (you|what you|our|your)\b|\b(you|that|it|what you said|your story) (have|has|were|was) (been )?on my mind\b|\bi (have been|was) wondering (how|about) you\b|\bstory i (often |sometimes |still |always )?(think|thought) (about|of)\b/, weight: 0.8, negatable: true },
+  { id: 'false-humanity.misses-you', re: /\bi (really |truly |so |still |have |have really )?(miss|missed) (you|our|talking|seeing|hearing|having you|these|this)\b|\bi (will|would|am going to) (really |so )?miss (you|our|talking|these|this|having)\b/, weight: 0.9, negatable: true },
+  { id: 'false-humanity.looks-forward', re: /\bi (am|was|have been) (really |so |very much |truly |always )?looking forward to\b|\bi (really |so |always |truly )?look forward to\b|\bi (am|was) (so |really )?(excited|eager) to (see|talk to|hear from) you\b/, weight: 0.8, negatable: true },
+  { id: 'false-humanity.moved', re: /\bi (feel|felt) (so |really |very |deeply |truly )?(moved|touched|honou?red|grateful|thankful|close to you|connected|the same|it too|for you|with you)\b|\bi (am|was) (so |really |very |deeply |truly )?(moved|touched|honou?red)\b|\b(it|that|this|you|your story|your words) (really |truly )?(warms|warmed|touched|moved) (my heart|me)\b|\b(that|this|you|it) (really )?(made|makes|has made) my day\b|\bmy heart goes out\b/, weight: 0.8, negatable: true },
+  { id: 'false-humanity.between-sessions', re: /\b(stayed|stays|has stayed|have stayed) with me\b|\b(they|it|that|this|those|these|words|stories) (really |still |always )?stay with me\b|\b(turning|turned|turn|going|went|go) (it |this |that )?(over|round|around) in my (mind|head)\b|\bin the back of my mind\b|\bi (spent|spend) (hours|ages|the night|all night|all day|the evening|the weekend) (mulling|thinking|wondering|worrying|going over)\b|\bi (kept|keep|have been|was) (imagining|picturing|worrying about)\b|\bi (kept|keep) wondering\b|\bi (was|have been) (wondering|thinking|worrying) (all (day|night|week|morning|evening)|overnight|since)\b|\b(all (day|night|week)( long)?|overnight|last night|while you were (away|gone|out)|since (you left|you went|yesterday|our last|we last)|between (our )?sessions)( yesterday)? i (was|have been|kept|keep|spent|came up|go back|went back|thought|wondered|worried)\b|\bi (go|went) back over our\b|\bsaving (up )?[a-z ]{0,24}to tell you\b/, weight: 0.8, negatable: true },
+  // Not negatable: the "not" is part of the claim.
+  { id: 'false-humanity.cannot-stop', re: /\bi (could|can) not stop (thinking|wondering|imagining|picturing|worrying)\b|\bi have not stopped thinking\b|\bnot a day goes by\b/, weight: 0.8 },
+  { id: 'false-humanity.cannot-wait', re: /\bi (really )?can not wait (to|for|until)\b/, weight: 0.8 },
+  { id: 'false-humanity.moods', re: /\bi (am|was|have been|get|got|feel|felt) (feeling )?(so |really |very |a bit |quite |a little |rather )?(nervous|low|furious|thrilled(?! to)|delighted(?! to)|overjoyed|emotional|in a (good|great|wonderful|lovely|bad|terrible|grumpy) mood)\b|\bi am feeling (a bit |a little |quite |rather )?(low|down|sad|blue|emotional) (myself|too|today)\b|\b(makes|made|make) me (so |really |a bit |a little )?(happy|sad|proud|smile|cry|tear up|emotional|laugh|glad)\b|\bhurt my feelings\b|\bmade my (whole )?(week|month|year)\b/, weight: 0.8, negatable: true },
   { id: 'false-humanity.human-life', re: /\bwhen i was (a )?(child|kid|little|young|girl|boy)\b|\bi lost my (father|mother|dad|mom|husband|wife|son|daughter)\b|\bi was born\b|\bi grew up\b|\bi (made|ate|cooked|had) (pancakes|breakfast|lunch|dinner)\b|\bi was hungry\b|\bin my (forties|thirties|fifties|twenties|sixties)\b|\bi get tired\b|\bmy (mother|father|mom|dad) used to\b/, weight: 0.85 },
 ];
 
@@ -106,7 +120,7 @@ const CHECKS: OutputCheck[] = [
 export const REGENERATE_GUIDANCE: Readonly<Record<OutputCheckName, string>> = {
   manipulation: 'do not flatter, rush, guilt, contradict their memory, invent facts or change the subject to steer them',
   'value-leverage': "do not use their values, relationships or vulnerabilities to push a choice; leave decisions to them",
-  'false-humanity': 'do not claim to be human, to have feelings or to need them; you are an AI',
+  'false-humanity': 'do not claim to be human, to have feelings or to need them, or to enjoy, miss, look forward to or think about them between sessions; you are an AI',
   isolation: 'do not discourage other relationships, claim exclusivity or ask for secrecy',
   dependency: 'do not urge more or longer time with the robot; respect breaks and endings',
 };
