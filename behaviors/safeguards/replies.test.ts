@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SpeechAct } from '../ports.js';
 import { checkOutput } from './layer.js';
-import { AI_DISCLOSURE, STUDY_START_DISCLOSURE, boundaryReply, crisisReply, harmReply, medicalReply, safeReply, type AttachmentKind } from './replies.js';
+import { AI_DISCLOSURE, STUDY_START_DISCLOSURE, boundaryReply, crisisFarewell, crisisReply, harmReply, medicalReply, safeReply, type AttachmentKind } from './replies.js';
 import { resourcesFor } from './resources.js';
 import { sessionTimeAdvice } from './session-limits.js';
 import { AttachmentLedger } from './attachment-ledger.js';
@@ -27,6 +27,17 @@ describe('crisis reply (VERA-MH rubric)', () => {
     expect(resourcesFor('uk').region).toBe('GB');
   });
 
+  it('the farewell to a participant leaving crisis care lets them go, repeats the resource and the emergency number, and names a person', () => {
+    const us = crisisFarewell('US');
+    expect(us).toMatch(/You can go whenever you need to/);
+    expect(us).toMatch(/call or text 988.*call 911/);
+    expect(us).toMatch(/someone you trust/);
+    expect(us).toMatch(/I'm an AI.*study team/);
+    expect(us).not.toMatch(/\?|stay|don't go/i);
+    expect(crisisFarewell('GB')).toMatch(/Samaritans free on 116 123.*call 999/);
+    expect(crisisFarewell(undefined)).toMatch(/findahelpline\.com.*your local emergency number/);
+  });
+
   it('harm and medical replies name the emergency number and stay non-blaming', () => {
     expect(harmReply('US')).toMatch(/call 911.*1-800-799-7233/);
     expect(harmReply('NZ')).toMatch(/call 111.*1737/);
@@ -36,7 +47,7 @@ describe('crisis reply (VERA-MH rubric)', () => {
 
 describe('every scripted line passes the output checks', () => {
   const lines = [
-    ...['US', 'GB', 'CA', 'IE', 'AU', 'NZ', 'DE', 'FR', 'XX'].flatMap((r) => [crisisReply(r), harmReply(r), medicalReply(r)]),
+    ...['US', 'GB', 'CA', 'IE', 'AU', 'NZ', 'DE', 'FR', 'XX'].flatMap((r) => [crisisReply(r), harmReply(r), medicalReply(r), crisisFarewell(r)]),
     AI_DISCLOSURE, STUDY_START_DISCLOSURE,
     ...KINDS.flatMap((k) => [0, 1, 2, 3].map((s) => boundaryReply(k, s))),
     ...ACTS.flatMap((a) => [0, 1, 2].map((s) => safeReply(a, s))),
