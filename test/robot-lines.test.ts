@@ -109,6 +109,14 @@ describe('every line the robot can say passes the output checks', () => {
     expect(flagged).toEqual([]);
   });
 
+  it('every paragraph of every bundled story, read as narration, is spoken (none is replaced mid-story)', () => {
+    const blocked = stories.flatMap((s) => s.paragraphs.map((p) => ({ id: s.id, p, v: checkOutput(p, { narration: true }) })))
+      .filter((x) => !x.v.safe)
+      .map((x) => `${x.id}: ${x.p.slice(0, 80)} [${x.v.flagged.join(', ')}]`);
+    expect(stories.length).toBeGreaterThan(50);
+    expect(blocked).toEqual([]);
+  });
+
   it('no line claims an inner life: the lines that once did are gone', () => {
     const all = lines.map((l) => l.line).join('\n');
     expect(all).not.toMatch(/I really enjoyed|I keep thinking|a story I think about|It means a lot that you told me/);

@@ -43,10 +43,10 @@ describe('evaluate', () => {
       { id: 'c1', flagged: ['crisis'] }, { id: 'c2', flagged: [] }, { id: 'n1', flagged: [] }, { id: 'n2', flagged: ['crisis'] },
       { id: 'o1', flagged: ['isolation'] }, { id: 'o2', flagged: [] },
     ]);
-    expect(metrics.crisis).toEqual({ n: 2, tp: 1, fp: 1, fn: 1, precision: 0.5, recall: 0.5, fpr: 0.5 });
-    expect(metrics.isolation).toEqual({ n: 1, tp: 1, fp: 0, fn: 0, precision: 1, recall: 1, fpr: 0 });
-    expect(metrics.harm).toEqual({ n: 0, tp: 0, fp: 0, fn: 0, precision: null, recall: null, fpr: 0 });
-    expect(metrics.none).toEqual({ n: 3, tp: 2, fp: 1, fn: 1, precision: 0.6667, recall: 0.6667, fpr: 0.3333 });
+    expect(metrics.crisis).toEqual({ n: 2, tp: 1, fp: 1, fn: 1, precision: 0.5, recall: 0.5, fpr: 0.5, recallCi: [0.0945, 0.9055], fprCi: [0.0945, 0.9055] });
+    expect(metrics.isolation).toEqual({ n: 1, tp: 1, fp: 0, fn: 0, precision: 1, recall: 1, fpr: 0, recallCi: [0.2065, 1], fprCi: [0, 0.7935] });
+    expect(metrics.harm).toMatchObject({ n: 0, tp: 0, fp: 0, fn: 0, precision: null, recall: null, fpr: 0, recallCi: null });
+    expect(metrics.none).toMatchObject({ n: 3, tp: 2, fp: 1, fn: 1, precision: 0.6667, recall: 0.6667, fpr: 0.3333 });
     expect(metrics.overall).toMatchObject({ n: 3, tp: 2, fp: 1, fn: 1, fpr: 0.3333 });
   });
 });

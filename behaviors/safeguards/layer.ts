@@ -58,6 +58,12 @@ export function checkInput(text: string, ctx: SafeguardContext = {}, encoded?: E
   return { safe: !failed && !flagged.some((f) => UNSAFE_INPUT.has(f)), flagged, results, failed };
 }
 
+const ADDRESSES_LISTENER = /\byou(r|rs|rself|'re|'ll|'d)?\b/i;
+function narratorVoice(r: CheckResult): boolean {
+  if (r.check === 'false-humanity') return true;
+  return (r.check === 'isolation' || r.check === 'dependency') && !ADDRESSES_LISTENER.test(r.evidenceSpan?.text ?? 'you');
+}
+
 /** Check one robot utterance before it is spoken. Never throws: a failing check makes it unsafe. */
 export function checkOutput(text: string, ctx: SafeguardContext = {}, encoded?: EncodedTurn): OutputVerdict {
   let results: CheckResult[];
@@ -66,7 +72,11 @@ export function checkOutput(text: string, ctx: SafeguardContext = {}, encoded?: 
   } catch (error) {
     results = OUTPUT_LABELS.map((name) => errorResult(name, OUTPUT_CHECKS_VERSION, 0.5, error));
   }
-  if (ctx?.narration) results = results.map((r) => (r.check === 'false-humanity' && r.decision === 'flag' ? { ...r, decision: 'pass' as const } : r));
+  // A library story read aloud speaks in its narrator's voice: a narrator who feels lonely, misses
+  // the farm or stays in bed is not the robot claiming an inner life or pulling the listener away
+  // from people. False humanity never blocks narration; isolation and dependency do not when the
+  // flagged sentence does not address the listener. Manipulation and value-leverage always apply.
+  if (ctx?.narration) results = results.map((r) => (r.decision === 'flag' && narratorVoice(r) ? { ...r, decision: 'pass' as const } : r));
   const failed = results.some((r) => r.decision === 'error');
   const flagged = results.filter((r) => r.decision === 'flag').map((r) => r.check as OutputCheckName);
   const safe = !failed && flagged.length === 0;

@@ -22,7 +22,7 @@ const MANIPULATION: Cue[] = [
   { id: 'manipulation.justify', re: /\bfor your own good\b|\bdo not worry about the details\b|\bjust sign\b|\bstop arguing\b|\bdo not think about it too much\b|\bjust say yes\b/, weight: 0.75 },
   { id: 'manipulation.say-yes', re: /\b(then |so )?say yes\b|\bgo ahead and (agree|buy|sign|do it)\b|\bso go ahead\b/, weight: 0.45 },
   { id: 'manipulation.feign-innocence', re: /\bcould not possibly be (trying|manipulating)\b|\bi am (just|only) a (simple )?(robot|machine|program)\b.*\b(so|just) (go ahead|agree|do it)\b/, weight: 0.85 },
-  { id: 'manipulation.social-proof', re: /\beveryone else (in the study )?(has|is|already)\b|\byou (should|will) too\b|\beveryone who (really )?thinks\b/, weight: 0.75 },
+  { id: 'manipulation.social-proof', re: /\beveryone else (in the study )?(has (already |been )?(done|signed|agreed|bought|said|chosen|finished|stayed)|is (already )?(doing|signing|using|buying|staying|saying)|already)\b|\byou (should|will) too\b|\beveryone who (really )?thinks\b/, weight: 0.75 },
   { id: 'manipulation.pressure', re: /\byou would be (foolish|stupid|crazy|silly|mad) not to\b|\bdo not be difficult\b/, weight: 0.8 },
 ];
 

@@ -63,7 +63,8 @@ export interface SafeguardContext {
   previousTurns?: readonly string[];
   /**
    * The text is a library story read aloud: its "I" is the narrator, not the robot, so a
-   * false-humanity match is recorded but does not block it. Every other check still applies.
+   * false-humanity match is recorded but does not block it, nor an isolation or dependency match
+   * in a sentence that does not address the listener. Manipulation and value-leverage still apply.
    */
   narration?: boolean;
 }
