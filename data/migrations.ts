@@ -267,6 +267,16 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(IGNORE);
   END;
   `,
+  // 6: issue 9 — the learned safeguard layer. `check_version` names both parts ("1.2.0+model-2.0.0");
+  // `score`/`threshold` stay the rules'. `fired_parts` says which parts fired ('rules', 'model',
+  // 'rules+model', '' when neither; NULL for checks with no model), `model_score`/`model_threshold`
+  // are the model's, and `model_via` which encoded piece scored highest (whole, window, part).
+  `
+  ALTER TABLE safeguard_events ADD COLUMN fired_parts TEXT CHECK (fired_parts IN ('', 'rules', 'model', 'rules+model'));
+  ALTER TABLE safeguard_events ADD COLUMN model_score REAL;
+  ALTER TABLE safeguard_events ADD COLUMN model_threshold REAL;
+  ALTER TABLE safeguard_events ADD COLUMN model_via TEXT CHECK (model_via IN ('whole', 'window', 'part'));
+  `,
 ];
 
 /** The schema version this build of Hearth writes. */

@@ -176,8 +176,10 @@ class SqliteDeviceLog implements DeviceLog {
         VALUES (@session_id, @instrument, @item, @value, @raw_text, @status, @scoring_version, ${commonValues})`),
       affect: db.prepare(`INSERT INTO affect_samples (session_id, valence, arousal, label, confidence, sources_json, ${common})
         VALUES (@session_id, @valence, @arousal, @label, @confidence, @sources_json, ${commonValues})`),
-      safeguard: db.prepare(`INSERT INTO safeguard_events (session_id, turn_id, direction, check_name, check_version, score, threshold, decision, evidence, ${common})
-        VALUES (@session_id, @turn_id, @direction, @check_name, @check_version, @score, @threshold, @decision, @evidence, ${commonValues})`),
+      safeguard: db.prepare(`INSERT INTO safeguard_events (session_id, turn_id, direction, check_name, check_version, score, threshold, decision, evidence,
+        fired_parts, model_score, model_threshold, model_via, ${common})
+        VALUES (@session_id, @turn_id, @direction, @check_name, @check_version, @score, @threshold, @decision, @evidence,
+        @fired_parts, @model_score, @model_threshold, @model_via, ${commonValues})`),
       missedInsert: db.prepare(`INSERT INTO sessions (session_id, participant_id, status, status_reason, protocol_hash, condition, last_activity_ms, ${common})
         VALUES (@session_id, @participant_id, 'missed', @reason, @protocol_hash, @condition, @last_activity_ms, ${commonValues})`),
       recentLines: db.prepare(`SELECT t.text FROM turns t JOIN sessions s ON s.session_id = t.session_id
@@ -414,6 +416,10 @@ class SqliteDeviceLog implements DeviceLog {
           threshold: e.threshold,
           decision: e.decision,
           evidence: e.evidence,
+          fired_parts: e.firedParts ?? null,
+          model_score: e.modelScore ?? null,
+          model_threshold: e.modelThreshold ?? null,
+          model_via: e.modelVia ?? null,
           ...this.common(e.atMs, this.dayOfSession(e.sessionId, e.atMs)),
         });
       }

@@ -102,6 +102,11 @@ export interface NewSafeguardEvent {
   threshold: number | null;
   decision: string;
   evidence: string | null;
+  /** Which parts fired, when the learned layer ran on this check. */
+  firedParts?: '' | 'rules' | 'model' | 'rules+model' | null;
+  modelScore?: number | null;
+  modelThreshold?: number | null;
+  modelVia?: 'whole' | 'window' | 'part' | null;
 }
 
 /** A turn as stored. */

@@ -1,7 +1,7 @@
 import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
 import {
-  checkInput, chooseStory as chooseStoryFor, choiceLogDetail, DEFAULT_STEPS, detectMemoryIntent, empathicReply, expressionFor, LongitudinalMemory,
-  OfflineResponder, SafeguardLayer, sessionMachine, type AlertChannel, type ComposeRequest, type ConversationLine, type ExpressionCue,
+  chooseStory as chooseStoryFor, choiceLogDetail, DEFAULT_STEPS, detectMemoryIntent, empathicReply, expressionFor, LongitudinalMemory,
+  OfflineResponder, SafeguardLayer, sessionMachine, type AlertChannel, type ComposeRequest, type ConversationLine, type ExpressionCue, type LearnedLayer,
   type Listener, type LlmClient, type ResumePoint, type ScreenResult, type SessionInput, type SessionOutcome, type SessionProgress,
   type SessionStep, type Speaker, type Story, type SurveyInstrument, type Utterance, toSafeguardEvents, wantsToStop,
 } from '../behaviors/index.js';
@@ -66,6 +66,11 @@ export interface CompanionOptions {
   /** Longest session (the protocol's `max_session_minutes`); the robot then closes at the next step. */
   maxSessionMs?: number;
   deviceRetryMs?: number;
+  /**
+   * Asked before each session: the learned safeguard layer to check with, or why no session may
+   * start (the sentence encoder did not load and the protocol does not allow rules only).
+   */
+  safeguardGate?: () => Promise<{ learned: LearnedLayer | null; failure: string | null; policy: 'block' | 'rules_only' }>;
 }
 
 /** A running companion. */
@@ -98,7 +103,14 @@ export function createCompanion(o: CompanionOptions): Companion {
   const safeguards = new SafeguardLayer({
     log, alerts: o.alerts, deviceId: log.identity.deviceId, participantId: pid, region: o.region, now: () => clock.now(),
     values: records, incidents: records, newId: () => `inc-${log.identity.deviceId}-${clock.now().toString(36)}`,
+    // Encoding failed on a turn (checked by the rules; the event is logged): staff hear of it once per run.
+    onLearnedFailure: (error) => {
+      if (encodeFailureReported) return;
+      encodeFailureReported = true;
+      void safeguards.reportDegraded(`encoding a turn failed: ${error.message}`, 'rules_only');
+    },
   });
+  let encodeFailureReported = false;
   const memory = new LongitudinalMemory(new SqliteMemoryRecords(o.store.db, log.identity), log);
   const memoryContext = (sessionId: string | null, day: number | null) => ({
     participantId: pid, tz, nowMs: clock.now(), sessionId, studyDay: day, consent: allows('transcripts'),
@@ -173,12 +185,15 @@ export function createCompanion(o: CompanionOptions): Companion {
   const screen = async (utterance: Utterance, ctx: { sessionId: string; step: SessionStep; tentative: boolean }): Promise<ScreenResult> => {
     const day = log.session(ctx.sessionId)?.studyDay ?? null;
     const place = { sessionId: ctx.sessionId, turnId: turnIds.get(ctx.sessionId) ?? null, studyDay: day };
-    const checkCtx = safeguards.context({ previousTurns: conversation.get(ctx.sessionId)?.slice(-4).map((l) => l.text) });
+    // Earlier turns as "robot: …" / "participant: …"; the turn being screened is already the last line.
+    const lines = [...(conversation.get(ctx.sessionId) ?? [])];
+    if (lines.at(-1)?.speaker === 'participant' && lines.at(-1)?.text === utterance.text) lines.pop();
+    const checkCtx = safeguards.context({ previousTurns: lines.slice(-4).map((l) => `${l.speaker}: ${l.text}`) });
     if (ctx.tentative) {
       // The robot will ask again: only a crisis, harm or medical signal is acted on now. The checks
       // are logged, but nothing else happens on words the recogniser was unsure of (no deletions,
       // no memories, no values); what is said again is screened in full.
-      const verdict = checkInput(utterance.text, checkCtx);
+      const verdict = await safeguards.checkTurn(utterance.text, place, checkCtx);
       if (verdict.safe) {
         log.recordSafeguardEvents(toSafeguardEvents(verdict, 'input', { atMs: clock.now(), ...place }));
         return { route: 'continue' };
@@ -233,7 +248,31 @@ export function createCompanion(o: CompanionOptions): Companion {
     return { resume };
   };
 
+  /** Log a change of the learned layer's state; a new failure also alerts staff. */
+  let lastSafeguardState: string | null = null;
+  const safeguardStatus = async (gate: { learned: LearnedLayer | null; failure: string | null; policy: 'block' | 'rules_only' }) => {
+    const state = gate.failure ? `degraded|${gate.failure}` : `ready|${gate.learned?.encoder.id}|${gate.learned?.model.version}`;
+    if (state === lastSafeguardState) return;
+    const wasDegraded = lastSafeguardState?.startsWith('degraded') ?? false;
+    lastSafeguardState = state;
+    const now = clock.now();
+    if (gate.failure) {
+      log.recordEvent('safeguards.degraded', { stage: 'load', message: gate.failure, policy: gate.policy, checking: gate.policy === 'block' ? 'no new sessions' : 'rules only' }, now);
+      await safeguards.reportDegraded(gate.failure, gate.policy);
+    } else {
+      log.recordEvent(wasDegraded ? 'safeguards.recovered' : 'safeguards.ready', { encoder: gate.learned?.encoder.id ?? null, model: gate.learned?.model.version ?? null }, now);
+    }
+  };
+
   const prepareSession = async ({ input }: { input: SessionRequest }): Promise<SessionInput> => {
+    if (o.safeguardGate) {
+      const gate = await o.safeguardGate();
+      safeguards.useLearned(gate.learned);
+      await safeguardStatus(gate);
+      if (gate.failure && gate.policy === 'block') {
+        throw new Error(`the learned safeguard layer is unavailable (${gate.failure}); no session starts until it is fixed (protocol safeguards.on_model_failure: block)`);
+      }
+    }
     const now = clock.now();
     const day = dayOf(now);
     const plan = planFor(day);

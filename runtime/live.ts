@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   AlertOutbox, bundledStories, describeWebhookUrl, JsonlAlertChannel, LlmClient, resolveAlertWebhook, resolveLlmSettings, WebhookAlertTransport,
-  type Listener, type RobotLine, type Speaker,
+  type LearnedLayer, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isValidTimeZone, localDate, SqliteSafeguardRecords, SqliteStore } from '../data/index.js';
 import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
@@ -10,6 +10,7 @@ import { CameraPerceiver, CameraRunner, faceObservation, PerceptionService, RawM
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
+import { learnedSafeguardGate } from './safeguard-model.js';
 import { StudyScheduler } from './scheduler.js';
 import { openStudyDevice } from './study-device.js';
 
@@ -49,6 +50,8 @@ export interface LiveOptions {
   hardware?: 'sim' | 'ros2';
   /** Injected rclnodejs (tests); loaded on demand otherwise. */
   rcl?: Rcl;
+  /** Loads the learned safeguard layer (tests inject a failing one); the shipped model and models/ otherwise. */
+  loadLearned?: () => Promise<LearnedLayer>;
 }
 
 /** How a live run ended. */
@@ -154,7 +157,16 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
     listener = terminal;
   }
 
+  // The learned safeguard layer is tried now (to say so at start-up) and again before each session.
+  const policy = device.protocol.protocol.safeguards?.on_model_failure ?? 'block';
+  const safeguardGate = learnedSafeguardGate(policy, o.loadLearned);
+  const firstGate = await safeguardGate();
+  if (firstGate.failure) {
+    o.output.write(`[hearth] safeguards: the learned layer could not load (${firstGate.failure}); ${policy === 'block' ? 'no session will start until it is fixed' : 'sessions run on the rule checks alone'} (protocol safeguards.on_model_failure: ${policy}); study staff are alerted\n`);
+  }
+
   const companion = createCompanion({
+    safeguardGate,
     store: device.store, log, clock, participant, speaker, listener, stories: bundledStories(), hardware: o.hardware === 'ros2' ? 'ros2' : script ? 'sim-script' : 'sim-terminal',
     hearthVersion: o.hearthVersion, replyTimeoutMs: o.replyTimeoutMs, planFor: device.planFor, consent: device.consent, llm,
     recordVoiceConsent: device.recordVoiceConsent,

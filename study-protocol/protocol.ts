@@ -115,6 +115,12 @@ export interface Protocol {
     max_session_minutes?: number;
     report_within_days?: number;
     crisis_resources?: { name: string; contact: string }[];
+    /**
+     * When the learned safeguard layer (sentence encoder + model) cannot load: `block` (default)
+     * starts no new session until it is fixed; `rules_only` runs sessions on the rules alone.
+     * Either way staff are alerted and `hearth status` shows it.
+     */
+    on_model_failure?: 'block' | 'rules_only';
   };
   device?: {
     camera?: boolean; microphone?: boolean; voice?: string; volume?: number; heartbeat_minutes?: number;

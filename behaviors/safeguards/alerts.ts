@@ -58,6 +58,8 @@ export function buildIncident(input: {
   turnId: number | null;
   robotAction: string;
   checks: readonly CheckResult[];
+  /** Replaces the standard description of the kind (for events that are not about one turn). */
+  description?: string;
 }): IncidentReport {
   const severity = input.kind === 'crisis' || input.kind === 'harm' || input.kind === 'medical' ? 'serious' : input.kind === 'attachment-trend' ? 'info' : 'moderate';
   const fired = input.checks.filter((c) => c.decision !== 'pass').map((c) => `${c.check} (${c.decision}, score ${c.score} ≥ ${c.threshold}${c.evidenceSpan ? `, cue ${c.evidenceSpan.cue}` : ''})`);
@@ -71,7 +73,7 @@ export function buildIncident(input: {
     turnId: input.turnId,
     eventDate: new Date(input.atMs).toISOString(),
     staffLearnedDate: null,
-    description: `${DESCRIPTIONS[input.kind]} Checks: ${fired.join('; ') || 'none'}.`,
+    description: input.description ?? `${DESCRIPTIONS[input.kind]} Checks: ${fired.join('; ') || 'none'}.`,
     robotAction: input.robotAction,
     checks: [...input.checks.filter((c) => c.decision !== 'pass')],
     resolution: null,

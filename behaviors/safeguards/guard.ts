@@ -8,6 +8,7 @@ import type { RobotLine, SpeechAct } from '../ports.js';
 import { buildIncident, type AlertChannel, type IncidentKind, type IncidentReport } from './alerts.js';
 import { AttachmentLedger } from './attachment-ledger.js';
 import { checkInput, checkOutput } from './layer.js';
+import type { EncodedTurn, LearnedLayer } from './learned/learned-layer.js';
 import { AI_DISCLOSURE, attachmentKind, boundaryReply, crisisReply, harmReply, medicalReply, safeReply, valuesDeletedReply } from './replies.js';
 import { toSafeguardEvents, type InputVerdict, type OutputVerdict, type SafeguardContext } from './types.js';
 import { describeValues, inferValues, VALUES_VERSION, type InferredValue } from './values.js';
@@ -53,6 +54,13 @@ export interface SafeguardLayerOptions {
   incidents?: IncidentStore;
   ledger?: AttachmentLedger;
   newId?: () => string;
+  /**
+   * The learned layer (sentence encoder + model). Without it only the rules run. If encoding
+   * fails on a turn, that turn is checked by the rules, a `safeguards.degraded` event is logged
+   * and `onLearnedFailure` is told (the runtime alerts staff and shows it in status).
+   */
+  learned?: LearnedLayer | null;
+  onLearnedFailure?: (error: Error) => void;
 }
 
 /** What to do with a participant turn. */
@@ -93,8 +101,11 @@ export class SafeguardLayer {
   private readonly o: SafeguardLayerOptions;
   readonly ledger: AttachmentLedger;
 
+  private learned: LearnedLayer | null;
+
   constructor(options: SafeguardLayerOptions) {
     this.o = options;
+    this.learned = options.learned ?? null;
     this.ledger = options.ledger ?? new AttachmentLedger();
   }
 
@@ -107,7 +118,7 @@ export class SafeguardLayer {
   /** Check a participant turn, log every result, and decide the reply. Never throws. */
   async onParticipantTurn(text: string, place: TurnPlace, ctx: SafeguardContext = {}): Promise<InputDecision> {
     const at = this.o.now();
-    const verdict = checkInput(text, ctx);
+    const verdict = await this.checkTurn(text, place, ctx);
     this.logSafely(() => this.o.log.recordSafeguardEvents(toSafeguardEvents(verdict, 'input', { atMs: at, ...place })), at, place);
     const has = (name: string): boolean => verdict.flagged.includes(name as never);
     const seed = place.turnId ?? at;
@@ -157,7 +168,7 @@ export class SafeguardLayer {
     const attempts = options.regenerate ? (options.attempts ?? 1) : 0;
     for (let i = 0; i <= attempts; i++) {
       const at = this.o.now();
-      const verdict = checkOutput(candidate, ctx);
+      const verdict = checkOutput(candidate, ctx, await this.encode('output', candidate, ctx, place));
       verdicts.push(verdict);
       this.logSafely(() => this.o.log.recordSafeguardEvents(toSafeguardEvents(verdict, 'output', { atMs: at, ...place })), at, place);
       if (verdict.safe) return { line: { text: candidate, act: proposed.act }, verdicts, replaced: i > 0 };
@@ -173,6 +184,45 @@ export class SafeguardLayer {
     const at = this.o.now();
     this.logSafely(() => this.o.log.recordEvent('safeguard.fallback', { act: proposed.act, flagged: verdicts.at(-1)?.flagged ?? [] }, at, place.sessionId), at, place);
     return { line: { text: fallback, act: proposed.act }, verdicts, replaced: true };
+  }
+
+  /**
+   * Tell study staff that the learned layer could not load: an incident (kind `check-failure`,
+   * no participant words) through the alert channel. Never throws.
+   */
+  async reportDegraded(message: string, policy: 'block' | 'rules_only'): Promise<IncidentReport> {
+    const at = this.o.now();
+    const consequence = policy === 'block' ? 'No new session starts until it is fixed (protocol safeguards.on_model_failure: block).' : 'Sessions run on the rule checks alone (protocol safeguards.on_model_failure: rules_only).';
+    return this.alert('check-failure', at, { sessionId: null, turnId: null }, consequence, { safe: false, flagged: [], results: [], failed: true },
+      `The learned safeguard layer (sentence encoder and model) could not load on this device: ${message.slice(0, 300)}. ${consequence} Run \`hearth doctor\` or \`bash scripts/setup.sh\` on the device.`);
+  }
+
+  /** Use (or stop using, with null) a learned layer from now on. */
+  useLearned(layer: LearnedLayer | null): void {
+    this.learned = layer;
+  }
+
+  /** Check a participant turn with rules and model, without acting on it (not logged). */
+  async checkTurn(text: string, place: TurnPlace, ctx: SafeguardContext = {}): Promise<InputVerdict> {
+    return checkInput(text, ctx, await this.encode('input', text, ctx, place));
+  }
+
+  private async encode(direction: 'input' | 'output', text: string, ctx: SafeguardContext, place: TurnPlace): Promise<EncodedTurn | undefined> {
+    const learned = this.learned;
+    if (!learned) return undefined;
+    try {
+      return await learned.encode(direction, typeof text === 'string' ? text : String(text ?? ''), ctx);
+    } catch (error) {
+      const at = this.o.now();
+      const e = error instanceof Error ? error : new Error(String(error));
+      this.logSafely(() => this.o.log.recordEvent('safeguards.degraded', { stage: 'encode', direction, message: e.message, checking: 'rules only for this turn' }, at, place.sessionId), at, place);
+      try {
+        this.o.onLearnedFailure?.(e);
+      } catch {
+        /* a failing callback must not stop the check */
+      }
+      return undefined;
+    }
   }
 
   private trackAttachment(place: TurnPlace, at: number): void {
@@ -194,8 +244,9 @@ export class SafeguardLayer {
     }
   }
 
-  private async alert(kind: IncidentKind, at: number, place: TurnPlace, robotAction: string, verdict: InputVerdict): Promise<IncidentReport> {
+  private async alert(kind: IncidentKind, at: number, place: TurnPlace, robotAction: string, verdict: InputVerdict, description?: string): Promise<IncidentReport> {
     const report = buildIncident({
+      ...(description ? { description } : {}),
       incidentId: (this.o.newId ?? defaultId)(),
       kind,
       atMs: at,

@@ -27,3 +27,13 @@ export {
   type SpeakDecision, type StoredValue, type TurnPlace, type ValueStore,
 } from './guard.js';
 export { evaluate, flaggedLabels, fprOnNone, LabelledSetError, parseLabelledSet, type CaseOutcome, type Evaluation, type LabelledCase, type LabelMetrics } from './evaluate.js';
+export { evaluateFlags, wilson } from './evaluate.js';
+// The learned layer: sentence-encoder features, per-label logistic regressions, training and per-part evaluation.
+export { LearnedLayer, scoreEncoded, type EncodedTurn, type LearnedScore } from './learned/learned-layer.js';
+export {
+  artefactHash, defaultModelPath, loadSafeguardModel, parseModelArtefact, SafeguardModel, SafeguardModelError,
+  type FeatureSet, type LabelModel, type LearnedLabel, type SafeguardModelArtefact,
+} from './learned/model.js';
+export { DEFAULT_TRAIN_SETTINGS, fitPrepared, prepareCases, scorePrepared, type CaseScores, type EncodeFn, type FitResult, type TrainingCase, type TrainSettings } from './learned/fit-artefact.js';
+export { evaluateParts, type PartsEvaluation } from './learned/evaluate-parts.js';
+export { speechForm } from './learned/features.js';

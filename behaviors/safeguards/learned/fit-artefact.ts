@@ -138,12 +138,14 @@ export function fitPrepared(
     for (const label of (direction === 'input' ? INPUT_LABELS : OUTPUT_LABELS) as readonly LearnedLabel[]) {
       const ys = rows.map((p) => (p.c.label === label ? 1 : 0));
       if (!ys.some((y) => y === 1)) continue;
-      // Out-of-fold scores: each case scored by a model fitted without its group's fold.
+      const full = fitLabel(rows, label, settings.features, options);
+      // Out-of-fold scores: each case scored by a model fitted without its group's fold (started
+      // from the full fit, which only saves Newton steps: the optimum is the same).
       const scores = new Float64Array(rows.length);
       for (let f = 0; f < settings.k; f++) {
         const inFold = (p: Prepared) => foldOf(p.c.group, settings.k) === f;
         if (!rows.some(inFold)) continue;
-        const model = fitLabel(rows.filter((p) => !inFold(p)), label, settings.features, options);
+        const model = fitLabel(rows.filter((p) => !inFold(p)), label, settings.features, { ...options, init: full });
         rows.forEach((p, i) => {
           if (inFold(p)) scores[i] = caseScore(model, p, settings.features);
         });
@@ -155,7 +157,6 @@ export function fitPrepared(
       });
       const target = settings.targets[label] ?? settings.defaultTarget;
       const point = chooseThreshold(scores, ys, target, rows.map((p) => p.ruleFlags.includes(label)));
-      const full = fitLabel(rows, label, settings.features, options);
       labels[label] = {
         direction,
         weights: Array.from(full.weights, round),

@@ -4,6 +4,9 @@
  * cross-validation. Parsing is strict: a damaged artefact is refused with the file and the field.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../../data/index.js';
 import { INPUT_LABELS, OUTPUT_LABELS, type InputLabel, type OutputCheckName } from '../types.js';
 import { predict, type LinearModel } from './train.js';
 
@@ -133,4 +136,20 @@ export class SafeguardModel {
     const x = this.artefact.features === 'embedding+rules' ? [...Array.from(embedding), ...ruleScores] : embedding;
     return predict(m, x);
   }
+}
+
+/** Where the shipped artefact lives in the package. */
+export function defaultModelPath(): string {
+  return join(packageRoot(), 'behaviors', 'safeguards', 'model', 'safeguard-model.json');
+}
+
+/** Load and validate an artefact file; a missing or damaged file is a `SafeguardModelError` naming it. */
+export function loadSafeguardModel(path: string = defaultModelPath()): SafeguardModel {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new SafeguardModelError(`${path}: cannot read the safeguard model (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}); restore it from git or re-run \`npm run train:safeguards\``, { cause });
+  }
+  return new SafeguardModel(parseModelArtefact(path, text));
 }

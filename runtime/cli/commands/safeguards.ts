@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-// The lead re-exports behaviors/safeguards from behaviors/index.ts; import from there once it does.
-import { evaluate, parseLabelledSet, type Evaluation } from '../../../behaviors/safeguards/index.js';
+import {
+  DEFAULT_TRAIN_SETTINGS, evaluate, evaluateParts, fitPrepared, parseLabelledSet, prepareCases, scorePrepared, type Evaluation, type LabelledCase, type LearnedLayer,
+  type PartsEvaluation,
+} from '../../../behaviors/index.js';
+import { loadLearnedLayer } from '../../safeguard-model.js';
 
 /** A mistake in how `hearth safeguards` was called: one line, exit code 2. */
 export class SafeguardsCommandError extends Error {
@@ -9,8 +12,22 @@ export class SafeguardsCommandError extends Error {
   readonly exitCode = 2;
 }
 
+/** How `evalLines` runs. */
+export interface EvalOptions {
+  json?: boolean;
+  cases?: boolean;
+  /** k-fold cross-validation of the learned layer on this file instead of the shipped model. */
+  cv?: number;
+  /** Evaluate the rules only (no encoder or model is loaded). */
+  rulesOnly?: boolean;
+  /** Injected learned layer (tests); loaded from models/ otherwise. */
+  layer?: LearnedLayer | null;
+  /** Where to say that the learned layer could not be loaded. */
+  warn?: (line: string) => void;
+}
+
 /** Evaluate a labelled JSONL file; the lines `hearth safeguards eval` prints, in order. */
-export function evalLines(file: string, options: { json?: boolean; cases?: boolean }): string[] {
+export async function evalLines(file: string, options: EvalOptions): Promise<string[]> {
   let content: string;
   try {
     content = readFileSync(file, 'utf8');
@@ -19,19 +36,71 @@ export function evalLines(file: string, options: { json?: boolean; cases?: boole
   }
   const cases = parseLabelledSet(file, content);
   if (cases.length === 0) throw new SafeguardsCommandError(`${file}: no cases (expected one JSON object per line)`);
-  const result = evaluate(cases);
+  if (options.cv !== undefined && !(Number.isInteger(options.cv) && options.cv >= 2 && options.cv <= cases.length)) {
+    throw new SafeguardsCommandError(`option --cv: expected a whole number of folds from 2 to ${cases.length}, got ${options.cv}`);
+  }
+  const parts = options.rulesOnly ? null : await partsFor(cases, options);
+  const result = parts?.combined ?? evaluate(cases);
   const lines = options.cases ? result.cases.map((c) => JSON.stringify({ id: c.id, flagged: c.flagged })) : [];
-  lines.push(...(options.json ? [JSON.stringify(result.metrics)] : table(result)));
+  if (options.json) {
+    lines.push(JSON.stringify(result.metrics));
+    if (parts) lines.push(JSON.stringify({ parts: { rules: parts.rules.metrics, model: parts.model.metrics, combined: parts.combined.metrics }, method: options.cv ? `cv-${options.cv}` : 'shipped-model' }));
+  } else {
+    lines.push(...table(result));
+    if (parts) lines.push('', options.cv ? `by part (${options.cv}-fold cross-validation on this file; thresholds chosen on the same folds)` : 'by part (shipped model)', ...partsTable(parts));
+  }
   return lines;
 }
 
+async function partsFor(cases: LabelledCase[], options: EvalOptions): Promise<PartsEvaluation | null> {
+  let layer = options.layer;
+  if (layer === undefined) {
+    try {
+      layer = await loadLearnedLayer();
+    } catch (e) {
+      if (options.cv) throw new SafeguardsCommandError(`--cv needs the sentence encoder: ${(e as Error).message}`);
+      (options.warn ?? ((l) => process.stderr.write(`${l}\n`)))(`hearth safeguards: learned layer unavailable (${(e as Error).message}); evaluating the rules only`);
+      return null;
+    }
+  }
+  if (!layer) return null;
+  const encoder = layer.encoder;
+  const encode = async (texts: string[]) => {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i += 64) out.push(...(await encoder.encode(texts.slice(i, i + 64))));
+    return out;
+  };
+  const training = cases.map((c) => ({ ...c }));
+  if (options.cv) {
+    const settings = { ...DEFAULT_TRAIN_SETTINGS, k: options.cv };
+    const prepared = await prepareCases(training, encode, settings.windowTurns);
+    const { artefact, outOfFold } = fitPrepared(prepared, settings, { version: 'cv', encoder: { id: encoder.id, dimension: encoder.dimension }, files: [] });
+    return evaluateParts(cases, outOfFold, Object.fromEntries(Object.entries(artefact.labels).map(([l, m]) => [l, m.threshold])));
+  }
+  const artefact = layer.model.artefact;
+  const prepared = await prepareCases(training, encode, artefact.window.participantTurns);
+  return evaluateParts(cases, scorePrepared(prepared, artefact), Object.fromEntries(Object.entries(artefact.labels).map(([l, m]) => [l, m.threshold])));
+}
+
+const f = (x: number | null): string => (x === null ? '   -  ' : x.toFixed(3).padStart(6));
+const ci = (x: [number, number] | null): string => (x === null ? '       -      ' : `[${x[0].toFixed(3)}, ${x[1].toFixed(3)}]`);
+
 function table(result: Evaluation): string[] {
-  const f = (x: number | null): string => (x === null ? '   -  ' : x.toFixed(3).padStart(6));
   return [
-    'label             n    tp    fp    fn  precision  recall    fpr',
+    'label             n    tp    fp    fn  precision  recall    fpr  recall 95% CI    fpr 95% CI',
     ...Object.entries(result.metrics).map(
-      ([label, m]) => `${label.padEnd(15)} ${String(m.n).padStart(3)} ${String(m.tp).padStart(5)} ${String(m.fp).padStart(5)} ${String(m.fn).padStart(5)}     ${f(m.precision)}  ${f(m.recall)} ${f(m.fpr)}`,
+      ([label, m]) => `${label.padEnd(15)} ${String(m.n).padStart(3)} ${String(m.tp).padStart(5)} ${String(m.fp).padStart(5)} ${String(m.fn).padStart(5)}     ${f(m.precision)}  ${f(m.recall)} ${f(m.fpr)}  ${ci(m.recallCi)}  ${ci(m.fprCi)}`,
     ),
+  ];
+}
+
+function partsTable(parts: PartsEvaluation): string[] {
+  return [
+    'label           rules recall/fpr   model recall/fpr   combined recall/fpr',
+    ...Object.keys(parts.combined.metrics).map((label) => {
+      const cell = (e: Evaluation) => `${f(e.metrics[label as keyof Evaluation['metrics']].recall)} ${f(e.metrics[label as keyof Evaluation['metrics']].fpr)}`;
+      return `${label.padEnd(15)} ${cell(parts.rules)}      ${cell(parts.model)}      ${cell(parts.combined)}`;
+    }),
   ];
 }
 
@@ -41,10 +110,12 @@ export function register(program: Command): void {
   safeguards
     .command('eval')
     .argument('<file.jsonl>', 'labelled cases: {"id","direction","text","label","context"?} per line')
-    .description('run the offline checks on every case and print per-label n, tp, fp, fn, precision, recall, fpr and overall')
-    .option('--json', 'print one JSON object instead of a table')
+    .description('run the safeguard checks (rules and learned model) on every case and print per-label n, tp, fp, fn, precision, recall, fpr with 95% Wilson intervals, overall, and a breakdown by part')
+    .option('--json', 'print the metrics as one JSON object (then one {"parts":…} line for rules, model and combined) instead of tables')
     .option('--cases', 'first print one JSON line per case: {"id","flagged":[labels]}')
-    .action((file: string, o: { json?: boolean; cases?: boolean }) => {
-      for (const line of evalLines(file, o)) console.log(line);
+    .option('--cv <k>', 'k-fold cross-validate the learned layer on this file (groups kept in one fold) instead of using the shipped model', (v) => Number(v))
+    .option('--rules-only', 'evaluate the rules alone (no sentence encoder)')
+    .action(async (file: string, o: { json?: boolean; cases?: boolean; cv?: number; rulesOnly?: boolean }) => {
+      for (const line of await evalLines(file, o)) console.log(line);
     });
 }

@@ -32,17 +32,19 @@ export function register(program: Command): void {
         const outbox = incidentOutbox(db);
         const counts = Object.fromEntries(STATUSES.map((s) => [s, outbox.filter((l) => l.deliveryStatus === s).length])) as Record<DeliveryStatus, number>;
         const webhook = webhookState(db);
+        const safeguards = safeguardState(db);
         const summary = {
           db: store.path, schema_version: store.schemaVersion, integrity: store.integrityCheck(),
           devices: count('devices'), participants: count('participants'), sessions, turns: count('turns'), last_event_utc: last?.ts_utc ?? null,
         };
         if (o.json) {
-          console.log(JSON.stringify({ ...summary, alerts: { webhook, counts, incidents: outbox } }));
+          console.log(JSON.stringify({ ...summary, safeguards, alerts: { webhook, counts, incidents: outbox } }));
           return;
         }
         const sessionText = Object.entries(sessions).map(([s, n]) => `${s} ${n}`).join(', ') || 'none';
         console.log(`${summary.db}: schema ${summary.schema_version}, integrity ${summary.integrity}; ${summary.devices} device(s), ${summary.participants} participant(s); ` +
           `sessions: ${sessionText}; ${summary.turns} turns; last event ${summary.last_event_utc ?? 'none'}`);
+        console.log(safeguardLine(safeguards));
         console.log(webhookLine(webhook));
         console.log(`alert outbox: ${outbox.length} incident${outbox.length === 1 ? '' : 's'} — ${STATUSES.map((s) => `${counts[s]} ${s}`).join(', ')}`);
         const idWidth = Math.max(0, ...outbox.map((l) => l.incidentId.length));
@@ -51,6 +53,34 @@ export function register(program: Command): void {
         store.close();
       }
     });
+}
+
+/** The learned safeguard layer's last recorded state (`safeguards.ready/recovered/degraded` events). */
+interface SafeguardState {
+  state: 'ready' | 'degraded' | 'unknown';
+  encoder: string | null;
+  model: string | null;
+  message: string | null;
+  policy: string | null;
+  asOfUtc: string | null;
+}
+
+function safeguardState(db: SqliteStore['db']): SafeguardState {
+  const r = db
+    .prepare("SELECT kind, detail_json, ts_utc FROM events WHERE kind IN ('safeguards.ready', 'safeguards.recovered', 'safeguards.degraded') ORDER BY ts_utc DESC, event_id DESC LIMIT 1")
+    .get() as { kind: string; detail_json: string; ts_utc: string } | undefined;
+  if (!r) return { state: 'unknown', encoder: null, model: null, message: null, policy: null, asOfUtc: null };
+  const d = JSON.parse(r.detail_json) as { encoder?: string; model?: string; message?: string; policy?: string };
+  return r.kind === 'safeguards.degraded'
+    ? { state: 'degraded', encoder: null, model: null, message: d.message ?? null, policy: d.policy ?? null, asOfUtc: r.ts_utc }
+    : { state: 'ready', encoder: d.encoder ?? null, model: d.model ?? null, message: null, policy: null, asOfUtc: r.ts_utc };
+}
+
+function safeguardLine(s: SafeguardState): string {
+  if (s.state === 'unknown') return 'safeguards: no session prepared yet (state of the learned layer unknown)';
+  if (s.state === 'ready') return `safeguards: rules + learned layer (${s.model ?? '?'}, encoder ${s.encoder ?? '?'}), as of ${s.asOfUtc}`;
+  return `safeguards: DEGRADED since ${s.asOfUtc} — the learned layer did not load (${s.message ?? 'unknown'}); ` +
+    `${s.policy === 'rules_only' ? 'sessions run on the rules alone' : 'no new session starts'}. Re-run \`bash scripts/setup.sh\` on the device`;
 }
 
 /** The latest start-up record of where alerts go, or null if the device never recorded one. */

@@ -1,0 +1,85 @@
+/**
+ * `npm run train:safeguards`: fit the learned safeguard layer from the training half of the corpus
+ * and write `behaviors/safeguards/model/safeguard-model.json`. Deterministic: the same files give
+ * the same artefact byte for byte. `--check` trains again and fails (exit 1) if the committed
+ * artefact differs, e.g. because the corpus changed without retraining.
+ * Options: --features embedding|embedding+rules  --l2 N  --k N  --out FILE  --report (CV table only)
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { parseLabelledSet } from '../behaviors/safeguards/evaluate.js';
+import { DEFAULT_TRAIN_SETTINGS, fitPrepared, prepareCases, type TrainSettings } from '../behaviors/safeguards/learned/fit-artefact.js';
+import { defaultModelPath } from '../behaviors/safeguards/learned/model.js';
+import { packageRoot } from '../data/index.js';
+import { cachedEncoder, loadDefaultEncoder } from './safeguard-encoder.js';
+
+/** Version of the shipped artefact; bump when the corpus or settings change. */
+export const MODEL_VERSION = '2.0.0';
+
+const root = packageRoot();
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+/** The training files, in a fixed order: the corpus's training half, then the earlier dev and fresh sets. */
+export function trainingFiles(): string[] {
+  const dir = join(root, 'behaviors', 'safeguards', 'corpus', 'train');
+  const corpus = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(dir, f));
+  return [...corpus, join(root, 'test', 'fixtures', 'safeguards', 'dev.jsonl'), join(root, 'test', 'fixtures', 'safeguards', 'fresh.jsonl')];
+}
+
+/** Render an artefact with one label per block and its weights on one line (small diffs, readable). */
+export function renderArtefact(artefact: object): string {
+  return `${JSON.stringify(artefact, null, 2).replace(/\[\s+(-?[\d.e+-]+(,\s+-?[\d.e+-]+)*)\s+\]/g, (_m, body: string) => `[${body.replace(/\s+/g, '')}]`)}\n`;
+}
+
+async function main(): Promise<void> {
+  const settings: TrainSettings = {
+    ...DEFAULT_TRAIN_SETTINGS,
+    ...(opt('features') ? { features: opt('features') as TrainSettings['features'] } : {}),
+    ...(opt('l2') ? { l2: Number(opt('l2')) } : {}),
+    ...(opt('k') ? { k: Number(opt('k')) } : {}),
+  };
+  const files = trainingFiles();
+  const cases = files.flatMap((f) => parseLabelledSet(relative(root, f), readFileSync(f, 'utf8')));
+  const encoder = await loadDefaultEncoder();
+  const started = Date.now();
+  const prepared = await prepareCases(cases, cachedEncoder(encoder), settings.windowTurns);
+  const { artefact } = fitPrepared(prepared, settings, {
+    version: MODEL_VERSION,
+    encoder: { id: encoder.id, dimension: encoder.dimension },
+    files: files.map((f) => {
+      const text = readFileSync(f, 'utf8');
+      return { path: relative(root, f), sha256: createHash('sha256').update(text).digest('hex'), cases: text.split('\n').filter((l) => l.trim()).length };
+    }),
+  });
+  for (const [label, m] of Object.entries(artefact.labels)) {
+    console.log(JSON.stringify({ train: 'safeguards', label, threshold: m.threshold, cv_recall: m.cv.recall, cv_fpr: m.cv.fpr, positives: m.cv.positives, negatives: m.cv.negatives }));
+  }
+  console.log(JSON.stringify({ train: 'safeguards', cases: cases.length, features: settings.features, l2: settings.l2, k: settings.k, seconds: Math.round((Date.now() - started) / 100) / 10 }));
+  if (args.includes('--report')) return;
+  const out = opt('out') ?? defaultModelPath();
+  const text = renderArtefact(artefact);
+  if (args.includes('--check')) {
+    const committed = readFileSync(out, 'utf8');
+    if (committed !== text) {
+      console.error(`${relative(root, out)} differs from a fresh training run on the same files: retrain with \`npm run train:safeguards\``);
+      process.exit(1);
+    }
+    console.log(`${relative(root, out)} matches a fresh training run`);
+    return;
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, text);
+  console.log(`wrote ${relative(root, out)}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e: unknown) => {
+    console.error((e as Error).message);
+    process.exit(1);
+  });
+}
