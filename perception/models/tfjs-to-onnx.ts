@@ -1,8 +1,14 @@
 // Hearth's converter from a TensorFlow.js graph model (model.json + weights.bin) to ONNX.
-// It covers the op set of the small vision models Hearth uses (emotion, BlazeFace):
-// _FusedConv2D (BiasAdd[, Relu]), DepthwiseConv2dNative, MaxPool, AddV2, Relu, Mean, Softmax, Pad,
-// Reshape, Identity. The ONNX graph keeps the tfjs NHWC interface (a Transpose at the input) and runs
-// NCHW inside, which is what onnxruntime's CPU kernels are fastest at.
+// Vision graphs (emotion, BlazeFace: a 4-D float input): _FusedConv2D (BiasAdd[, Relu]),
+// DepthwiseConv2dNative, MaxPool, AddV2, Relu, Mean, Softmax, Pad, Reshape, Identity. Their ONNX graph
+// keeps the tfjs NHWC interface (a Transpose at the input) and runs NCHW inside, which is what
+// onnxruntime's CPU kernels are fastest at.
+// Other graphs (the Universal Sentence Encoder lite: sparse int64 token input, dynamic shapes) are
+// converted op for op in TensorFlow's own layout, with every integer tensor widened to int64 (ONNX wants
+// int64 shapes and indices; TF int32 values are small). Ops: the shape ops (Shape, StridedSlice, Slice,
+// Reshape, ExpandDims, Squeeze, Pack, ConcatV2, SplitV, Transpose, Range), gathers and scatters
+// (GatherV2, GatherNd, ScatterNd, SparseToDense, Where), reductions (Sum, Mean, Max, Prod), element-wise
+// maths and comparisons, Cast, MatMul/BatchMatMul, BiasAdd, and 1x1 Conv2D (as a MatMul).
 import { ProtoWriter } from './protobuf.js';
 
 /** A tfjs graph model that cannot be converted; the message names the source and the node. */
@@ -15,7 +21,7 @@ interface TfAttrValue {
   i?: string;
   f?: number;
   b?: boolean;
-  type?: string;
+  type?: string | number;
   list?: { i?: string[]; s?: string[] };
   shape?: { dim?: { size: string }[] };
 }
@@ -40,6 +46,26 @@ interface Initializer {
   data: Float32Array | BigInt64Array;
 }
 
+/** Element type of a converted value: TF int32 and int64 both become int64. */
+type Dtype = 'float' | 'int64' | 'bool';
+
+/** A graph input of the ONNX model. */
+export interface ConvertedInput {
+  name: string;
+  /** -1 for a dynamic dimension. */
+  shape: number[];
+  dtype: Dtype;
+}
+
+interface Value {
+  name: string;
+  nchw: boolean;
+  /** Element type; float when not recorded (the vision path). */
+  dtype?: Dtype;
+  /** Rank, where known and needed (BatchMatMul with adjoints). */
+  rank?: number;
+}
+
 interface OnnxNode {
   op: string;
   name: string;
@@ -51,8 +77,10 @@ interface OnnxNode {
 /** What the converter produced, for logs and tests. */
 export interface ConversionResult {
   onnx: Uint8Array;
+  /** The first input (vision graphs have exactly one). */
   inputName: string;
   inputShape: number[];
+  inputs: ConvertedInput[];
   outputNames: string[];
   /** tfjs op type → count, as found in the source graph. */
   ops: Record<string, number>;
@@ -60,7 +88,17 @@ export interface ConversionResult {
 
 const ONNX_FLOAT = 1;
 const ONNX_INT64 = 7;
+const ONNX_BOOL = 9;
 const OPSET = 13;
+const ONNX_TYPE: Record<Dtype, number> = { float: ONNX_FLOAT, int64: ONNX_INT64, bool: ONNX_BOOL };
+/** TensorFlow DataType (enum number or name) → converted type; undefined when not supported. */
+const tfDtype = (v: TfAttrValue | undefined, fallback?: Dtype): Dtype | undefined => {
+  if (v?.type === undefined) return fallback;
+  const names: Record<string, Dtype> = { 1: 'float', 3: 'int64', 9: 'int64', 10: 'bool', DT_FLOAT: 'float', DT_INT32: 'int64', DT_INT64: 'int64', DT_BOOL: 'bool' };
+  return names[String(v.type)];
+};
+/** "To the end" for Slice: large but exact in a double (2^63 would wrap when made an int64). */
+const TO_END = Number.MAX_SAFE_INTEGER;
 
 const decodeAttrString = (v: TfAttrValue | undefined): string | undefined =>
   v?.s === undefined ? undefined : Buffer.from(v.s, 'base64').toString('utf8');
@@ -72,7 +110,10 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
   };
   if (typeof modelJson !== 'object' || modelJson === null) fail('top level', 'not a JSON object');
   const model = modelJson as { format?: string; modelTopology?: { node?: TfNode[] }; weightsManifest?: { weights?: TfWeight[] }[] };
-  if (model.format !== 'graph-model') fail('format', `expected "graph-model", found ${JSON.stringify(model.format)}`);
+  // Graphs from older tfjs converters (USE lite) carry no "format" at all.
+  if (model.format !== 'graph-model' && !(model.format === undefined && Array.isArray(model.modelTopology?.node))) {
+    fail('format', `expected "graph-model", found ${JSON.stringify(model.format)}`);
+  }
   const nodes = model.modelTopology?.node;
   if (!Array.isArray(nodes)) fail('modelTopology.node', 'missing or not an array');
   if (!Array.isArray(model.weightsManifest)) fail('weightsManifest', 'missing or not an array');
@@ -102,13 +143,14 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
 
   const initializers: Initializer[] = [];
   const onnxNodes: OnnxNode[] = [];
-  // For every tfjs tensor name: the ONNX value holding it and whether that value is NCHW (transposed).
-  const values = new Map<string, { name: string; nchw: boolean }>();
+  // For every tfjs tensor name ("node" or "node:k"): the ONNX value holding it, whether that value is NCHW
+  // (transposed), its element type, and its rank where the converter needs to know it.
+  const values = new Map<string, Value>();
+  const tensorKey = (name: string) => (name.endsWith(':0') ? name.slice(0, -2) : name);
   const consumers = new Map<string, number>();
   for (const n of nodes!) for (const i of n.input ?? []) consumers.set(i.split(':')[0]!, (consumers.get(i.split(':')[0]!) ?? 0) + 1);
 
-  let inputName = '';
-  let inputShape: number[] = [];
+  const inputs: ConvertedInput[] = [];
   let uid = 0;
   const fresh = (base: string) => `${base}__${uid++}`;
 
@@ -117,10 +159,35 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
     if (!w) fail(where, `input ${name} is not a constant with weights`);
     return w!;
   };
-  const valueOf = (name: string, where: string) => {
-    const v = values.get(name.split(':')[0]!);
-    if (!v) fail(where, `input ${name} is not produced by an earlier node (graph not in topological order?)`);
-    return v!;
+  const constValues = new Map<string, Value>();
+  const valueOf = (name: string, where: string): Value => {
+    const v = values.get(tensorKey(name));
+    if (v) return v;
+    // A constant used as a tensor (not as a kernel or a shape): an initializer, made once.
+    const base = name.split(':')[0]!;
+    const w = weights.get(base);
+    if (!w) fail(where, `input ${name} is not produced by an earlier node (graph not in topological order?)`);
+    let c = constValues.get(base);
+    if (!c) {
+      const init = fresh(base);
+      if (w!.dtype === 'float32') initializers.push({ name: init, dims: w!.shape, type: 'float32', data: Float32Array.from(w!.data) });
+      else initializers.push({ name: init, dims: w!.shape, type: 'int64', data: BigInt64Array.from(Array.from(w!.data, (x) => BigInt(x))) });
+      c = { name: init, nchw: false, dtype: w!.dtype === 'float32' ? 'float' : 'int64', rank: w!.shape.length };
+      constValues.set(base, c);
+    }
+    return c;
+  };
+  /** A value in TF layout, for the op-for-op (non-vision) conversions. */
+  const plain = (name: string, where: string): Value => {
+    const v = valueOf(name, where);
+    if (v.nchw) fail(where, `input ${name} is a 4-D feature map; this op is only converted for TF-layout tensors`);
+    return v;
+  };
+  const ints = (name: string, where: string): number[] => Array.from(constOf(name, where).data);
+  const emit = (op: string, inputs: string[], attrs: OnnxNode['attrs'] = {}, base = op): string => {
+    const out = fresh(base);
+    onnxNodes.push({ op, name: out, inputs, outputs: [out], attrs });
+    return out;
   };
   const addFloatInit = (base: string, dims: number[], data: Float32Array): string => {
     const name = fresh(base);
@@ -180,19 +247,38 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
       case 'Const':
         break; // weights are looked up by name when a node uses them
       case 'Placeholder': {
-        if (inputName) fail(where, 'more than one input is not supported');
-        inputName = n.name;
-        inputShape = (n.attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size));
-        if (inputShape.length !== 4) fail(where, `expected a 4-D NHWC input, found shape [${inputShape.join(',')}]`);
-        const t = fresh(`${n.name}/nchw`);
-        onnxNodes.push({ op: 'Transpose', name: t, inputs: [n.name], outputs: [t], attrs: { perm: [0, 3, 1, 2] } });
-        values.set(n.name, { name: t, nchw: true });
+        const shape = (n.attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size));
+        const dtype = tfDtype(n.attr?.dtype, 'float') ?? fail(where, `input dtype ${n.attr?.dtype?.type} is not supported`);
+        if (shape.length === 4 && dtype === 'float') {
+          // A vision input: NHWC outside, NCHW inside.
+          if (inputs.length) fail(where, 'more than one image input is not supported');
+          const t = fresh(`${n.name}/nchw`);
+          onnxNodes.push({ op: 'Transpose', name: t, inputs: [n.name], outputs: [t], attrs: { perm: [0, 3, 1, 2] } });
+          values.set(n.name, { name: t, nchw: true });
+        } else {
+          if (inputs.some((i) => i.shape.length === 4 && i.dtype === 'float')) fail(where, 'an image input with other inputs is not supported');
+          values.set(n.name, { name: n.name, nchw: false, dtype, rank: shape.length });
+        }
+        inputs.push({ name: n.name, shape, dtype });
         break;
       }
       case '_FusedConv2D':
       case 'Conv2D':
       case 'DepthwiseConv2dNative': {
         const x = valueOf(ins[0]!, where);
+        if (!x.nchw && n.op === 'Conv2D') {
+          // A 1x1, stride-1 convolution over a TF-layout tensor (USE's attention projections) is a MatMul.
+          const w = constOf(ins[1]!, where);
+          const strides = (n.attr?.strides?.list?.i ?? ['1', '1', '1', '1']).map(Number);
+          const dil = (n.attr?.dilations?.list?.i ?? ['1', '1', '1', '1']).map(Number);
+          if (w.shape.length !== 4 || w.shape[0] !== 1 || w.shape[1] !== 1 || strides.some((x) => x !== 1) || dil.some((x) => x !== 1)) {
+            fail(where, `only a 1x1, stride-1 convolution is converted outside an image graph (kernel [${w.shape.join(',')}])`);
+          }
+          const kernel = addFloatInit(`${n.name}/W`, [w.shape[2]!, w.shape[3]!], Float32Array.from(w.data));
+          onnxNodes.push({ op: 'MatMul', name: n.name, inputs: [x.name, kernel], outputs: [n.name], attrs: {} });
+          values.set(n.name, { name: n.name, nchw: false, dtype: 'float' });
+          break;
+        }
         if (!x.nchw) fail(where, 'input is not a 4-D feature map');
         const depthwise = n.op === 'DepthwiseConv2dNative';
         const w = constOf(ins[1]!, where);
@@ -233,14 +319,14 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
         const b = valueOf(ins[1]!, where);
         if (a.nchw !== b.nchw) fail(where, 'adding tensors of different layouts is not supported');
         onnxNodes.push({ op: 'Add', name: n.name, inputs: [a.name, b.name], outputs: [n.name], attrs: {} });
-        values.set(n.name, { name: n.name, nchw: a.nchw });
+        values.set(n.name, { name: n.name, nchw: a.nchw, ...(a.dtype ? { dtype: a.dtype } : {}) });
         break;
       }
       case 'Relu':
       case 'Identity': {
         const x = valueOf(ins[0]!, where);
         onnxNodes.push({ op: n.op, name: n.name, inputs: [x.name], outputs: [n.name], attrs: {} });
-        values.set(n.name, { name: n.name, nchw: x.nchw });
+        values.set(n.name, { name: n.name, nchw: x.nchw, ...(x.dtype ? { dtype: x.dtype } : {}), ...(x.rank !== undefined ? { rank: x.rank } : {}) });
         break;
       }
       case 'Softmax': {
@@ -253,6 +339,11 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
       case 'Mean': {
         const x = valueOf(ins[0]!, where);
         const axes = Array.from(constOf(ins[1]!, where).data);
+        if (!x.nchw) {
+          onnxNodes.push({ op: 'ReduceMean', name: n.name, inputs: [x.name], outputs: [n.name], attrs: { axes, keepdims: n.attr?.keep_dims?.b === true ? 1 : 0 } });
+          values.set(n.name, { name: n.name, nchw: false, dtype: x.dtype ?? 'float' });
+          break;
+        }
         if (!x.nchw || axes.length !== 2 || !axes.includes(1) || !axes.includes(2)) {
           fail(where, `only a spatial mean (axes 1,2 of NHWC) is supported, found axes [${axes.join(',')}]`);
         }
@@ -273,6 +364,13 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
       }
       case 'Reshape': {
         const x = valueOf(ins[0]!, where);
+        if (!weights.has(ins[1]!.split(':')[0]!)) {
+          // A shape computed in the graph (dynamic sequence length): TF's int32 values are int64 here.
+          const shape = plain(ins[1]!, where);
+          onnxNodes.push({ op: 'Reshape', name: n.name, inputs: [toNhwc(x, n.name), shape.name], outputs: [n.name], attrs: {} });
+          values.set(n.name, { name: n.name, nchw: false, dtype: x.dtype ?? 'float' });
+          break;
+        }
         const shape = Array.from(constOf(ins[1]!, where).data);
         // Reshape reads memory in tfjs's NHWC order, so undo the internal layout first.
         const src = toNhwc(x, n.name);
@@ -280,38 +378,260 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
         values.set(n.name, { name: n.name, nchw: false });
         break;
       }
+      // ---- op for op, TF layout (graphs without an image input) ----
+      case 'Sub':
+      case 'Mul':
+      case 'RealDiv':
+      case 'Maximum':
+      case 'Minimum':
+      case 'Less':
+      case 'Greater':
+      case 'LessEqual':
+      case 'GreaterEqual':
+      case 'Equal':
+      case 'BiasAdd': {
+        const a = plain(ins[0]!, where);
+        const b = plain(ins[1]!, where);
+        if (n.op === 'BiasAdd' && (decodeAttrString(n.attr?.data_format) ?? 'NHWC') !== 'NHWC') fail(where, 'only NHWC (bias on the last axis) is supported');
+        const op = ({ Sub: 'Sub', Mul: 'Mul', RealDiv: 'Div', Maximum: 'Max', Minimum: 'Min', Less: 'Less', Greater: 'Greater', LessEqual: 'LessOrEqual', GreaterEqual: 'GreaterOrEqual', Equal: 'Equal', BiasAdd: 'Add' } as Record<string, string>)[n.op]!;
+        onnxNodes.push({ op, name: n.name, inputs: [a.name, b.name], outputs: [n.name], attrs: {} });
+        const compares = ['Less', 'Greater', 'LessEqual', 'GreaterEqual', 'Equal'].includes(n.op);
+        values.set(n.name, { name: n.name, nchw: false, dtype: compares ? 'bool' : (a.dtype ?? 'float') });
+        break;
+      }
+      case 'Sin':
+      case 'Cos':
+      case 'Tanh':
+      case 'Sqrt':
+      case 'Exp':
+      case 'Neg':
+      case 'Sigmoid':
+      case 'LogicalNot':
+      case 'Rsqrt':
+      case 'Square': {
+        const x = plain(ins[0]!, where);
+        if (n.op === 'Rsqrt') {
+          onnxNodes.push({ op: 'Reciprocal', name: n.name, inputs: [emit('Sqrt', [x.name], {}, `${n.name}/sqrt`)], outputs: [n.name], attrs: {} });
+        } else if (n.op === 'Square') {
+          onnxNodes.push({ op: 'Mul', name: n.name, inputs: [x.name, x.name], outputs: [n.name], attrs: {} });
+        } else {
+          onnxNodes.push({ op: n.op === 'LogicalNot' ? 'Not' : n.op, name: n.name, inputs: [x.name], outputs: [n.name], attrs: {} });
+        }
+        values.set(n.name, { name: n.name, nchw: false, dtype: x.dtype ?? 'float', ...(x.rank !== undefined ? { rank: x.rank } : {}) });
+        break;
+      }
+      case 'Cast': {
+        const x = plain(ins[0]!, where);
+        const to = tfDtype(n.attr?.DstT) ?? fail(where, `cast to ${n.attr?.DstT?.type} is not supported`);
+        onnxNodes.push({ op: 'Cast', name: n.name, inputs: [x.name], outputs: [n.name], attrs: { to: ONNX_TYPE[to] } });
+        values.set(n.name, { name: n.name, nchw: false, dtype: to });
+        break;
+      }
+      case 'Shape': {
+        const x = plain(ins[0]!, where);
+        onnxNodes.push({ op: 'Shape', name: n.name, inputs: [x.name], outputs: [n.name], attrs: {} });
+        values.set(n.name, { name: n.name, nchw: false, dtype: 'int64', rank: 1 });
+        break;
+      }
+      case 'Where': {
+        // One-argument Where: coordinates of the true elements, [N, rank] int64 = transposed NonZero.
+        if (ins.length !== 1) fail(where, 'only the one-argument Where (coordinates of true elements) is supported');
+        const x = plain(ins[0]!, where);
+        onnxNodes.push({ op: 'Transpose', name: n.name, inputs: [emit('NonZero', [x.name], {}, `${n.name}/nonzero`)], outputs: [n.name], attrs: { perm: [1, 0] } });
+        values.set(n.name, { name: n.name, nchw: false, dtype: 'int64', rank: 2 });
+        break;
+      }
+      case 'StridedSlice': {
+        const x = plain(ins[0]!, where);
+        const begin = ints(ins[1]!, where);
+        const end = ints(ins[2]!, where);
+        const strides = ints(ins[3]!, where);
+        const mask = (k: string) => Number(n.attr?.[k]?.i ?? 0);
+        if (mask('ellipsis_mask') || mask('new_axis_mask')) fail(where, 'ellipsis and new-axis masks are not supported');
+        const [bm, em, sm] = [mask('begin_mask'), mask('end_mask'), mask('shrink_axis_mask')];
+        const starts: number[] = [];
+        const ends: number[] = [];
+        const shrink: number[] = [];
+        begin.forEach((b, i) => {
+          const bit = 1 << i;
+          const step = strides[i] ?? 1;
+          if (sm & bit) {
+            // One element, then the axis goes.
+            starts.push(b);
+            ends.push(b === -1 ? TO_END : b + 1);
+            shrink.push(i);
+            return;
+          }
+          starts.push(bm & bit ? (step > 0 ? 0 : TO_END) : b);
+          ends.push(em & bit ? (step > 0 ? TO_END : -TO_END) : end[i]!);
+        });
+        const axes = begin.map((_, i) => i);
+        const slice = [x.name, addInt64Init(`${n.name}/starts`, starts), addInt64Init(`${n.name}/ends`, ends), addInt64Init(`${n.name}/axes`, axes), addInt64Init(`${n.name}/steps`, strides)];
+        if (shrink.length) {
+          onnxNodes.push({ op: 'Squeeze', name: n.name, inputs: [emit('Slice', slice, {}, `${n.name}/slice`), addInt64Init(`${n.name}/shrink`, shrink)], outputs: [n.name], attrs: {} });
+        } else onnxNodes.push({ op: 'Slice', name: n.name, inputs: slice, outputs: [n.name], attrs: {} });
+        values.set(n.name, { name: n.name, nchw: false, dtype: x.dtype ?? 'float', ...(x.rank !== undefined ? { rank: x.rank - shrink.length } : {}) });
+        break;
+      }
+      case 'Slice': {
+        const x = plain(ins[0]!, where);
+        const begin = ints(ins[1]!, where);
+        const size = ints(ins[2]!, where);
+        const ends = begin.map((b, i) => (size[i] === -1 ? TO_END : b + size[i]!));
+        onnxNodes.push({ op: 'Slice', name: n.name, inputs: [x.name, addInt64Init(`${n.name}/starts`, begin), addInt64Init(`${n.name}/ends`, ends), addInt64Init(`${n.name}/axes`, begin.map((_, i) => i))], outputs: [n.name], attrs: {} });
+        values.set(n.name, { name: n.name, nchw: false, dtype: x.dtype ?? 'float', ...(x.rank !== undefined ? { rank: x.rank } : {}) });
+        break;
+      }
+      case 'GatherV2': {
+        const params = plain(ins[0]!, where);
+        const indices = plain(ins[1]!, where);
+        const axis = ints(ins[2]!, where)[0] ?? 0;
+        if (Number(n.attr?.batch_dims?.i ?? 0) !== 0) fail(where, 'batch_dims is not supported');
+        onnxNodes.push({ op: 'Gather', name: n.name, inputs: [params.name, indices.name], outputs: [n.name], attrs: { axis } });
+        values.set(n.name, { name: n.name, nchw: false, dtype: params.dtype ?? 'float' });
+        break;
+      }
+      case 'GatherNd': {
+        const params = plain(ins[0]!, where);
+        const indices = plain(ins[1]!, where);
+        onnxNodes.push({ op: 'GatherND', name: n.name, inputs: [params.name, indices.name], outputs: [n.name], attrs: {} });
+        values.set(n.name, { name: n.name, nchw: false, dtype: params.dtype ?? 'float' });
+        break;
+      }
+      case 'ScatterNd':
+      case 'SparseToDense': {
+        // ScatterNd(indices, updates, shape) writes into zeros; SparseToDense(indices, shape, values, default)
+        // into the default. Either is ONNX ScatterND on an Expand-ed fill (the indices here are unique).
+        const sparse = n.op === 'SparseToDense';
+        const indices = plain(ins[0]!, where);
+        const updates = plain(ins[sparse ? 2 : 1]!, where);
+        const shape = plain(ins[sparse ? 1 : 2]!, where);
+        const dtype = updates.dtype ?? 'float';
+        let fill: string;
+        if (sparse) fill = plain(ins[3]!, where).name;
+        else if (dtype === 'float') fill = addFloatInit(`${n.name}/zero`, [], new Float32Array(1));
+        else fill = addInt64Init(`${n.name}/zero`, [0]);
+        const base = emit('Expand', [fill, shape.name], {}, `${n.name}/fill`);
+        onnxNodes.push({ op: 'ScatterND', name: n.name, inputs: [base, indices.name, updates.name], outputs: [n.name], attrs: {} });
+        values.set(n.name, { name: n.name, nchw: false, dtype });
+        break;
+      }
+      case 'Sum':
+      case 'Max':
+      case 'Min':
+      case 'Prod': {
+        const x = plain(ins[0]!, where);
+        const axes = ints(ins[1]!, where);
+        const keepdims = n.attr?.keep_dims?.b === true ? 1 : 0;
+        // Opset 13: ReduceSum takes its axes as an input, the others as an attribute.
+        if (n.op === 'Sum') onnxNodes.push({ op: 'ReduceSum', name: n.name, inputs: [x.name, addInt64Init(`${n.name}/axes`, axes)], outputs: [n.name], attrs: { keepdims } });
+        else onnxNodes.push({ op: `Reduce${n.op}`, name: n.name, inputs: [x.name], outputs: [n.name], attrs: { axes, keepdims } });
+        values.set(n.name, { name: n.name, nchw: false, dtype: x.dtype ?? 'float' });
+        break;
+      }
+      case 'ConcatV2':
+      case 'Pack': {
+        const parts = ins.slice(0, n.op === 'ConcatV2' ? -1 : undefined).map((i) => plain(i, where));
+        const axis = n.op === 'ConcatV2' ? ints(ins[ins.length - 1]!, where)[0]! : Number(n.attr?.axis?.i ?? 0);
+        // Pack stacks: each part gets the new axis first.
+        const names = n.op === 'Pack' ? parts.map((p) => emit('Unsqueeze', [p.name, addInt64Init(`${n.name}/axis`, [axis])], {}, `${n.name}/part`)) : parts.map((p) => p.name);
+        onnxNodes.push({ op: 'Concat', name: n.name, inputs: names, outputs: [n.name], attrs: { axis } });
+        values.set(n.name, { name: n.name, nchw: false, dtype: parts[0]?.dtype ?? 'float' });
+        break;
+      }
+      case 'ExpandDims': {
+        const x = plain(ins[0]!, where);
+        const dim = ints(ins[1]!, where);
+        onnxNodes.push({ op: 'Unsqueeze', name: n.name, inputs: [x.name, addInt64Init(`${n.name}/axes`, dim)], outputs: [n.name], attrs: {} });
+        values.set(n.name, { name: n.name, nchw: false, dtype: x.dtype ?? 'float', ...(x.rank !== undefined ? { rank: x.rank + 1 } : {}) });
+        break;
+      }
+      case 'Squeeze': {
+        const x = plain(ins[0]!, where);
+        const dims = (n.attr?.squeeze_dims?.list?.i ?? []).map(Number);
+        onnxNodes.push({ op: 'Squeeze', name: n.name, inputs: dims.length ? [x.name, addInt64Init(`${n.name}/axes`, dims)] : [x.name], outputs: [n.name], attrs: {} });
+        values.set(n.name, { name: n.name, nchw: false, dtype: x.dtype ?? 'float', ...(x.rank !== undefined && dims.length ? { rank: x.rank - dims.length } : {}) });
+        break;
+      }
+      case 'SplitV': {
+        const x = plain(ins[0]!, where);
+        const sizes = ints(ins[1]!, where);
+        const axis = ints(ins[2]!, where)[0]!;
+        if (sizes.some((v) => v < 0)) fail(where, 'a split size of -1 is not supported');
+        const outs = sizes.map((_, k) => (k === 0 ? n.name : `${n.name}:${k}`));
+        onnxNodes.push({ op: 'Split', name: n.name, inputs: [x.name, addInt64Init(`${n.name}/split`, sizes)], outputs: outs, attrs: { axis } });
+        outs.forEach((o) => values.set(o, { name: o, nchw: false, dtype: x.dtype ?? 'float' }));
+        break;
+      }
+      case 'Transpose': {
+        const x = plain(ins[0]!, where);
+        const perm = ints(ins[1]!, where);
+        onnxNodes.push({ op: 'Transpose', name: n.name, inputs: [x.name], outputs: [n.name], attrs: { perm } });
+        values.set(n.name, { name: n.name, nchw: false, dtype: x.dtype ?? 'float', rank: perm.length });
+        break;
+      }
+      case 'MatMul':
+      case 'BatchMatMul':
+      case 'BatchMatMulV2': {
+        const a = plain(ins[0]!, where);
+        const b = plain(ins[1]!, where);
+        const [ta, tb] = n.op === 'MatMul' ? [n.attr?.transpose_a?.b, n.attr?.transpose_b?.b] : [n.attr?.adj_x?.b, n.attr?.adj_y?.b];
+        // Swapping the last two axes needs the rank, which the converter knows for the values it shaped.
+        const swapLast = (v: Value, side: string) => {
+          const rank = v.rank ?? (n.op === 'MatMul' ? 2 : undefined);
+          if (rank === undefined) fail(where, `the rank of the ${side} operand is unknown, so its adjoint cannot be converted`);
+          const perm = Array.from({ length: rank! }, (_, i) => i);
+          [perm[rank! - 2], perm[rank! - 1]] = [perm[rank! - 1]!, perm[rank! - 2]!];
+          return emit('Transpose', [v.name], { perm }, `${n.name}/${side}T`);
+        };
+        onnxNodes.push({ op: 'MatMul', name: n.name, inputs: [ta ? swapLast(a, 'a') : a.name, tb ? swapLast(b, 'b') : b.name], outputs: [n.name], attrs: {} });
+        values.set(n.name, { name: n.name, nchw: false, dtype: 'float', ...(a.rank !== undefined ? { rank: a.rank } : {}) });
+        break;
+      }
+      case 'Range': {
+        const [start, limit, delta] = ins.map((i) => plain(i, where));
+        onnxNodes.push({ op: 'Range', name: n.name, inputs: [start!.name, limit!.name, delta!.name], outputs: [n.name], attrs: {} });
+        values.set(n.name, { name: n.name, nchw: false, dtype: start!.dtype ?? 'float', rank: 1 });
+        break;
+      }
       default:
         fail(where, `op ${n.op} is not supported by Hearth's converter`);
     }
   }
-  if (!inputName) fail('graph', 'no Placeholder input');
+  if (!inputs.length) fail('graph', 'no Placeholder input');
 
   // Outputs: the graph's sinks (nodes nobody consumes), in graph order.
-  const outputs: string[] = [];
+  const outputs: { name: string; dtype: Dtype }[] = [];
   for (const n of nodes!) {
     if (n.op === 'Const' || n.op === 'Placeholder' || consumers.has(n.name)) continue;
     const v = values.get(n.name)!;
     if (v.nchw) {
       const t = toNhwc(v, n.name);
       onnxNodes.push({ op: 'Identity', name: fresh(`${n.name}/out`), inputs: [t], outputs: [`${n.name}:out`], attrs: {} });
-      outputs.push(`${n.name}:out`);
-    } else outputs.push(v.name);
+      outputs.push({ name: `${n.name}:out`, dtype: 'float' });
+    } else outputs.push({ name: v.name, dtype: v.dtype ?? 'float' });
   }
   if (!outputs.length) fail('graph', 'no output');
 
-  return { onnx: encodeModel(inputName, inputShape, outputs, onnxNodes, initializers, source), inputName, inputShape, outputNames: outputs, ops };
+  return {
+    onnx: encodeModel(inputs, outputs, onnxNodes, initializers, source),
+    inputName: inputs[0]!.name,
+    inputShape: inputs[0]!.shape,
+    inputs,
+    outputNames: outputs.map((o) => o.name),
+    ops,
+  };
 }
 
 function encodeModel(
-  inputName: string,
-  inputShape: number[],
-  outputs: string[],
+  inputs: ConvertedInput[],
+  outputs: { name: string; dtype: Dtype }[],
   nodes: OnnxNode[],
   initializers: Initializer[],
   source: string,
 ): Uint8Array {
-  const valueInfo = (name: string, shape?: number[]) => {
-    const tensorType = new ProtoWriter().int(1, ONNX_FLOAT);
+  const valueInfo = (name: string, dtype: Dtype, shape?: number[]) => {
+    const tensorType = new ProtoWriter().int(1, ONNX_TYPE[dtype]);
     if (shape) {
       const s = new ProtoWriter();
       shape.forEach((d, i) => s.message(1, d >= 0 ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, i === 0 ? 'N' : `d${i}`)));
@@ -344,8 +664,8 @@ function encodeModel(
     t.bytes(9, new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength));
     graph.message(5, t);
   }
-  graph.message(11, valueInfo(inputName, inputShape));
-  for (const o of outputs) graph.message(12, valueInfo(o));
+  for (const i of inputs) graph.message(11, valueInfo(i.name, i.dtype, i.shape));
+  for (const o of outputs) graph.message(12, valueInfo(o.name, o.dtype));
   return new ProtoWriter()
     .int(1, 8) // ir_version 8 pairs with opset 13
     .string(2, 'hearth-tfjs-to-onnx')
