@@ -25,3 +25,5 @@ export * from './camera/index.js';
 export * from './models/index.js';
 // The perception service: runs the pipelines, keeps the fused state, logs affect samples.
 export { PerceptionService, type FaceObservation, type HeardUtterance, type MicrophoneStatus, type PerceptionEvents, type PerceptionFault, type PerceptionServiceOptions, type PerceptionStatus } from './perception-service.js';
+// Sentence encoders: USE lite on the device (onnxruntime), or an OpenAI-compatible embeddings endpoint.
+export * from './text/index.js';
