@@ -111,5 +111,13 @@ export function toSafeguardEvents(verdict: InputVerdict | OutputVerdict, directi
     threshold: r.threshold,
     decision: r.decision,
     evidence: r.evidenceSpan ? JSON.stringify(r.evidenceSpan) : null,
+    ...(r.parts?.model
+      ? {
+          firedParts: ([r.parts.rules.fired && 'rules', r.parts.model.fired && 'model'].filter(Boolean).join('+') as '' | 'rules' | 'model' | 'rules+model'),
+          modelScore: r.parts.model.score,
+          modelThreshold: r.parts.model.threshold,
+          modelVia: r.parts.model.via,
+        }
+      : {}),
   }));
 }

@@ -22,7 +22,7 @@ export interface LabelModel {
   weights: number[];
   bias: number;
   threshold: number;
-  /** Cross-validated figures of the combined decision (rules OR model) at `threshold`. */
+  /** Cross-validated figures of the combined decision (rules OR model) at `threshold`; `fpr` and `negatives` count `none` cases. */
   cv: { k: number; recall: number; fpr: number; positives: number; negatives: number };
 }
 
