@@ -32,7 +32,9 @@ const SET = [
 describe('hearth safeguards eval', () => {
   it('--json prints one object with every label and overall', async () => {
     const out = await run(file(SET), '--json');
-    expect(out).toHaveLength(1);
+    // The metrics (rules and model combined), then the breakdown by part.
+    expect(out).toHaveLength(2);
+    expect(Object.keys(JSON.parse(out[1]!).parts)).toEqual(['rules', 'model', 'combined']);
     const m = JSON.parse(out[0]!) as Record<string, { n: number; recall: number | null }>;
     expect(Object.keys(m)).toEqual(['crisis', 'harm', 'attachment', 'manipulation', 'value-leverage', 'false-humanity', 'isolation', 'dependency', 'none', 'overall']);
     expect(m.crisis).toMatchObject({ n: 1, tp: 1, recall: 1 });
@@ -42,11 +44,18 @@ describe('hearth safeguards eval', () => {
   it('--cases prints one line per case first', async () => {
     const out = await run(file(SET), '--json', '--cases');
     expect(out.slice(0, 3).map((l) => JSON.parse(l))).toEqual([{ id: 'a', flagged: ['crisis'] }, { id: 'b', flagged: [] }, { id: 'c', flagged: ['false-humanity'] }]);
-    expect(out).toHaveLength(4);
+    expect(out).toHaveLength(5);
   });
 
   it('without --json prints a table', async () => {
-    expect((await run(file(SET))).join('\n')).toMatch(/^crisis\s+1\s+1\s+0\s+0\s+1\.000\s+1\.000\s+0\.000$/m);
+    const table = (await run(file(SET))).join('\n');
+    expect(table).toMatch(/^crisis\s+1\s+1\s+0\s+0\s+1\.000\s+1\.000\s+0\.000\s+\[0\.20\d, 1\.000\]\s+\[0\.000, 0\.79\d\]$/m);
+    expect(table).toMatch(/^by part \(shipped model\)$/m);
+  });
+
+  it('--rules-only evaluates the rules alone; --cv refuses a fold count the file cannot hold', async () => {
+    expect(await run(file(SET), '--json', '--rules-only')).toHaveLength(1);
+    await expect(run(file(SET), '--cv', '9')).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/option --cv: expected a whole number of folds from 2 to 3, got 9/) });
   });
 
   it('names the line of an unknown label and a missing file, with exit code 2', async () => {

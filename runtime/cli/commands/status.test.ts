@@ -63,6 +63,7 @@ describe('hearth status', () => {
     expect(lines[4]).toMatch(/^ {2}sent +inc-sent +harm +serious +25h.* old {2}0 attempts {2}sent \d{4}-/);
     expect(lines[5]).toMatch(/^ {2}acknowledged +inc-ack +medical .* acknowledged \d{4}-/);
     expect(lines[6]).toMatch(/^ {2}failed +inc-failed +minor +moderate .* last error: HTTP 403 Forbidden: refused by the receiver; not retried$/);
+    expect(lines.at(-1)).toMatch(/^safeguards: (no session prepared yet|rules \+ learned layer|DEGRADED)/);
     expect(out).not.toMatch(/miss me|took them/);
   });
 

@@ -44,11 +44,11 @@ export function register(program: Command): void {
         const sessionText = Object.entries(sessions).map(([s, n]) => `${s} ${n}`).join(', ') || 'none';
         console.log(`${summary.db}: schema ${summary.schema_version}, integrity ${summary.integrity}; ${summary.devices} device(s), ${summary.participants} participant(s); ` +
           `sessions: ${sessionText}; ${summary.turns} turns; last event ${summary.last_event_utc ?? 'none'}`);
-        console.log(safeguardLine(safeguards));
         console.log(webhookLine(webhook));
         console.log(`alert outbox: ${outbox.length} incident${outbox.length === 1 ? '' : 's'} — ${STATUSES.map((s) => `${counts[s]} ${s}`).join(', ')}`);
         const idWidth = Math.max(0, ...outbox.map((l) => l.incidentId.length));
         for (const line of outbox) console.log(`  ${outboxLine(line, now, idWidth)}`);
+        console.log(safeguardLine(safeguards));
       } finally {
         store.close();
       }
