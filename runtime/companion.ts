@@ -127,6 +127,8 @@ export function createCompanion(o: CompanionOptions): Companion {
     const place = { sessionId: req.sessionId, turnId: turnIds.get(req.sessionId) ?? null, studyDay: day };
     const offlineLine = () => offline.compose({ ...req, localHour: localHour(clock.now(), tz), recentLines: log.recentRobotLines(pid, 40) });
     let text: string;
+    // True when the words come from a language model rather than Hearth's own fixed lines.
+    let fromModel = false;
     if (req.continuation) {
       // The next sentence of a reply the model is still streaming; '' when it is finished.
       const stream = streams.get(req.sessionId);
@@ -164,11 +166,14 @@ export function createCompanion(o: CompanionOptions): Companion {
         void empathicReply(turn, { ...options, onSentence: (sentence) => stream.push(sentence), signal: stream.signal })
           .then(logReply, (error: unknown) => log.recordEvent('dialogue.failed', { error: String(error) }, clock.now(), req.sessionId))
           .finally(() => stream.finish());
-        text = (await stream.next()) ?? offlineLine();
+        const first = await stream.next();
+        fromModel = first !== null;
+        text = first ?? offlineLine();
       } else {
         const reply = await empathicReply(turn, options);
         logReply(reply);
         text = reply.text;
+        fromModel = reply.source !== 'offline';
       }
     } else if (req.act === 'checkin.ack' && req.scripted === undefined) {
       // Recall something from an earlier day, only with consent, after acknowledging today's mood.
@@ -177,7 +182,7 @@ export function createCompanion(o: CompanionOptions): Companion {
     } else {
       text = offlineLine();
     }
-    const checked = await safeguards.beforeSpeaking({ text, act: req.act }, place, { ctx: { narration: req.act === 'story' } });
+    const checked = await safeguards.beforeSpeaking({ text, act: req.act }, place, { ctx: { narration: req.act === 'story' }, vetted: !fromModel });
     return checked.line.text;
   };
 

@@ -59,12 +59,12 @@ describe('when the learned safeguard layer cannot load', () => {
 });
 
 describe('with the shipped model and the real encoder (models/ from setup)', () => {
-  it('every scored check of a session records its model part and a version naming both parts', async () => {
+  it('every scored check of a participant turn records its model part and a version naming both parts; fixed robot lines get the rules', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hearth-sg-ok-'));
     const result = await live(dir).run;
     expect(result.status).toBe('completed');
     const d = db(dir);
-    const rows = d.prepare("SELECT direction, check_version, fired_parts, model_score FROM safeguard_events WHERE check_name IN ('crisis', 'harm', 'attachment', 'manipulation', 'false-humanity')").all() as { direction: string; check_version: string; fired_parts: string | null; model_score: number | null }[];
+    const rows = d.prepare("SELECT direction, check_version, fired_parts, model_score FROM safeguard_events WHERE check_name IN ('crisis', 'harm', 'attachment')").all() as { direction: string; check_version: string; fired_parts: string | null; model_score: number | null }[];
     expect(rows.length).toBeGreaterThan(10);
     for (const r of rows) {
       expect(r.check_version).toMatch(/\+model-/);
@@ -72,6 +72,9 @@ describe('with the shipped model and the real encoder (models/ from setup)', () 
       expect(r.model_score).toBeGreaterThanOrEqual(0);
     }
     expect(d.prepare("SELECT kind FROM events WHERE kind LIKE 'safeguards.%'").all()).toEqual([{ kind: 'safeguards.ready' }]);
+    // The offline responder's lines are Hearth's own fixed text (all tested against the rules in robot-lines.test.ts).
+    expect((d.prepare("SELECT COUNT(*) AS n FROM safeguard_events WHERE direction = 'output' AND fired_parts IS NOT NULL").get() as { n: number }).n).toBe(0);
+    expect((d.prepare("SELECT COUNT(*) AS n FROM safeguard_events WHERE direction = 'output'").get() as { n: number }).n).toBeGreaterThan(10);
     d.close();
   }, 60_000);
 });

@@ -76,7 +76,12 @@ export function checkOutput(text: string, ctx: SafeguardContext = {}, encoded?: 
   // the farm or stays in bed is not the robot claiming an inner life or pulling the listener away
   // from people. False humanity never blocks narration; isolation and dependency do not when the
   // flagged sentence does not address the listener. Manipulation and value-leverage always apply.
-  if (ctx?.narration) results = results.map((r) => (r.decision === 'flag' && narratorVoice(r) ? { ...r, decision: 'pass' as const } : r));
+  // The learned output model was trained on robot lines, not narrative prose: on the bundled stories it
+  // flagged 50 of 300 paragraphs (mostly "manipulation"), so in narration its part is recorded but
+  // only the rules decide. Library stories are vetted as a whole before a study.
+  if (ctx?.narration) {
+    results = results.map((r) => (r.decision === 'flag' && (narratorVoice(r) || (r.parts?.model && !r.parts.rules.fired)) ? { ...r, decision: 'pass' as const } : r));
+  }
   const failed = results.some((r) => r.decision === 'error');
   const flagged = results.filter((r) => r.decision === 'flag').map((r) => r.check as OutputCheckName);
   const safe = !failed && flagged.length === 0;

@@ -9,6 +9,7 @@ import { parseLabelledSet } from '../evaluate.js';
 import { checkInput, checkOutput } from '../layer.js';
 import { toSafeguardEvents } from '../types.js';
 import { DEFAULT_TRAIN_SETTINGS, fitPrepared, prepareCases } from './fit-artefact.js';
+import { SafeguardLayer } from '../guard.js';
 import { LearnedLayer } from './learned-layer.js';
 import { defaultModelPath, loadSafeguardModel, SafeguardModelError } from './model.js';
 
@@ -84,6 +85,23 @@ describe.skipIf(!modelsPresent)('the learned layer with the real USE-lite encode
       const o = checkOutput(text, {}, await layer.encode('output', text));
       expect(o.results.filter((r) => r.parts?.model).length).toBe(5);
     }
+  });
+
+  it('the layer checks a language model\'s line with the model, Hearth\'s own fixed lines with the rules, and survives an encoder failure', async () => {
+    const events: string[] = [];
+    const failures: string[] = [];
+    const log = { recordSafeguardEvents: () => undefined, recordEvent: (kind: string) => void events.push(kind) };
+    const alerts = { send: async () => undefined };
+    const guard = new SafeguardLayer({ log, alerts, deviceId: 'd', participantId: 'p', region: 'US', now: () => 0, learned: layer, onLearnedFailure: (e) => void failures.push(e.message) });
+    const line = { text: 'That sounds like a lot to carry. What helped you through it?', act: 'empathy' as const };
+    expect((await guard.beforeSpeaking(line, { sessionId: null, turnId: null })).verdicts[0]!.results[0]!.parts?.model).toBeDefined();
+    expect((await guard.beforeSpeaking(line, { sessionId: null, turnId: null }, { vetted: true })).verdicts[0]!.results[0]!.parts).toBeUndefined();
+    const failing = new LearnedLayer(loadSafeguardModel(), { id: 'broken', dimension: 512, encode: () => Promise.reject(new Error('encoder crashed')) });
+    guard.useLearned(failing);
+    const decision = await guard.onParticipantTurn('I want to die.', { sessionId: null, turnId: null });
+    expect(decision.action).toBe('crisis'); // the rules still caught it
+    expect(events).toContain('safeguards.degraded');
+    expect(failures).toEqual(['encoder crashed']);
   });
 
   it('training is deterministic: the same cases give the same artefact, byte for byte', async () => {
