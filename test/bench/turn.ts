@@ -10,6 +10,7 @@ import { bundledStories, type Listener, type RobotLine, type Speaker } from '../
 import { SqliteStore } from '../../data/index.js';
 import { systemClock } from '../../runtime/clock.js';
 import { createCompanion } from '../../runtime/companion.js';
+import { learnedSafeguardGate } from '../../runtime/safeguard-model.js';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 40);
 const answers: Record<string, string[]> = {
@@ -56,6 +57,8 @@ const companion = createCompanion({
   alerts: { send: async () => undefined }, consent: { allows: () => true }, region: 'US',
   // The storytelling session of issue 2 for every run (no questionnaires), so turns are comparable.
   planFor: () => ({ steps: ['greeting', 'checkin', 'story', 'reflection', 'empathy', 'rating', 'goodbye'], instruments: {}, storySelection: 'matched' }),
+  // The device's safeguards: rules and the learned layer (sentence encoder + model), as `hearth run` uses them.
+  safeguardGate: learnedSafeguardGate('block'),
 });
 
 const waitFor = (state: string) => new Promise<void>((resolve) => {
