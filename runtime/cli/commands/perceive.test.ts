@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { iou } from '../../../perception/index.js';
 import { FACES, makeFaceVideo, modelsDirForTests } from '../../../test/fixtures/faces/faces.js';
 import { register } from './perceive.js';
+import { runCommand } from '../../../test/support/run-command.js';
 
 const models = modelsDirForTests();
 const dir = mkdtempSync(join(tmpdir(), 'hearth-perceive-'));
@@ -16,18 +16,7 @@ interface Line {
   faces: { id: string; box: [number, number, number, number]; expression: string; valence: number; arousal: number; confidence: number }[];
 }
 
-const run = async (...args: string[]): Promise<Line[]> => {
-  const out: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((s: unknown) => { out.push(String(s)); });
-  try {
-    const program = new Command('hearth').exitOverride();
-    register(program);
-    await program.parseAsync(['node', 'hearth', 'perceive', '--models', models, ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out.map((l) => JSON.parse(l) as Line);
-};
+const run = async (...args: string[]): Promise<Line[]> => (await runCommand(register, 'perceive', '--models', models, ...args)).map((l) => JSON.parse(l) as Line);
 afterEach(() => vi.restoreAllMocks());
 const rect = ([x, y, w, h]: number[]) => ({ x: x!, y: y!, w: w!, h: h! });
 

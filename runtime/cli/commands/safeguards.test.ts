@@ -1,22 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { register } from './safeguards.js';
+import { runCommand } from '../../../test/support/run-command.js';
 
-const run = async (...args: string[]): Promise<string[]> => {
-  const out: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((s: unknown) => { out.push(String(s)); });
-  try {
-    const program = new Command('hearth').exitOverride();
-    register(program);
-    await program.parseAsync(['node', 'hearth', 'safeguards', 'eval', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-};
+const run = async (...args: string[]): Promise<string[]> => runCommand(register, 'safeguards', 'eval', ...args);
 afterEach(() => vi.restoreAllMocks());
 const file = (content: string): string => {
   const f = join(mkdtempSync(join(tmpdir(), 'sg-cli-')), 'set.jsonl');

@@ -1,23 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteSafeguardRecords, SqliteStore } from '../../../data/index.js';
 import { register } from './status.js';
+import { runCommand } from '../../../test/support/run-command.js';
 
-const run = async (...args: string[]): Promise<string> => {
-  const out: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((s: unknown) => { out.push(String(s)); });
-  try {
-    const program = new Command('hearth').exitOverride();
-    register(program);
-    await program.parseAsync(['node', 'hearth', 'status', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out.join('\n');
-};
+const run = async (...args: string[]): Promise<string> => (await runCommand(register, 'status', ...args)).join('\n');
 afterEach(() => vi.restoreAllMocks());
 
 const WORDS = 'nobody would miss me if I took them all';

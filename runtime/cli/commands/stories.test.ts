@@ -1,23 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bundledStories } from '../../../behaviors/index.js';
 import { register } from './stories.js';
+import { runCommand } from '../../../test/support/run-command.js';
 
-const run = async (...args: string[]): Promise<string> => {
-  const out: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((s: unknown) => { out.push(String(s)); });
-  try {
-    const program = new Command('hearth').exitOverride();
-    register(program);
-    await program.parseAsync(['node', 'hearth', 'stories', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out.join('\n');
-};
+const run = async (...args: string[]): Promise<string> => (await runCommand(register, 'stories', ...args)).join('\n');
 afterEach(() => vi.restoreAllMocks());
 
 describe('hearth stories', () => {

@@ -1,0 +1,19 @@
+/** Runs one `hearth` command in-process, as the CLI would, and returns what it printed with console.log. */
+import { Command } from 'commander';
+import { vi } from 'vitest';
+
+/** `register` is a command module's own; `argv` are the words after `hearth`. */
+export async function runCommand(register: (program: Command) => void, ...argv: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((s: unknown) => {
+    out.push(String(s));
+  });
+  try {
+    const program = new Command('hearth').exitOverride();
+    register(program);
+    await program.parseAsync(['node', 'hearth', ...argv]);
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
