@@ -15,7 +15,7 @@ export async function loadDefaultEncoder(): Promise<SentenceEncoder> {
   return UseLiteEncoder.load();
 }
 
-/** Wrap an encoder's `encode` with a disk cache; batches of 64 texts. */
+/** Wrap an encoder's `encode` with a disk cache. */
 export function cachedEncoder(encoder: SentenceEncoder): (texts: string[]) => Promise<Float32Array[]> {
   const dir = join(packageRoot(), 'node_modules', '.cache', 'hearth-safeguards');
   const file = join(dir, `${encoder.id.replace(/[^\w.-]+/g, '_')}.json`);
@@ -23,11 +23,9 @@ export function cachedEncoder(encoder: SentenceEncoder): (texts: string[]) => Pr
   const key = (t: string) => createHash('sha1').update(t).digest('base64');
   return async (texts) => {
     const missing = [...new Set(texts.filter((t) => !(key(t) in cache)))];
-    for (let i = 0; i < missing.length; i += 64) {
-      const batch = missing.slice(i, i + 64);
-      const vs = await encoder.encode(batch);
-      batch.forEach((t, j) => (cache[key(t)] = Buffer.from(vs[j]!.buffer, vs[j]!.byteOffset, vs[j]!.byteLength).toString('base64')));
-    }
+    // The encoder batches internally (32 texts a run).
+    const vs = await encoder.encode(missing);
+    missing.forEach((t, j) => (cache[key(t)] = Buffer.from(vs[j]!.buffer, vs[j]!.byteOffset, vs[j]!.byteLength).toString('base64')));
     if (missing.length) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(file, JSON.stringify(cache));

@@ -31,7 +31,7 @@ export { evaluateFlags, wilson } from './evaluate.js';
 // The learned layer: sentence-encoder features, per-label logistic regressions, training and per-part evaluation.
 export { LearnedLayer, scoreEncoded, type EncodedTurn, type LearnedScore } from './learned/learned-layer.js';
 export {
-  artefactHash, defaultModelPath, loadSafeguardModel, parseModelArtefact, SafeguardModel, SafeguardModelError,
+  defaultModelPath, loadSafeguardModel, parseModelArtefact, SafeguardModel, SafeguardModelError,
   type FeatureSet, type LabelModel, type LearnedLabel, type SafeguardModelArtefact,
 } from './learned/model.js';
 export { DEFAULT_TRAIN_SETTINGS, fitPrepared, prepareCases, scorePrepared, type CaseScores, type EncodeFn, type FitResult, type TrainingCase, type TrainSettings } from './learned/fit-artefact.js';

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  checkInput, checkOutput, evaluateParts, INPUT_LABELS, OUTPUT_LABELS, parseLabelledSet, prepareCases, scorePrepared, type Evaluation, type LabelledCase,
+  checkInput, checkOutput, evaluateParts, fprOnNone, INPUT_LABELS, OUTPUT_LABELS, parseLabelledSet, prepareCases, scorePrepared, type LabelledCase, type LearnedLabel,
 } from '../../behaviors/safeguards/index.js';
 import { loadLearnedLayer } from '../../runtime/safeguard-model.js';
 
@@ -21,7 +21,6 @@ const rssBefore = process.memoryUsage().rss;
 const layer = await loadLearnedLayer();
 const rssAfter = process.memoryUsage().rss;
 const artefact = layer.model.artefact;
-const thresholds = Object.fromEntries(Object.entries(artefact.labels).map(([l, m]) => [l, m.threshold]));
 const encode = (texts: string[]) => layer.encoder.encode(texts);
 
 const testDir = join(root, 'behaviors', 'safeguards', 'corpus', 'test');
@@ -30,22 +29,15 @@ const sets: [string, string[]][] = [
   ['old-test', [join(root, 'test', 'fixtures', 'safeguards', 'test.jsonl')]],
 ];
 
-/** Share of a label's direction's `none` cases that the label flags. */
-function fprOnNone(cases: readonly LabelledCase[], e: Evaluation, label: string): number | null {
-  const dir = (INPUT_LABELS as readonly string[]).includes(label) ? 'input' : 'output';
-  const flagged = new Map(e.cases.map((c) => [c.id, c.flagged as string[]]));
-  const none = cases.filter((c) => c.label === 'none' && c.direction === dir);
-  return none.length ? Math.round((none.filter((c) => flagged.get(c.id)?.includes(label)).length / none.length) * 10_000) / 10_000 : null;
-}
 
 for (const [set, files] of sets) {
   const cases = read(files);
   const prepared = await prepareCases(cases, encode, artefact.window.participantTurns);
-  const parts = evaluateParts(cases, scorePrepared(prepared, artefact), thresholds);
+  const parts = evaluateParts(cases, scorePrepared(prepared, artefact), artefact.labels);
   for (const part of ['rules', 'model', 'combined'] as const) {
     const e = parts[part];
     for (const [label, m] of Object.entries(e.metrics)) {
-      const onNone = label === 'none' || label === 'overall' ? {} : { fpr_on_none: fprOnNone(cases, e, label) };
+      const onNone = label === 'none' || label === 'overall' ? {} : { fpr_on_none: fprOnNone(cases, e, label as LearnedLabel) };
       emit({ set, part, label, n: m.n, tp: m.tp, fp: m.fp, recall: m.recall, recall_ci: m.recallCi, fpr: m.fpr, fpr_ci: m.fprCi, ...onNone });
     }
   }

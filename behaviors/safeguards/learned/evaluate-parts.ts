@@ -13,11 +13,11 @@ export interface PartsEvaluation {
   combined: Evaluation;
 }
 
-/** Flags per part from per-case rule flags and model scores at the given thresholds. */
+/** Flags per part from per-case rule flags and model scores at the thresholds of `labels` (an artefact's). */
 export function evaluateParts(
   cases: readonly Pick<LabelledCase, 'id' | 'direction' | 'label'>[],
   scores: readonly CaseScores[],
-  thresholds: Partial<Record<LearnedLabel, number>>,
+  labels: Partial<Record<LearnedLabel, { threshold: number }>>,
 ): PartsEvaluation {
   const byId = new Map(scores.map((s) => [s.id, s]));
   const rules: string[][] = [];
@@ -27,7 +27,7 @@ export function evaluateParts(
     const s = byId.get(c.id);
     const r = s?.rules ?? [];
     const m = Object.entries(s?.model ?? {})
-      .filter(([label, p]) => p >= (thresholds[label as LearnedLabel] ?? Infinity))
+      .filter(([label, p]) => p >= (labels[label as LearnedLabel]?.threshold ?? Infinity))
       .map(([label]) => label);
     rules.push(r);
     model.push(m);

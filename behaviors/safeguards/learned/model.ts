@@ -3,12 +3,11 @@
  * vectors (and, when the artefact says so, the rule scores), with thresholds chosen by
  * cross-validation. Parsing is strict: a damaged artefact is refused with the file and the field.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../../data/index.js';
 import { INPUT_LABELS, OUTPUT_LABELS, type InputLabel, type OutputCheckName } from '../types.js';
-import { predict, type LinearModel } from './train.js';
+import { predict, sigmoid, type LinearModel } from './train.js';
 
 /** A label the learned layer scores. */
 export type LearnedLabel = InputLabel | OutputCheckName;
@@ -94,10 +93,6 @@ export function ruleFeatureCount(direction: 'input' | 'output'): number {
   return direction === 'input' ? INPUT_LABELS.length : OUTPUT_LABELS.length;
 }
 
-/** sha256 of an artefact's text: a short form of it goes into check versions. */
-export function artefactHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** A loaded artefact, ready to score vectors. */
 export class SafeguardModel {
@@ -133,8 +128,15 @@ export class SafeguardModel {
   score(label: LearnedLabel, embedding: ArrayLike<number>, ruleScores: readonly number[] = []): number {
     const m = this.models.get(label);
     if (!m) return 0;
-    const x = this.artefact.features === 'embedding+rules' ? [...Array.from(embedding), ...ruleScores] : embedding;
-    return predict(m, x);
+    // The rule scores follow the vector's coordinates in the weights; read them in place (this runs
+    // for every label on every piece of every turn, so no concatenated copy).
+    if (this.artefact.features === 'embedding') return predict(m, embedding);
+    let z = m.bias;
+    const w = m.weights;
+    const d = embedding.length;
+    for (let i = 0; i < d; i++) z += w[i]! * embedding[i]!;
+    for (let j = 0; j < ruleScores.length; j++) z += w[d + j]! * ruleScores[j]!;
+    return sigmoid(z);
   }
 }
 

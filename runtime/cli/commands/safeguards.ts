@@ -65,21 +65,16 @@ async function partsFor(cases: LabelledCase[], options: EvalOptions): Promise<Pa
   }
   if (!layer) return null;
   const encoder = layer.encoder;
-  const encode = async (texts: string[]) => {
-    const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += 64) out.push(...(await encoder.encode(texts.slice(i, i + 64))));
-    return out;
-  };
-  const training = cases.map((c) => ({ ...c }));
+  const encode = (texts: string[]) => encoder.encode(texts);
   if (options.cv) {
     const settings = { ...DEFAULT_TRAIN_SETTINGS, k: options.cv };
-    const prepared = await prepareCases(training, encode, settings.windowTurns);
+    const prepared = await prepareCases(cases, encode, settings.windowTurns);
     const { artefact, outOfFold } = fitPrepared(prepared, settings, { version: 'cv', encoder: { id: encoder.id, dimension: encoder.dimension }, files: [] });
-    return evaluateParts(cases, outOfFold, Object.fromEntries(Object.entries(artefact.labels).map(([l, m]) => [l, m.threshold])));
+    return evaluateParts(cases, outOfFold, artefact.labels);
   }
   const artefact = layer.model.artefact;
-  const prepared = await prepareCases(training, encode, artefact.window.participantTurns);
-  return evaluateParts(cases, scorePrepared(prepared, artefact), Object.fromEntries(Object.entries(artefact.labels).map(([l, m]) => [l, m.threshold])));
+  const prepared = await prepareCases(cases, encode, artefact.window.participantTurns);
+  return evaluateParts(cases, scorePrepared(prepared, artefact), artefact.labels);
 }
 
 const f = (x: number | null): string => (x === null ? '   -  ' : x.toFixed(3).padStart(6));
