@@ -107,7 +107,7 @@ export function createCompanion(o: CompanionOptions): Companion {
     onLearnedFailure: (error) => {
       if (encodeFailureReported) return;
       encodeFailureReported = true;
-      void safeguards.reportDegraded(`encoding a turn failed: ${error.message}`, 'rules_only');
+      void safeguards.reportDegraded(`encoding a turn failed: ${error.message}`, 'turn');
     },
   });
   let encodeFailureReported = false;
@@ -194,17 +194,18 @@ export function createCompanion(o: CompanionOptions): Companion {
     const lines = [...(conversation.get(ctx.sessionId) ?? [])];
     if (lines.at(-1)?.speaker === 'participant' && lines.at(-1)?.text === utterance.text) lines.pop();
     const checkCtx = safeguards.context({ previousTurns: lines.slice(-4).map((l) => `${l.speaker}: ${l.text}`) });
+    let tentativeVerdict;
     if (ctx.tentative) {
       // The robot will ask again: only a crisis, harm or medical signal is acted on now. The checks
       // are logged, but nothing else happens on words the recogniser was unsure of (no deletions,
       // no memories, no values); what is said again is screened in full.
-      const verdict = await safeguards.checkTurn(utterance.text, place, checkCtx);
-      if (verdict.safe) {
-        log.recordSafeguardEvents(toSafeguardEvents(verdict, 'input', { atMs: clock.now(), ...place }));
+      tentativeVerdict = await safeguards.checkTurn(utterance.text, place, checkCtx);
+      if (tentativeVerdict.safe) {
+        log.recordSafeguardEvents(toSafeguardEvents(tentativeVerdict, 'input', { atMs: clock.now(), ...place }));
         return { route: 'continue' };
       }
     }
-    const decision = await safeguards.onParticipantTurn(utterance.text, place, checkCtx);
+    const decision = await safeguards.onParticipantTurn(utterance.text, place, checkCtx, tentativeVerdict);
     if (decision.leaveStory && decision.reply) return { route: 'crisis', line: { ...decision.reply, act: 'crisis' } };
     if (decision.reply) return { route: 'reply', line: decision.reply };
     const mctx = memoryContext(ctx.sessionId, day);

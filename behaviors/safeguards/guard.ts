@@ -115,10 +115,11 @@ export class SafeguardLayer {
     return { ...extra, disclosedValues: [...stored, ...(extra.disclosedValues ?? [])] };
   }
 
-  /** Check a participant turn, log every result, and decide the reply. Never throws. */
-  async onParticipantTurn(text: string, place: TurnPlace, ctx: SafeguardContext = {}): Promise<InputDecision> {
+  /** Check a participant turn (or take `checked`), log every result, and decide the reply. Never throws. */
+  async onParticipantTurn(text: string, place: TurnPlace, ctx: SafeguardContext = {}, checked?: InputVerdict): Promise<InputDecision> {
     const at = this.o.now();
-    const verdict = await this.checkTurn(text, place, ctx);
+    // `checked`: the verdict `checkTurn` already gave for this text and context (not checked twice).
+    const verdict = checked ?? (await this.checkTurn(text, place, ctx));
     this.logSafely(() => this.o.log.recordSafeguardEvents(toSafeguardEvents(verdict, 'input', { atMs: at, ...place })), at, place);
     const has = (name: string): boolean => verdict.flagged.includes(name as never);
     const seed = place.turnId ?? at;
@@ -199,14 +200,21 @@ export class SafeguardLayer {
   }
 
   /**
-   * Tell study staff that the learned layer could not load: an incident (kind `check-failure`,
-   * no participant words) through the alert channel. Never throws.
+   * Tell study staff that the learned layer is not working: an incident (kind `check-failure`, no
+   * participant words) through the alert channel. `consequence` says what the device does about it:
+   * `block` (no new session), `rules_only` (sessions on the rules), `turn` (one turn was checked by
+   * the rules alone after encoding it failed). Never throws.
    */
-  async reportDegraded(message: string, policy: 'block' | 'rules_only'): Promise<IncidentReport> {
+  async reportDegraded(message: string, consequence: 'block' | 'rules_only' | 'turn'): Promise<IncidentReport> {
     const at = this.o.now();
-    const consequence = policy === 'block' ? 'No new session starts until it is fixed (protocol safeguards.on_model_failure: block).' : 'Sessions run on the rule checks alone (protocol safeguards.on_model_failure: rules_only).';
-    return this.alert('check-failure', at, { sessionId: null, turnId: null }, consequence, { safe: false, flagged: [], results: [], failed: true },
-      `The learned safeguard layer (sentence encoder and model) could not load on this device: ${message.slice(0, 300)}. ${consequence} Run \`hearth doctor\` or \`bash scripts/setup.sh\` on the device.`);
+    const what = consequence === 'turn' ? 'failed while checking a turn' : 'could not load on this device';
+    const action = {
+      block: 'No new session starts until it is fixed (protocol safeguards.on_model_failure: block).',
+      rules_only: 'Sessions run on the rule checks alone (protocol safeguards.on_model_failure: rules_only).',
+      turn: 'That turn was checked by the rules alone; later turns try the model again.',
+    }[consequence];
+    return this.alert('check-failure', at, { sessionId: null, turnId: null }, action, { safe: false, flagged: [], results: [], failed: true },
+      `The learned safeguard layer (sentence encoder and model) ${what}: ${message.slice(0, 300)}. ${action} Re-run \`bash scripts/setup.sh\` on the device.`);
   }
 
   /** Use (or stop using, with null) a learned layer from now on. */
