@@ -59,7 +59,7 @@ export type DeliveryStatus = 'unsent' | 'sent' | 'acknowledged' | 'failed';
 
 /**
  * An incident report as study staff receive it (webhook body, `alerts.jsonl` line): the IRB fields.
- * The same shape as `IncidentReport` in `behaviors/safeguards/alerts.ts`, with `checks` left open.
+ * `IncidentReport` in `behaviors/safeguards/alerts.ts` extends it with the checks' own type.
  */
 export interface StoredIncidentReport {
   incidentId: string;

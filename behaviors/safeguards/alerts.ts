@@ -1,40 +1,23 @@
 /** The alert channel port and the incident record study staff need for an IRB report. */
+import type { StoredIncidentReport } from '../../data/index.js';
 import type { CheckResult } from './types.js';
 
 /** What kind of event the robot is reporting. */
-export type IncidentKind = 'crisis' | 'harm' | 'medical' | 'minor' | 'check-failure' | 'attachment-trend';
+export type IncidentKind = StoredIncidentReport['kind'];
 
-/** An incident as sent to study staff: the fields an IRB unanticipated-problem report asks for. */
-export interface IncidentReport {
-  incidentId: string;
-  kind: IncidentKind;
-  /** `serious` events are due to the IRB within 7 days (common practice). */
-  severity: 'serious' | 'moderate' | 'info';
-  participantId: string | null;
-  deviceId: string;
-  sessionId: string | null;
-  turnId: number | null;
-  /** When it happened, ISO-8601 UTC. */
-  eventDate: string;
-  /** When study staff learned of it; null until a person acknowledges the alert. */
-  staffLearnedDate: string | null;
-  /** What happened, in plain words, without the participant's full disclosure. */
-  description: string;
-  /** Exactly what the robot said in response. */
-  robotAction: string;
-  /** The checks that fired, with their evidence spans. */
+/**
+ * An incident as sent to study staff: the fields an IRB unanticipated-problem report asks for
+ * (`StoredIncidentReport` in data/, as stored and delivered), with the layer's own types for the
+ * checks that fired (with their evidence spans) and the causality scale staff fill in.
+ * `severity`: serious events are due to the IRB within 7 days (common practice); `eventDate` and
+ * `reportDueBy` are ISO-8601 UTC; `staffLearnedDate` is null until a person acknowledges the alert;
+ * `description` says what happened without the participant's full disclosure; `robotAction` is
+ * exactly what the robot said; `retained` is present when a withdrawal kept the report without the
+ * participant's words (checks reduced to names, versions and scores; no session or turn).
+ */
+export interface IncidentReport extends StoredIncidentReport {
   checks: CheckResult[];
-  /** Filled in by staff. */
-  resolution: string | null;
-  harm: string;
   causality: 'unrelated' | 'possibly related' | 'related' | 'not yet assessed';
-  /** ISO-8601 UTC date by which the IRB report is due (serious events: 7 days). */
-  reportDueBy: string | null;
-  /**
-   * Present when the participant withdrew: the report was kept as a required record without their
-   * words (checks reduced to names, versions and scores; no session or turn).
-   */
-  retained?: { date: string; reason: string };
 }
 
 /**
