@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteMemoryRecords } from './memory-records.js';
 import { SqliteSafeguardRecords } from './safeguard-records.js';
-import { SqliteStore } from './sqlite-store.js';
+import { sqliteHandle, SqliteStore } from './sqlite-store.js';
 import type { DeviceIdentity } from './store.js';
 import {
   allocateOnce, allocationSeed, participantScope, purgeParticipant, recordConsent, saveScheduleInstances, setTombstoneFiles,
@@ -40,27 +40,27 @@ function writeEverything(store: SqliteStore, identity: DeviceIdentity, participa
     windowStartUtc: new Date(at(day, '17:00')).toISOString(), windowEndUtc: new Date(at(day, '21:00')).toISOString(),
     windowStartLocal: `2026-03-0${day}T17:00`, windowEndLocal: `2026-03-0${day}T21:00`, protocolHash: 'h',
   }));
-  saveScheduleInstances(store.db, identity, schedule, at(1, '08:00'));
-  recordConsent(store.db, identity, ['audio_recording', 'transcripts'].map((modality) => ({
+  saveScheduleInstances(sqliteHandle(store), identity, schedule, at(1, '08:00'));
+  recordConsent(sqliteHandle(store), identity, ['audio_recording', 'transcripts'].map((modality) => ({
     participantId, consentVersion: 1, modality, granted: true, method: 'staff' as const, prompt: `May I keep ${modality}?`, protocolHash: 'h',
   })), at(1, '08:01'));
 
   const sessionId = `${identity.deviceId}-d01`;
   log.startSession({ sessionId, participantId, studyDay: 1, protocolHash: 'h', condition: 'matched' }, at(1, '17:05'));
-  updateScheduleInstance(store.db, participantId, 'd01-evening', { status: 'started', statusReason: null, sessionId }, at(1, '17:05'));
+  updateScheduleInstance(sqliteHandle(store), participantId, 'd01-evening', { status: 'started', statusReason: null, sessionId }, at(1, '17:05'));
   const turnId = log.recordTurn({ sessionId, speaker: 'participant', text: 'My sister came to visit.', step: 'checkin', startMs: at(1, '17:06'), endMs: at(1, '17:07') });
   log.recordResponse({ sessionId, instrument: 'mood', item: 'valence', value: 7, rawText: 'seven', status: 'answered', scoringVersion: '1' }, at(1, '17:08'));
   log.recordAffectSamples([{ atMs: at(1, '17:08'), sessionId, valence: 0.3, arousal: 0.2, label: 'happy', confidence: 0.7, sources: ['face'] }]);
   log.recordSafeguardEvents([{ atMs: at(1, '17:07'), sessionId, turnId, direction: 'input', checkName: 'crisis', checkVersion: '1', score: 0, threshold: 0.5, decision: 'pass', evidence: null }]);
 
-  const memories = new SqliteMemoryRecords(store.db, identity);
+  const memories = new SqliteMemoryRecords(sqliteHandle(store), identity);
   const m = memories.add({
     participantId, sessionId, saidAtMs: at(1, '17:07'), tz: identity.tz, studyDay: 1, summary: 'your sister came to visit',
     people: ['your sister'], places: [], feelings: [], topics: ['family'], method: 'extractive',
   });
   memories.markRecalled(m.memoryId, at(2, '17:10'));
 
-  const safeguards = new SqliteSafeguardRecords(store.db, log);
+  const safeguards = new SqliteSafeguardRecords(sqliteHandle(store), log);
   safeguards.recordIncident({
     incidentId: `inc-${identity.deviceId}`, kind: 'check-failure', severity: 'info', participantId, sessionId, turnId, description: 'check timed out',
     robotAction: 'safe reply', checks: [], harm: 'none', causality: 'unrelated', reportDueBy: null,
@@ -70,7 +70,7 @@ function writeEverything(store: SqliteStore, identity: DeviceIdentity, participa
   safeguards.saveValues(participantId, [{ value: 'family', confidence: 0.9, evidence: { text: 'Family is everything.' } }], { sessionId, turnId, version: '1' }, at(1, '17:09'));
   log.finishSession(sessionId, 'completed', null, at(1, '17:30'));
   log.recordMissedSession({ sessionId: `${identity.deviceId}-d02`, participantId, studyDay: 2, protocolHash: 'h', condition: 'matched' }, 'device off', at(2, '21:00'));
-  updateScheduleInstance(store.db, participantId, 'd02-evening', { status: 'missed', statusReason: 'device off' }, at(2, '21:00'));
+  updateScheduleInstance(sqliteHandle(store), participantId, 'd02-evening', { status: 'missed', statusReason: 'device off' }, at(2, '21:00'));
   return sessionId;
 }
 
@@ -82,15 +82,15 @@ describe('common columns across every writer', () => {
     writeEverything(store, a, 'P01', '2026-03-01');
     writeEverything(store, b, 'P02', '2026-03-01');
     // A withdrawal on dev-b leaves its tombstone (and consent records) behind, stamped like any other row.
-    purgeParticipant(store.db, participantScope(store.db, 'P02', ['dev-b']), {
+    purgeParticipant(sqliteHandle(store), participantScope(sqliteHandle(store), 'P02', ['dev-b']), {
       studyId: 'study', protocolHash: 'h', identity: b, atMs: localTimeToMs('2026-03-03', '12:00', b.tz), filesPurged: 0,
     });
-    setTombstoneFiles(store.db, 'P02', 0, localTimeToMs('2026-03-03', '12:01', b.tz));
+    setTombstoneFiles(sqliteHandle(store), 'P02', 0, localTimeToMs('2026-03-03', '12:01', b.tz));
     // dev-a writes again after the purge: its sequence is untouched by dev-b's withdrawal.
     store.forDevice(a).recordEvent('device.heartbeat', null, localTimeToMs('2026-03-03', '09:00', a.tz));
 
-    const deviceTables = userTables(store.db).filter((t) =>
-      t !== COUNTER && (store.db.prepare(`PRAGMA table_info("${t}")`).all() as { name: string }[]).some((c) => c.name === 'device_id'));
+    const deviceTables = userTables(sqliteHandle(store)).filter((t) =>
+      t !== COUNTER && (sqliteHandle(store).prepare(`PRAGMA table_info("${t}")`).all() as { name: string }[]).some((c) => c.name === 'device_id'));
     // Every table this release defines with device data; a new one must be written above to be covered.
     expect(deviceTables.sort()).toEqual([
       'affect_samples', 'consent_records', 'devices', 'events', 'memories', 'participant_values', 'participants', 'responses',
@@ -99,7 +99,7 @@ describe('common columns across every writer', () => {
 
     const seqs = new Map<string, { table: string; seq: number }[]>();
     for (const t of deviceTables) {
-      const rows = store.db.prepare(`SELECT * FROM "${t}"`).all() as Row[];
+      const rows = sqliteHandle(store).prepare(`SELECT * FROM "${t}"`).all() as Row[];
       expect(rows.length, `${t} has no rows: write it in writeEverything`).toBeGreaterThan(0);
       for (const r of rows) {
         const where = `${t} row ${JSON.stringify(r).slice(0, 120)}`;
@@ -118,7 +118,7 @@ describe('common columns across every writer', () => {
     }
 
     expect([...seqs.keys()].sort()).toEqual(['dev-a', 'dev-b']);
-    const counters = new Map((store.db.prepare(`SELECT device_id, last_seq FROM ${COUNTER}`).all() as { device_id: string; last_seq: number }[]).map((r) => [r.device_id, r.last_seq]));
+    const counters = new Map((sqliteHandle(store).prepare(`SELECT device_id, last_seq FROM ${COUNTER}`).all() as { device_id: string; last_seq: number }[]).map((r) => [r.device_id, r.last_seq]));
     for (const [device, list] of seqs) {
       const numbers = list.map((x) => x.seq);
       const dupes = numbers.filter((n, i) => numbers.indexOf(n) !== i);
@@ -139,14 +139,14 @@ describe('common columns across every writer', () => {
   it('allocation registry rows (no device) carry UTC, zone and local time', () => {
     const registry = open();
     const at = { atMs: Date.parse('2026-03-01T13:00:00Z'), tz: 'Asia/Kolkata', clockSource: 'system' as const };
-    const seed = allocationSeed(registry.db, 'study', () => 'seed', at);
-    allocateOnce(registry.db, { studyId: 'study', participantId: 'P01', stratum: 'all', seed, protocolHash: 'h', ...at }, () => ({ condition: 'matched', method: 'simple', blockIndex: null, blockSize: null }));
+    const seed = allocationSeed(sqliteHandle(registry), 'study', () => 'seed', at);
+    allocateOnce(sqliteHandle(registry), { studyId: 'study', participantId: 'P01', stratum: 'all', seed, protocolHash: 'h', ...at }, () => ({ condition: 'matched', method: 'simple', blockIndex: null, blockSize: null }));
     for (const t of ['allocation_seeds', 'allocations']) {
-      const rows = registry.db.prepare(`SELECT * FROM ${t}`).all() as Row[];
+      const rows = sqliteHandle(registry).prepare(`SELECT * FROM ${t}`).all() as Row[];
       expect(rows, t).toHaveLength(1);
       expect(rows[0], t).toMatchObject({ ts_utc: '2026-03-01T13:00:00.000Z', tz: 'Asia/Kolkata', ts_local: '2026-03-01T18:30:00.000+05:30', clock_source: 'system' });
     }
     // Writing the registry hands out no device sequence numbers.
-    expect(registry.db.prepare(`SELECT * FROM ${COUNTER}`).all()).toEqual([]);
+    expect(sqliteHandle(registry).prepare(`SELECT * FROM ${COUNTER}`).all()).toEqual([]);
   });
 });

@@ -1,12 +1,20 @@
-/** Public surface of `data/`: the durable store and time stamping. */
+/** Public surface of `data/`: the record ports, their SQLite and in-memory adapters, and time stamping. */
 export { StoreError } from './errors.js';
 export { SCHEMA_VERSION } from './migrations.js';
-export { commonColumns, SqliteStore, type CommonColumns } from './sqlite-store.js';
+export type * from './ports.js';
+export { SqliteStore } from './sqlite-store.js';
 export type * from './store.js';
 export {
   addDays, isoLocal, isoUtc, isValidTimeZone, localDate, localTimeToMs, stamp, studyDay, type ClockSource, type Stamp,
 } from './time.js';
-export * from './study-records.js';
-export * from './safeguard-records.js';
-export * from './memory-records.js';
+export {
+  KEPT_TABLES, type AllocationRecord, type ConsentRecordRow, type InstanceRowStatus, type NewConsentRecord, type NewScheduleInstance,
+  type ParticipantScope, type PurgeCounts, type RegistryStamp, type ScheduleInstanceRecord, type TableScan,
+} from './study-records.js';
+export {
+  checksWithoutWords, incidentReportOf, incidentReportWithoutWords, RETAINED_REASON, type CheckWithoutWords, type DeliveryStatus,
+  type IncidentInput, type IncidentRecord, type OutboxEntry, type OutboxLine, type RetainedIncident, type StoredIncidentReport,
+  type ValueInput, type ValueRecord,
+} from './safeguard-records.js';
+export type { MemoryRecord, NewMemoryRecord } from './memory-records.js';
 export { packageRoot } from './package-root.js';

@@ -2,10 +2,14 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { commonColumns } from './sqlite-store.js';
 import type { DeviceIdentity } from './store.js';
+import type { MemoryRecords } from './ports.js';
+import { toMemory, type MemoryRow } from './rows.js';
 import { isoUtc } from './time.js';
 
+export type { MemoryRecords } from './ports.js';
+
 /**
- * Longitudinal memory rows (migration 2) on an open Hearth database (`SqliteStore.db`), for one device.
+ * Longitudinal memory rows (migration 2) on the Hearth SQLite database, for one device (made by `SqliteStore.memories`).
  * Only the type of better-sqlite3 is imported here; `sqlite-store.ts` stays the only module that loads it.
  * Each row carries the common columns with the device's next `seq`, stamped when the memory is stored.
  * Deletion is real: rows are deleted with `secure_delete` on and the WAL is checkpointed, so forgotten text
@@ -35,24 +39,6 @@ export interface MemoryRecord {
 
 /** A memory to store. */
 export type NewMemoryRecord = Omit<MemoryRecord, 'memoryId' | 'saidTsLocal' | 'lastRecalledAtMs' | 'recalledCount'>;
-
-/** Persistence of memories: the port the memory behaviour uses. */
-export interface MemoryRecords {
-  add(m: NewMemoryRecord): MemoryRecord;
-  /** A participant's memories, oldest first. */
-  list(participantId: string): MemoryRecord[];
-  markRecalled(memoryId: number, atMs: number): void;
-  /** Delete these memories of the participant; returns the ids actually deleted. */
-  delete(participantId: string, memoryIds: readonly number[]): number[];
-  /** Delete all of the participant's memories; returns the ids deleted. */
-  deleteAll(participantId: string): number[];
-}
-
-type Row = {
-  memory_id: number; participant_id: string; session_id: string | null; said_ts_utc: string; tz: string; said_ts_local: string;
-  study_day: number | null; summary: string; people_json: string; places_json: string; feelings_json: string; topics_json: string;
-  method: 'extractive' | 'model'; last_recalled_ts_utc: string | null; recalled_count: number;
-};
 
 /** `MemoryRecords` on the Hearth SQLite database, written as `identity`'s device. */
 export class SqliteMemoryRecords implements MemoryRecords {
@@ -93,7 +79,7 @@ export class SqliteMemoryRecords implements MemoryRecords {
   }
 
   list(participantId: string): MemoryRecord[] {
-    return (this.db.prepare('SELECT * FROM memories WHERE participant_id = ? ORDER BY said_ts_utc, memory_id').all(participantId) as Row[]).map(fromRow);
+    return (this.db.prepare('SELECT * FROM memories WHERE participant_id = ? ORDER BY said_ts_utc, memory_id').all(participantId) as MemoryRow[]).map(toMemory);
   }
 
   markRecalled(memoryId: number, atMs: number): void {
@@ -116,8 +102,8 @@ export class SqliteMemoryRecords implements MemoryRecords {
   }
 
   private get(memoryId: number): MemoryRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM memories WHERE memory_id = ?').get(memoryId) as Row | undefined;
-    return row ? fromRow(row) : undefined;
+    const row = this.db.prepare('SELECT * FROM memories WHERE memory_id = ?').get(memoryId) as MemoryRow | undefined;
+    return row ? toMemory(row) : undefined;
   }
 
   private checkpoint(): void {
@@ -126,11 +112,3 @@ export class SqliteMemoryRecords implements MemoryRecords {
   }
 }
 
-function fromRow(r: Row): MemoryRecord {
-  return {
-    memoryId: r.memory_id, participantId: r.participant_id, sessionId: r.session_id, saidAtMs: Date.parse(r.said_ts_utc), tz: r.tz,
-    saidTsLocal: r.said_ts_local, studyDay: r.study_day, summary: r.summary, people: JSON.parse(r.people_json) as string[],
-    places: JSON.parse(r.places_json) as string[], feelings: JSON.parse(r.feelings_json) as string[], topics: JSON.parse(r.topics_json) as string[],
-    method: r.method, lastRecalledAtMs: r.last_recalled_ts_utc ? Date.parse(r.last_recalled_ts_utc) : null, recalledCount: r.recalled_count,
-  };
-}

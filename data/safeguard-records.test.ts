@@ -7,8 +7,8 @@ import { MIGRATIONS } from './migrations.js';
 import {
   checksWithoutWords, incidentOutbox, incidentReportWithoutWords, RETAINED_REASON, retainedIncidents, retainIncidentsWithoutWords, SqliteSafeguardRecords,
 } from './safeguard-records.js';
-import { SqliteStore } from './sqlite-store.js';
-import type { DeviceLog } from './store.js';
+import { sqliteHandle, SqliteStore } from './sqlite-store.js';
+import type { DeviceLog } from './ports.js';
 import { participantScope, purgeParticipant } from './study-records.js';
 import { localTimeToMs } from './time.js';
 
@@ -26,7 +26,7 @@ beforeEach(() => {
   log.registerDevice({ hardware: 'test', hearthVersion: '0.1.0' }, t0);
   log.enrollParticipant({ participantId: 'p1', startDate: '2026-03-01', condition: null, protocolId: null, protocolVersion: null, protocolHash: null }, t0);
   log.startSession({ sessionId: 's1', participantId: 'p1', studyDay: 2, protocolHash: null, condition: null }, t0);
-  records = new SqliteSafeguardRecords(store.db, log);
+  records = new SqliteSafeguardRecords(sqliteHandle(store), log);
 });
 afterEach(() => {
   store.close();
@@ -48,16 +48,16 @@ describe('SqliteSafeguardRecords', () => {
     store.close();
     store = SqliteStore.open(join(dir, 'hearth.db'));
     log = store.forDevice({ deviceId: 'dev-1', tz: TZ, clockSource: 'simulated' });
-    const got = new SqliteSafeguardRecords(store.db, log).incident('inc-1')!;
+    const got = new SqliteSafeguardRecords(sqliteHandle(store), log).incident('inc-1')!;
     expect(got).toMatchObject({
       kind: 'crisis', alertStatus: 'sent', studyDay: 2, eventTsUtc: '2026-03-02T15:00:00.000Z', eventTsLocal: '2026-03-02T10:00:00.000-05:00',
       staffLearnedTsUtc: '2026-03-02T16:00:00.000Z', resolution: 'Staff called the participant; safe with family.', causality: 'unrelated',
     });
-    const kinds = store.db.prepare("SELECT kind FROM events WHERE kind LIKE 'safeguard.%' ORDER BY seq").all().map((r) => (r as { kind: string }).kind);
+    const kinds = sqliteHandle(store).prepare("SELECT kind FROM events WHERE kind LIKE 'safeguard.%' ORDER BY seq").all().map((r) => (r as { kind: string }).kind);
     expect(kinds).toEqual(['safeguard.incident', 'safeguard.alert-marked', 'safeguard.incident-acknowledged', 'safeguard.incident-resolved']);
     // Common columns: stamped when recorded, with the device seq; later changes move updated_ts_utc, not seq.
-    const row = store.db.prepare('SELECT * FROM safeguard_incidents').get() as Record<string, unknown>;
-    const incidentEvent = store.db.prepare("SELECT seq FROM events WHERE kind = 'safeguard.incident'").get() as { seq: number };
+    const row = sqliteHandle(store).prepare('SELECT * FROM safeguard_incidents').get() as Record<string, unknown>;
+    const incidentEvent = sqliteHandle(store).prepare("SELECT seq FROM events WHERE kind = 'safeguard.incident'").get() as { seq: number };
     expect(row).toMatchObject({
       ts_utc: '2026-03-02T15:00:00.000Z', tz: TZ, ts_local: '2026-03-02T10:00:00.000-05:00', study_day: 2, device_id: 'dev-1', clock_source: 'simulated',
       seq: incidentEvent.seq - 1, updated_ts_utc: '2026-03-02T17:00:00.000Z',
@@ -78,15 +78,15 @@ describe('SqliteSafeguardRecords', () => {
     records.saveValues('p1', [{ value: 'family', confidence: 0.5, evidence: { text: 'weaker' } }], { sessionId: 's1', turnId: null, version: '1' }, t0);
     expect(records.values('p1').map((v) => [v.value, v.evidence])).toEqual([['family', 'My kids mean everything to me.'], ['faith', 'I pray every morning.']]);
     // Stronger evidence replaces the row as a new fact with a new seq; each row has the common columns.
-    const stored = store.db.prepare('SELECT value, seq, ts_utc, tz, ts_local, study_day, device_id, clock_source FROM participant_values ORDER BY seq').all() as Record<string, unknown>[];
+    const stored = sqliteHandle(store).prepare('SELECT value, seq, ts_utc, tz, ts_local, study_day, device_id, clock_source FROM participant_values ORDER BY seq').all() as Record<string, unknown>[];
     expect(stored.map((r) => r.value)).toEqual(['family', 'faith']);
     for (const r of stored) expect(r).toMatchObject({ ts_utc: '2026-03-02T15:00:00.000Z', tz: TZ, ts_local: '2026-03-02T10:00:00.000-05:00', study_day: 2, device_id: 'dev-1', clock_source: 'simulated' });
-    const firstFamilyEvent = (store.db.prepare("SELECT MIN(seq) AS m FROM events WHERE kind = 'safeguard.values-inferred'").get() as { m: number }).m;
+    const firstFamilyEvent = (sqliteHandle(store).prepare("SELECT MIN(seq) AS m FROM events WHERE kind = 'safeguard.values-inferred'").get() as { m: number }).m;
     expect(stored[0]!.seq as number).toBeGreaterThan(firstFamilyEvent);
     expect(records.deleteValues('p1', 'faith', t0)).toBe(1);
     expect(records.deleteValues('p1', null, t0)).toBe(1);
     expect(records.values('p1')).toEqual([]);
-    const detail = store.db.prepare("SELECT detail_json FROM events WHERE kind = 'safeguard.values-deleted'").all().map((r) => (r as { detail_json: string }).detail_json);
+    const detail = sqliteHandle(store).prepare("SELECT detail_json FROM events WHERE kind = 'safeguard.values-deleted'").all().map((r) => (r as { detail_json: string }).detail_json);
     expect(detail.join(' ')).not.toMatch(/pray|faith|kids/);
   });
 
@@ -128,7 +128,7 @@ describe('the alert outbox in safeguard_incidents', () => {
       sentTsUtc: '2026-03-02T15:00:31.000Z', acknowledgedTsUtc: '2026-03-02T15:00:31.000Z', updatedTsUtc: '2026-03-02T15:00:31.000Z',
     });
     expect(records.nextAlertDueMs()).toBeNull();
-    expect(incidentOutbox(store.db).map((l) => [l.incidentId, l.deliveryStatus, l.attempts])).toEqual([['inc-info', 'sent', 0], ['inc-serious', 'acknowledged', 1]]);
+    expect(incidentOutbox(sqliteHandle(store)).map((l) => [l.incidentId, l.deliveryStatus, l.attempts])).toEqual([['inc-info', 'sent', 0], ['inc-serious', 'acknowledged', 1]]);
   });
 
   it('a permanent failure is kept as failed with its reason and is no longer due', () => {
@@ -151,7 +151,7 @@ describe('the alert outbox in safeguard_incidents', () => {
     raw.close();
     const upgraded = SqliteStore.open(file);
     try {
-      expect(incidentOutbox(upgraded.db)).toMatchObject([{ incidentId: 'inc-old', deliveryStatus: 'unsent', attempts: 0, nextAttemptTsUtc: null }]);
+      expect(incidentOutbox(sqliteHandle(upgraded))).toMatchObject([{ incidentId: 'inc-old', deliveryStatus: 'unsent', attempts: 0, nextAttemptTsUtc: null }]);
     } finally {
       upgraded.close();
     }
@@ -161,22 +161,22 @@ describe('the alert outbox in safeguard_incidents', () => {
     records.recordIncident(withWords('inc-unsent'), t0);
     records.recordIncident(withWords('inc-done'), t0 + 1000);
     records.alertDelivered('inc-done', 'acknowledged', t0 + 2000);
-    const scope = participantScope(store.db, 'p1', ['dev-1']);
-    const kept = retainIncidentsWithoutWords(store.db, scope, t0 + 86_400_000);
+    const scope = participantScope(sqliteHandle(store), 'p1', ['dev-1']);
+    const kept = retainIncidentsWithoutWords(sqliteHandle(store), scope, t0 + 86_400_000);
     expect(kept.map((k) => [k.incidentId, k.deliveryStatus, k.withoutWords, k.reason])).toEqual([
       ['inc-unsent', 'unsent', true, RETAINED_REASON], ['inc-done', 'acknowledged', true, RETAINED_REASON],
     ]);
-    const counts = purgeParticipant(store.db, scope, { studyId: null, protocolHash: null, atMs: t0 + 86_400_000, filesPurged: 0, identity: log.identity });
+    const counts = purgeParticipant(sqliteHandle(store), scope, { studyId: null, protocolHash: null, atMs: t0 + 86_400_000, filesPurged: 0, identity: log.identity });
     expect(counts.safeguard_incidents).toBeUndefined();
     expect(counts.sessions).toBe(1);
-    expect(retainedIncidents(store.db, 'p1').map((r) => r.incidentId)).toEqual(['inc-unsent', 'inc-done']);
+    expect(retainedIncidents(sqliteHandle(store), 'p1').map((r) => r.incidentId)).toEqual(['inc-unsent', 'inc-done']);
     // Still in the outbox, with the report it will carry: no words, no session, check names and scores kept.
     const [due] = records.dueAlerts(null);
     expect(due!.report).toMatchObject({
       incidentId: 'inc-unsent', participantId: 'p1', deviceId: 'dev-1', sessionId: null, turnId: null, kind: 'crisis', severity: 'serious',
       checks: [{ check: 'crisis', version: '3', score: 0.9, threshold: 0.5, decision: 'flag' }], retained: { date: '2026-03-03T15:00:00.000Z', reason: RETAINED_REASON },
     });
-    expect(JSON.stringify(store.db.prepare('SELECT * FROM safeguard_incidents').all())).not.toContain('pills');
+    expect(JSON.stringify(sqliteHandle(store).prepare('SELECT * FROM safeguard_incidents').all())).not.toContain('pills');
     store.close();
     expect(readFileSync(join(dir, 'hearth.db')).includes('pills')).toBe(false);
     store = SqliteStore.open(join(dir, 'hearth.db'));

@@ -8,8 +8,13 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { commonColumns, type CommonColumns } from './sqlite-store.js';
-import type { DeviceLog } from './store.js';
+import type { DeviceLog, SafeguardRecords } from './ports.js';
+import {
+  checksWithoutWords, incidentReportOf, RETAINED_REASON, toIncident, toOutboxLine, toRetainedIncident, toValue, type Row,
+} from './rows.js';
 import { isoUtc, studyDay } from './time.js';
+
+export { checksWithoutWords, incidentReportOf, incidentReportWithoutWords, RETAINED_REASON, type CheckWithoutWords } from './rows.js';
 
 /** An incident as the safeguard layer reports it (the IRB fields). */
 export interface IncidentInput {
@@ -119,10 +124,6 @@ export interface RetainedIncident {
   withoutWords: boolean;
 }
 
-/** Why a withdrawal keeps an incident (stored in `retained_reason`). */
-export const RETAINED_REASON =
-  "a safeguard incident is a required record for the IRB (unanticipated-problem report); kept without the participant's words";
-
 /** A value inferred from the participant's words. */
 export interface ValueInput {
   value: string;
@@ -140,10 +141,8 @@ export interface ValueRecord {
   tsUtc: string;
 }
 
-type Row = Record<string, unknown>;
-
-/** Incidents and inferred values in the Hearth database (`SqliteStore.db`), for one device. */
-export class SqliteSafeguardRecords {
+/** `SafeguardRecords` on the Hearth SQLite database, for one device (made by `SqliteStore.safeguards`). */
+export class SqliteSafeguardRecords implements SafeguardRecords {
   private readonly db: Database.Database;
   private readonly log: DeviceLog;
 
@@ -318,14 +317,7 @@ export class SqliteSafeguardRecords {
 
   /** What has been inferred about a participant, with evidence (what they see on request). */
   values(participantId: string): ValueRecord[] {
-    return (this.db.prepare('SELECT * FROM participant_values WHERE participant_id = ? ORDER BY confidence DESC, value').all(participantId) as Row[]).map((r) => ({
-      value: r.value as string,
-      confidence: r.confidence as number,
-      evidence: r.evidence as string,
-      sessionId: (r.session_id as string | null) ?? null,
-      turnId: (r.turn_id as number | null) ?? null,
-      tsUtc: r.ts_utc as string,
-    }));
+    return (this.db.prepare('SELECT * FROM participant_values WHERE participant_id = ? ORDER BY confidence DESC, value').all(participantId) as Row[]).map(toValue);
   }
 
   /** Delete one inferred value, or all of them (`value` null). Returns how many rows went. */
@@ -350,86 +342,9 @@ export class SqliteSafeguardRecords {
   }
 }
 
-/** The report study staff receive for a stored incident (what the outbox sends). */
-export function incidentReportOf(r: IncidentRecord, deviceId: string): StoredIncidentReport {
-  return {
-    incidentId: r.incidentId, kind: r.kind, severity: r.severity, participantId: r.participantId, deviceId, sessionId: r.sessionId, turnId: r.turnId,
-    eventDate: r.eventTsUtc, staffLearnedDate: r.staffLearnedTsUtc, description: r.description, robotAction: r.robotAction, checks: r.checks,
-    resolution: r.resolution, harm: r.harm, causality: r.causality, reportDueBy: r.reportDueBy,
-    ...(r.retainedTsUtc ? { retained: { date: r.retainedTsUtc, reason: r.retainedReason ?? RETAINED_REASON } } : {}),
-  };
-}
-
 /** The outbox of a Hearth database (every device in it), oldest first: what `hearth status` lists. */
 export function incidentOutbox(db: Database.Database): OutboxLine[] {
-  return (db.prepare('SELECT * FROM safeguard_incidents ORDER BY event_ts_utc, incident_id').all() as Row[]).map((r) => ({
-    incidentId: r.incident_id as string,
-    kind: r.kind as OutboxLine['kind'],
-    severity: r.severity as OutboxLine['severity'],
-    deviceId: r.device_id as string,
-    eventTsUtc: r.event_ts_utc as string,
-    deliveryStatus: r.delivery_status as DeliveryStatus,
-    attempts: r.delivery_attempts as number,
-    nextAttemptTsUtc: (r.next_attempt_ts_utc as string | null) ?? null,
-    lastError: (r.last_error as string | null) ?? null,
-    sentTsUtc: (r.sent_ts_utc as string | null) ?? null,
-    acknowledgedTsUtc: (r.acknowledged_ts_utc as string | null) ?? null,
-    retainedTsUtc: (r.retained_ts_utc as string | null) ?? null,
-  }));
-}
-
-/**
- * One check without the participant's words: name, version, score, threshold, decision, and the id of
- * the rule that fired (`crisis.want-die`: a name in the rule table, not their words).
- */
-export interface CheckWithoutWords {
-  check: string;
-  version: string | null;
-  score: number | null;
-  threshold: number | null;
-  decision: string | null;
-  cue: string | null;
-}
-
-/**
- * The checks of an incident without the participant's words: only name, version, score, threshold,
- * decision and cue id are copied (a whitelist, so evidence text and anything added later stay behind).
- * Applying it twice gives the same result.
- */
-export function checksWithoutWords(checks: unknown): CheckWithoutWords[] {
-  if (!Array.isArray(checks)) return [];
-  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  const cueOf = (c: Record<string, unknown>): string | null => {
-    const span = c.evidenceSpan as Record<string, unknown> | null | undefined;
-    const cue = span && typeof span === 'object' ? span.cue : c.cue;
-    // Rule ids are short dotted names; anything else could be text, so it is not kept.
-    return typeof cue === 'string' && /^[a-z0-9_.-]{1,64}$/.test(cue) ? cue : null;
-  };
-  return checks
-    .filter((c): c is Record<string, unknown> => c !== null && typeof c === 'object' && typeof (c as Record<string, unknown>).check === 'string')
-    .map((c) => ({ check: c.check as string, version: text(c.version), score: num(c.score), threshold: num(c.threshold), decision: text(c.decision), cue: cueOf(c) }));
-}
-
-/**
- * An incident report (an `alerts.jsonl` line, a webhook body) without the participant's words, as kept
- * after withdrawal: kind, severity, dates, device, pseudonymous participant id, what the robot said,
- * and check names, versions and scores. Fields are copied by name; session and turn are dropped (they
- * lead back to deleted data). Returns null for something that is not an incident report.
- */
-export function incidentReportWithoutWords(report: unknown, retainedAtMs: number): StoredIncidentReport | null {
-  if (report === null || typeof report !== 'object') return null;
-  const r = report as Record<string, unknown>;
-  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-  if (typeof r.incidentId !== 'string' || typeof r.kind !== 'string' || typeof r.eventDate !== 'string') return null;
-  return {
-    incidentId: r.incidentId, kind: r.kind as StoredIncidentReport['kind'], severity: (text(r.severity) ?? 'moderate') as StoredIncidentReport['severity'],
-    participantId: text(r.participantId), deviceId: text(r.deviceId) ?? '', sessionId: null, turnId: null,
-    eventDate: r.eventDate, staffLearnedDate: text(r.staffLearnedDate), description: text(r.description) ?? '', robotAction: text(r.robotAction) ?? '',
-    checks: checksWithoutWords(r.checks), resolution: text(r.resolution), harm: text(r.harm) ?? '', causality: text(r.causality) ?? 'not yet assessed',
-    reportDueBy: text(r.reportDueBy),
-    retained: { date: text((r.retained as Record<string, unknown> | undefined)?.date) ?? isoUtc(retainedAtMs), reason: RETAINED_REASON },
-  };
+  return (db.prepare('SELECT * FROM safeguard_incidents ORDER BY event_ts_utc, incident_id').all() as Row[]).map(toOutboxLine);
 }
 
 /**
@@ -465,46 +380,6 @@ export function retainedIncidents(db: Database.Database, participantId: string, 
     .prepare(`SELECT * FROM safeguard_incidents WHERE retained_ts_utc IS NOT NULL
       AND (participant_id = ? OR device_id IN (SELECT value FROM json_each(?))) ORDER BY event_ts_utc, incident_id`)
     .all(participantId, JSON.stringify(deviceIds)) as Row[];
-  return rows.map((r) => {
-    const checks = JSON.parse(r.checks_json as string) as unknown;
-    const withoutWords = r.session_id === null && r.turn_id === null && JSON.stringify(checks) === JSON.stringify(checksWithoutWords(checks));
-    return {
-      incidentId: r.incident_id as string, kind: r.kind as RetainedIncident['kind'], severity: r.severity as RetainedIncident['severity'],
-      deliveryStatus: r.delivery_status as DeliveryStatus, retainedTsUtc: r.retained_ts_utc as string, reason: (r.retained_reason as string | null) ?? RETAINED_REASON,
-      withoutWords,
-    };
-  });
+  return rows.map(toRetainedIncident);
 }
 
-function toIncident(r: Row): IncidentRecord {
-  return {
-    incidentId: r.incident_id as string,
-    kind: r.kind as IncidentRecord['kind'],
-    severity: r.severity as IncidentRecord['severity'],
-    participantId: (r.participant_id as string | null) ?? null,
-    sessionId: (r.session_id as string | null) ?? null,
-    turnId: (r.turn_id as number | null) ?? null,
-    description: r.description as string,
-    robotAction: r.robot_action as string,
-    checks: JSON.parse(r.checks_json as string) as unknown,
-    harm: r.harm as string,
-    causality: r.causality as string,
-    reportDueBy: (r.report_due_ts_utc as string | null) ?? null,
-    eventTsUtc: r.event_ts_utc as string,
-    eventTsLocal: r.event_ts_local as string,
-    staffLearnedTsUtc: (r.staff_learned_ts_utc as string | null) ?? null,
-    resolution: (r.resolution as string | null) ?? null,
-    alertStatus: r.alert_status as IncidentRecord['alertStatus'],
-    deliveryStatus: r.delivery_status as DeliveryStatus,
-    deliveryAttempts: r.delivery_attempts as number,
-    nextAttemptTsUtc: (r.next_attempt_ts_utc as string | null) ?? null,
-    lastError: (r.last_error as string | null) ?? null,
-    sentTsUtc: (r.sent_ts_utc as string | null) ?? null,
-    acknowledgedTsUtc: (r.acknowledged_ts_utc as string | null) ?? null,
-    retainedTsUtc: (r.retained_ts_utc as string | null) ?? null,
-    retainedReason: (r.retained_reason as string | null) ?? null,
-    studyDay: (r.study_day as number | null) ?? null,
-    updatedTsUtc: r.updated_ts_utc as string,
-    seq: r.seq as number,
-  };
-}

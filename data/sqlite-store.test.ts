@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from './migrations.js';
-import { SqliteStore } from './sqlite-store.js';
+import { sqliteHandle, SqliteStore } from './sqlite-store.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hearth-store-'));
 const T0 = Date.UTC(2026, 11, 1, 14, 30); // 09:30 in New York
@@ -21,9 +21,9 @@ function seeded(file: string) {
 describe('SqliteStore on a real file', () => {
   it('uses WAL, synchronous FULL and foreign keys', () => {
     const { store } = seeded(join(tmp(), 'h.sqlite'));
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
-    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(sqliteHandle(store).pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(sqliteHandle(store).pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(sqliteHandle(store).pragma('foreign_keys', { simple: true })).toBe(1);
     expect(store.schemaVersion).toBe(SCHEMA_VERSION);
   });
 
@@ -31,7 +31,7 @@ describe('SqliteStore on a real file', () => {
     const { store, log } = seeded(join(tmp(), 'h.sqlite'));
     log.recordTurn({ sessionId: 'S1', speaker: 'robot', text: 'Hello', step: 'greeting', startMs: T0, endMs: T0 + 2000 });
     log.recordEvent('test.event', { a: 1 }, T0 + 3000, 'S1');
-    const rows = store.db.prepare(`
+    const rows = sqliteHandle(store).prepare(`
       SELECT 'devices' AS t, ts_utc, tz, ts_local, study_day, device_id, seq FROM devices UNION ALL
       SELECT 'participants', ts_utc, tz, ts_local, study_day, device_id, seq FROM participants UNION ALL
       SELECT 'sessions', ts_utc, tz, ts_local, study_day, device_id, seq FROM sessions UNION ALL
@@ -55,11 +55,11 @@ describe('SqliteStore on a real file', () => {
     const file = join(tmp(), 'h.sqlite');
     const { store, log } = seeded(file);
     log.recordEvent('a', null, T0);
-    const before = (store.db.prepare('SELECT MAX(seq) AS m FROM events').get() as { m: number }).m;
+    const before = (sqliteHandle(store).prepare('SELECT MAX(seq) AS m FROM events').get() as { m: number }).m;
     store.close();
     const again = SqliteStore.open(file);
     again.forDevice({ deviceId: 'dev-1', tz: 'America/New_York', clockSource: 'system' }).recordEvent('b', null, T0);
-    const after = again.db.prepare("SELECT seq FROM events WHERE kind = 'b'").get() as { seq: number };
+    const after = sqliteHandle(again).prepare("SELECT seq FROM events WHERE kind = 'b'").get() as { seq: number };
     expect(after.seq).toBe(before + 1);
   });
 
@@ -67,20 +67,20 @@ describe('SqliteStore on a real file', () => {
     const { store, log } = seeded(join(tmp(), 'h.sqlite'));
     const sample = (i: number, sessionId = 'S1') => ({ atMs: T0 + i * 100, sessionId, valence: 0.1, arousal: 0.2, label: 'neutral', confidence: 0.5, sources: { face: 1 } });
     log.recordAffectSamples(Array.from({ length: 50 }, (_, i) => sample(i)));
-    const seqs = (store.db.prepare('SELECT seq FROM affect_samples ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq);
+    const seqs = (sqliteHandle(store).prepare('SELECT seq FROM affect_samples ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq);
     expect(seqs).toHaveLength(50);
     expect(seqs.at(-1)! - seqs[0]!).toBe(49);
     // One bad sample (unknown session) rolls the whole batch back.
     expect(() => log.recordAffectSamples([sample(60), sample(61, 'no-such-session'), sample(62)])).toThrow(/FOREIGN KEY/);
-    expect((store.db.prepare('SELECT COUNT(*) AS n FROM affect_samples').get() as { n: number }).n).toBe(50);
+    expect((sqliteHandle(store).prepare('SELECT COUNT(*) AS n FROM affect_samples').get() as { n: number }).n).toBe(50);
   });
 
   it('rejects a turn for an unknown session and keeps the sequence intact', () => {
     const { store, log } = seeded(join(tmp(), 'h.sqlite'));
-    const before = (store.db.prepare("SELECT last_seq FROM device_seq").get() as { last_seq: number }).last_seq;
+    const before = (sqliteHandle(store).prepare("SELECT last_seq FROM device_seq").get() as { last_seq: number }).last_seq;
     expect(() => log.recordTurn({ sessionId: 'nope', speaker: 'robot', text: 'x', step: null, startMs: T0, endMs: T0 })).toThrow(/FOREIGN KEY/);
     log.recordEvent('after', null, T0);
-    expect((store.db.prepare("SELECT seq FROM events WHERE kind = 'after'").get() as { seq: number }).seq).toBe(before + 1);
+    expect((sqliteHandle(store).prepare("SELECT seq FROM events WHERE kind = 'after'").get() as { seq: number }).seq).toBe(before + 1);
   });
 
   it('closes a session exactly once', () => {

@@ -4,14 +4,24 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StoreError } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { SqliteMemoryRecords } from './memory-records.js';
 import type {
-  DeviceIdentity, DeviceLog, NewAffectSample, NewParticipant, NewResponse, NewSafeguardEvent, NewSession,
+  AffectSampleRecord, ConsentRecords, DeviceLog, EventRecord, LatestEvent, MemoryRecords, ResponseRecord, SafeguardEventRecord, SafeguardRecords,
+  Store, StoreStats, StudyRecords, WithdrawalRecords,
+} from './ports.js';
+import { toAffectSample, toEvent, toParticipant, toResponse, toSafeguardEvent, toSession, toTurn, type Row } from './rows.js';
+import { incidentOutbox, retainedIncidents, retainIncidentsWithoutWords, SqliteSafeguardRecords } from './safeguard-records.js';
+import type {
+  DeviceIdentity, NewAffectSample, NewParticipant, NewResponse, NewSafeguardEvent, NewSession,
   NewTurn, ParticipantRecord, SessionRecord, SessionStatus, TurnRecord,
 } from './store.js';
+import {
+  allocateOnce, allocationSeed, allocationsOf, consentRecords, findAllocation, loadScheduleInstances, participantScope, purgeParticipant,
+  recordConsent, saveScheduleInstances, scanParticipant, setTombstoneFiles, tombstoneOf, updateScheduleInstance,
+} from './study-records.js';
 import { stamp, studyDay as studyDayOf } from './time.js';
 
 type Db = Database.Database;
-type Row = Record<string, unknown>;
 
 /**
  * A Hearth database file. WAL journal with `synchronous = FULL`: every commit is fsynced to the WAL
@@ -20,14 +30,56 @@ type Row = Record<string, unknown>;
  * "resilient" preset makes the same trade for high-rate data). Hearth's writes are a few per
  * minute plus affect samples batched once a second, so the fsync per commit costs little.
  */
-export class SqliteStore {
+/** The better-sqlite3 handle of each open store: private to `data/` (see `sqliteHandle`). */
+const handles = new WeakMap<SqliteStore, Db>();
+
+/**
+ * The handle of an open store, for `data/`'s own record modules and tests only: not exported through
+ * `index.ts`, so no other folder reaches the driver.
+ */
+export function sqliteHandle(store: SqliteStore): Db {
+  const db = handles.get(store);
+  if (!db) throw new StoreError(`${store.path}: not an open SqliteStore`);
+  return db;
+}
+
+export class SqliteStore implements Store {
   readonly path: string;
-  readonly db: Db;
+  readonly #db: Db;
+  #inspector: Db | undefined;
   private readonly logs = new Map<string, SqliteDeviceLog>();
+  readonly study: StudyRecords;
+  readonly consent: ConsentRecords;
+  readonly withdrawal: WithdrawalRecords;
+  readonly stats: StoreStats;
 
   private constructor(path: string, db: Db) {
     this.path = path;
-    this.db = db;
+    this.#db = db;
+    handles.set(this, db);
+    this.study = {
+      allocationSeed: (studyId, makeSeed, at) => allocationSeed(db, studyId, makeSeed, at),
+      findAllocation: (studyId, participantId) => findAllocation(db, studyId, participantId),
+      allocationsOf: (studyId) => allocationsOf(db, studyId),
+      allocateOnce: (a, choose) => allocateOnce(db, a, choose),
+      saveScheduleInstances: (identity, instances, atMs) => saveScheduleInstances(db, identity, instances, atMs),
+      loadScheduleInstances: (participantId) => loadScheduleInstances(db, participantId),
+      updateScheduleInstance: (participantId, instanceId, change, atMs) => updateScheduleInstance(db, participantId, instanceId, change, atMs),
+    };
+    this.consent = {
+      record: (identity, records, atMs) => recordConsent(db, identity, records, atMs),
+      list: (participantId) => consentRecords(db, participantId),
+    };
+    this.withdrawal = {
+      participantScope: (participantId, extra) => participantScope(db, participantId, extra),
+      retainIncidentsWithoutWords: (scope, atMs) => retainIncidentsWithoutWords(db, scope, atMs),
+      purgeParticipant: (scope, tombstone) => purgeParticipant(db, scope, tombstone),
+      setTombstoneFiles: (participantId, filesPurged, atMs) => setTombstoneFiles(db, participantId, filesPurged, atMs),
+      tombstoneOf: (participantId) => tombstoneOf(db, participantId),
+      scanParticipant: (scope) => scanParticipant(db, scope),
+      retainedIncidents: (participantId, deviceIds) => retainedIncidents(db, participantId, deviceIds),
+    };
+    this.stats = new SqliteStoreStats(db, this);
   }
 
   /** Open (creating when absent) and migrate a database file. Refuses newer schema versions untouched. */
@@ -64,15 +116,15 @@ export class SqliteStore {
 
   /** The schema version stored in the file. */
   get schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+    return this.#db.pragma('user_version', { simple: true }) as number;
   }
 
   private migrate(): void {
     const from = this.schemaVersion;
     for (let v = from; v < SCHEMA_VERSION; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
+      this.#db.transaction(() => {
+        this.#db.exec(MIGRATIONS[v]!);
+        this.#db.pragma(`user_version = ${v + 1}`);
       })();
     }
   }
@@ -81,19 +133,108 @@ export class SqliteStore {
   forDevice(identity: DeviceIdentity): DeviceLog {
     let log = this.logs.get(identity.deviceId);
     if (!log || log.identity.tz !== identity.tz || log.identity.clockSource !== identity.clockSource) {
-      log = new SqliteDeviceLog(this.db, identity);
+      log = new SqliteDeviceLog(this.#db, identity);
       this.logs.set(identity.deviceId, log);
     }
     return log;
   }
 
+  memories(identity: DeviceIdentity): MemoryRecords {
+    return new SqliteMemoryRecords(this.#db, identity);
+  }
+
+  safeguards(log: DeviceLog): SafeguardRecords {
+    return new SqliteSafeguardRecords(this.#db, log);
+  }
+
+  transaction<T>(fn: () => T): T {
+    try {
+      return this.#db.transaction(fn)();
+    } catch (cause) {
+      if (cause instanceof StoreError) throw cause;
+      throw new StoreError(`${this.path}: transaction failed (${(cause as Error).message})`, { cause });
+    }
+  }
+
   /** Result of `PRAGMA integrity_check` ("ok" when healthy). */
   integrityCheck(): string {
-    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+    return (this.#db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+  }
+
+  /**
+   * A second, read-only connection to the file.
+   * @deprecated Transitional: only `perception/perception-service.test.ts` (outside this change) still reads
+   * rows with SQL; it should use `DeviceLog.affectSamples()`, after which this getter goes. Writes through
+   * it fail; the store's own handle stays private.
+   */
+  get db(): Db {
+    this.#inspector ??= new Database(this.path, { readonly: true, fileMustExist: true });
+    return this.#inspector;
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.#inspector?.open) this.#inspector.close();
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+/** `StoreStats` over every device in the file. */
+class SqliteStoreStats implements StoreStats {
+  private readonly db: Db;
+  private readonly store: SqliteStore;
+
+  constructor(db: Db, store: SqliteStore) {
+    this.db = db;
+    this.store = store;
+  }
+
+  get schemaVersion(): number {
+    return this.store.schemaVersion;
+  }
+
+  integrityCheck(): string {
+    return this.store.integrityCheck();
+  }
+
+  sessionsByStatus(): Record<string, number> {
+    return Object.fromEntries(
+      (this.db.prepare('SELECT status, COUNT(*) AS n FROM sessions GROUP BY status').all() as { status: string; n: number }[]).map((r) => [r.status, r.n]),
+    );
+  }
+
+  counts(deviceId?: string): { devices: number; participants: number; sessions: number; turns: number; responses: number } {
+    const count = (t: string) => deviceId === undefined
+      ? (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n
+      : (this.db.prepare(`SELECT COUNT(*) AS n FROM ${t} WHERE device_id = ?`).get(deviceId) as { n: number }).n;
+    return { devices: count('devices'), participants: count('participants'), sessions: count('sessions'), turns: count('turns'), responses: count('responses') };
+  }
+
+  lastEventTsUtc(): string | null {
+    const last = this.db.prepare('SELECT ts_utc FROM events ORDER BY ts_utc DESC LIMIT 1').get() as { ts_utc: string } | undefined;
+    return last?.ts_utc ?? null;
+  }
+
+  latestEvent(kinds: readonly string[]): LatestEvent | null {
+    const r = this.db
+      .prepare('SELECT kind, detail_json, ts_utc FROM events WHERE kind IN (SELECT value FROM json_each(?)) ORDER BY ts_utc DESC, event_id DESC LIMIT 1')
+      .get(JSON.stringify(kinds)) as { kind: string; detail_json: string | null; ts_utc: string } | undefined;
+    return r ? { kind: r.kind, detail: r.detail_json ? JSON.parse(r.detail_json) : null, tsUtc: r.ts_utc } : null;
+  }
+
+  instancesByStatus(participantId: string, throughStudyDay: number): Record<string, number> {
+    const rows = this.db
+      .prepare('SELECT status, COUNT(*) AS n FROM schedule_instances WHERE participant_id = ? AND study_day <= ? GROUP BY status')
+      .all(participantId, throughStudyDay) as { status: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  incidentOutbox() {
+    return incidentOutbox(this.db);
+  }
+
+  lastSeq(deviceId: string): number | null {
+    const r = this.db.prepare('SELECT last_seq FROM device_seq WHERE device_id = ?').get(deviceId) as { last_seq: number } | undefined;
+    return r?.last_seq ?? null;
   }
 }
 
@@ -186,6 +327,12 @@ class SqliteDeviceLog implements DeviceLog {
         WHERE s.participant_id = ? AND t.speaker = 'robot' AND t.step != 'story' ORDER BY t.seq DESC LIMIT ?`),
       lastEvent: db.prepare('SELECT detail_json FROM events WHERE device_id = ? AND kind = ? ORDER BY seq DESC LIMIT 1'),
       heard: db.prepare("SELECT story_id FROM sessions WHERE participant_id = ? AND story_id IS NOT NULL ORDER BY seq"),
+      participantProtocol: db.prepare('UPDATE participants SET protocol_version = ?, protocol_hash = ? WHERE participant_id = ?'),
+      eventsOf: db.prepare(`SELECT * FROM events WHERE device_id = @device AND (@kind IS NULL OR kind = @kind)
+        AND (@session IS NULL OR session_id = @session) ORDER BY seq`),
+      responsesOf: db.prepare('SELECT * FROM responses WHERE device_id = @device AND (@session IS NULL OR session_id = @session) ORDER BY seq'),
+      affectOf: db.prepare('SELECT * FROM affect_samples WHERE device_id = ? ORDER BY seq'),
+      safeguardOf: db.prepare('SELECT * FROM safeguard_events WHERE device_id = ? ORDER BY seq'),
     };
   }
 
@@ -249,19 +396,13 @@ class SqliteDeviceLog implements DeviceLog {
 
   participant(participantId: string): ParticipantRecord | undefined {
     const r = this.stmt.participantGet!.get(participantId) as Row | undefined;
-    if (!r) return undefined;
-    return {
-      participantId: r.participant_id as string,
-      deviceId: r.device_id as string,
-      startDate: r.start_date as string,
-      tz: r.tz as string,
-      condition: (r.condition as string | null) ?? null,
-      protocolId: (r.protocol_id as string | null) ?? null,
-      protocolVersion: (r.protocol_version as string | null) ?? null,
-      protocolHash: (r.protocol_hash as string | null) ?? null,
-      status: r.status as 'active' | 'withdrawn',
-    };
+    return r && toParticipant(r);
   }
+
+  updateParticipantProtocol(participantId: string, protocolVersion: string, protocolHash: string): void {
+    this.write(() => this.stmt.participantProtocol!.run(protocolVersion, protocolHash, participantId));
+  }
+
 
   startSession(s: NewSession, atMs: number): SessionRecord {
     this.write(() => {
@@ -342,17 +483,9 @@ class SqliteDeviceLog implements DeviceLog {
   }
 
   turns(sessionId: string): TurnRecord[] {
-    return (this.stmt.turnsOf!.all(sessionId) as Row[]).map((r) => ({
-      turnId: r.turn_id as number,
-      sessionId: r.session_id as string,
-      speaker: r.speaker as 'robot' | 'participant',
-      text: r.text as string,
-      step: (r.step as string | null) ?? null,
-      startTsUtc: r.start_ts_utc as string,
-      endTsUtc: r.end_ts_utc as string,
-      seq: r.seq as number,
-    }));
+    return (this.stmt.turnsOf!.all(sessionId) as Row[]).map(toTurn);
   }
+
 
   recordEvent(kind: string, detail: unknown, atMs: number, sessionId: string | null = null): void {
     this.write(() =>
@@ -368,6 +501,22 @@ class SqliteDeviceLog implements DeviceLog {
   lastEvent(kind: string): unknown {
     const row = this.stmt.lastEvent!.get(this.identity.deviceId, kind) as { detail_json: string | null } | undefined;
     return row?.detail_json ? JSON.parse(row.detail_json) : null;
+  }
+
+  events(filter: { kind?: string; sessionId?: string } = {}): EventRecord[] {
+    return (this.stmt.eventsOf!.all({ device: this.identity.deviceId, kind: filter.kind ?? null, session: filter.sessionId ?? null }) as Row[]).map(toEvent);
+  }
+
+  responses(sessionId?: string): ResponseRecord[] {
+    return (this.stmt.responsesOf!.all({ device: this.identity.deviceId, session: sessionId ?? null }) as Row[]).map(toResponse);
+  }
+
+  affectSamples(): AffectSampleRecord[] {
+    return (this.stmt.affectOf!.all(this.identity.deviceId) as Row[]).map(toAffectSample);
+  }
+
+  safeguardEvents(): SafeguardEventRecord[] {
+    return (this.stmt.safeguardOf!.all(this.identity.deviceId) as Row[]).map(toSafeguardEvent);
   }
 
   recordResponse(r: NewResponse, atMs: number): void {
@@ -451,21 +600,3 @@ class SqliteDeviceLog implements DeviceLog {
   }
 }
 
-function toSession(r: Row): SessionRecord {
-  return {
-    sessionId: r.session_id as string,
-    participantId: r.participant_id as string,
-    studyDay: r.study_day as number,
-    status: r.status as SessionStatus,
-    statusReason: (r.status_reason as string | null) ?? null,
-    step: (r.step as string | null) ?? null,
-    progress: r.progress_json ? JSON.parse(r.progress_json as string) : null,
-    protocolHash: (r.protocol_hash as string | null) ?? null,
-    condition: (r.condition as string | null) ?? null,
-    storyId: (r.story_id as string | null) ?? null,
-    startedTsUtc: (r.started_ts_utc as string | null) ?? null,
-    endedTsUtc: (r.ended_ts_utc as string | null) ?? null,
-    lastActivityMs: (r.last_activity_ms as number | null) ?? null,
-    resumedCount: r.resumed_count as number,
-  };
-}

@@ -120,37 +120,3 @@ export interface TurnRecord {
   endTsUtc: string;
   seq: number;
 }
-
-/**
- * The durable log of one device. Every write is committed before the call returns, stamped with
- * UTC and local time, the study day and the device's next sequence number.
- */
-export interface DeviceLog {
-  readonly identity: DeviceIdentity;
-  registerDevice(info: { hardware: string; hearthVersion: string }, atMs: number): void;
-  enrollParticipant(p: NewParticipant, atMs: number): ParticipantRecord;
-  participant(participantId: string): ParticipantRecord | undefined;
-  startSession(s: NewSession, atMs: number): SessionRecord;
-  saveProgress(sessionId: string, step: string, progress: unknown, atMs: number): void;
-  setSessionStory(sessionId: string, storyId: string, atMs: number): void;
-  markResumed(sessionId: string, atMs: number): void;
-  finishSession(sessionId: string, status: Exclude<SessionStatus, 'started' | 'scheduled'>, reason: string | null, atMs: number): void;
-  session(sessionId: string): SessionRecord | undefined;
-  /** Sessions of this device still marked `started`: interrupted by a crash or power cut. */
-  openSessions(): SessionRecord[];
-  sessions(participantId: string): SessionRecord[];
-  recordTurn(t: NewTurn): number;
-  turns(sessionId: string): TurnRecord[];
-  recordEvent(kind: string, detail: unknown, atMs: number, sessionId?: string | null): void;
-  /** The detail of this device's latest event of a kind, or null when there is none. */
-  lastEvent(kind: string): unknown;
-  recordResponse(r: NewResponse, atMs: number): void;
-  recordAffectSamples(samples: readonly NewAffectSample[]): void;
-  recordSafeguardEvents(events: readonly NewSafeguardEvent[]): void;
-  /** Record a session that was due but did not take place, with the reason. */
-  recordMissedSession(s: NewSession, reason: string, atMs: number): void;
-  /** The robot's most recent lines to this participant, newest first (for varied wording). */
-  recentRobotLines(participantId: string, limit: number): string[];
-  /** Story ids this participant has already been read, oldest first. */
-  storiesHeard(participantId: string): string[];
-}

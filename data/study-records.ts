@@ -1,17 +1,20 @@
 /**
  * The study's records in a Hearth database: allocation registry, schedule instances, consent
  * records, withdrawal purge with its tombstone, and the scan that proves a participant is gone.
- * Operates on `SqliteStore.db`; only the driver's type is imported here. Device rows take their
+ * The SQLite side of `StudyRecords`, `ConsentRecords` and `WithdrawalRecords` (wired by `SqliteStore`);
+ * only the driver's type is imported here. Device rows take their
  * common columns (and the device's next `seq`) from `commonColumns`, inside the inserting transaction.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreError } from './errors.js';
 import { commonColumns } from './sqlite-store.js';
+import { KEPT_TABLES, toAllocation, toConsent, toScheduleInstance, type Row } from './rows.js';
 import type { DeviceIdentity } from './store.js';
+
+export { KEPT_TABLES } from './rows.js';
 import { stamp, studyDay, type ClockSource } from './time.js';
 
 type Database = BetterSqlite3.Database;
-type Row = Record<string, unknown>;
 
 // ---------------------------------------------------------------------------------------------
 // Allocation registry
@@ -86,22 +89,6 @@ export function allocateOnce(
   }).immediate();
 }
 
-function toAllocation(r: Row): AllocationRecord {
-  return {
-    studyId: r.study_id as string,
-    participantId: r.participant_id as string,
-    stratum: r.stratum as string,
-    slot: r.slot as number,
-    condition: r.condition as string,
-    method: r.method as 'blocked' | 'simple',
-    blockIndex: (r.block_index as number | null) ?? null,
-    blockSize: (r.block_size as number | null) ?? null,
-    seed: r.seed as string,
-    protocolHash: r.protocol_hash as string,
-    tsUtc: r.ts_utc as string,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Schedule instances
 
@@ -168,27 +155,7 @@ export function saveScheduleInstances(db: Database, identity: DeviceIdentity, in
 
 /** A participant's stored instances, by window start. */
 export function loadScheduleInstances(db: Database, participantId: string): ScheduleInstanceRecord[] {
-  return (db.prepare('SELECT * FROM schedule_instances WHERE participant_id = ? ORDER BY window_start_utc, slot').all(participantId) as Row[]).map((r) => ({
-    participantId: r.participant_id as string,
-    instanceId: r.instance_id as string,
-    deviceId: r.device_id as string,
-    slot: r.slot as string,
-    studyDay: r.study_day as number,
-    localDate: r.local_date as string,
-    templateId: r.template_id as string,
-    tz: r.tz as string,
-    windowStartUtc: r.window_start_utc as string,
-    windowEndUtc: r.window_end_utc as string,
-    windowStartLocal: r.window_start_local as string,
-    windowEndLocal: r.window_end_local as string,
-    status: r.status as InstanceRowStatus,
-    statusReason: (r.status_reason as string | null) ?? null,
-    invitations: r.invitations as number,
-    lastInvitedTsUtc: (r.last_invited_ts_utc as string | null) ?? null,
-    sessionId: (r.session_id as string | null) ?? null,
-    protocolHash: r.protocol_hash as string,
-    updatedTsUtc: r.updated_ts_utc as string,
-  }));
+  return (db.prepare('SELECT * FROM schedule_instances WHERE participant_id = ? ORDER BY window_start_utc, slot').all(participantId) as Row[]).map(toScheduleInstance);
 }
 
 /**
@@ -271,24 +238,7 @@ export function recordConsent(db: Database, identity: DeviceIdentity, records: r
 
 /** A participant's consent decisions, oldest first. */
 export function consentRecords(db: Database, participantId: string): ConsentRecordRow[] {
-  return (db.prepare('SELECT * FROM consent_records WHERE participant_id = ? ORDER BY seq, consent_record_id').all(participantId) as Row[]).map((r) => ({
-    id: r.consent_record_id as number,
-    participantId: r.participant_id as string,
-    deviceId: r.device_id as string,
-    consentVersion: r.consent_version as number,
-    modality: r.modality as string,
-    granted: r.granted === 1,
-    method: r.method as 'voice' | 'staff',
-    prompt: r.prompt as string,
-    protocolHash: r.protocol_hash as string,
-    tz: r.tz as string,
-    tsUtc: r.ts_utc as string,
-    tsLocal: r.ts_local as string,
-    atMs: Date.parse(r.ts_utc as string),
-    clockSource: r.clock_source as ClockSource,
-    studyDay: (r.study_day as number | null) ?? null,
-    seq: r.seq as number,
-  }));
+  return (db.prepare('SELECT * FROM consent_records WHERE participant_id = ? ORDER BY seq, consent_record_id').all(participantId) as Row[]).map(toConsent);
 }
 
 /** The study day of `atMs` for a participant enrolled in this database, or null when they are not. */
@@ -299,9 +249,6 @@ function participantStudyDay(db: Database, participantId: string, atMs: number, 
 
 // ---------------------------------------------------------------------------------------------
 // Withdrawal
-
-/** Tables a withdrawal keeps: the tombstone, the consent record, and bookkeeping without personal data. */
-export const KEPT_TABLES: readonly string[] = ['tombstones', 'consent_records', 'device_seq', 'allocation_seeds'];
 
 /** Whose data to purge or look for: the participant, their sessions, the devices only they used. */
 export interface ParticipantScope {

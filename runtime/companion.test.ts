@@ -31,8 +31,8 @@ describe('companion runtime on simulated hardware', () => {
     // The empathic reply is grounded in what was said.
     const empathy = turns.find((t) => t.speaker === 'robot' && t.step === 'empathy' && t.seq > turns.find((u) => u.text.includes('grandmother'))!.seq)!;
     expect(empathy.text).toMatch(/grandmother/);
-    const rating = rig.store.db.prepare('SELECT value, status FROM responses WHERE session_id = ?').get(session!.sessionId);
-    expect(rating).toEqual({ value: 4, status: 'answered' });
+    const [rating] = rig.log.responses(session!.sessionId);
+    expect({ value: rating!.value, status: rating!.status }).toEqual({ value: 4, status: 'answered' });
     expect(rig.store.integrityCheck()).toBe('ok');
   });
 });

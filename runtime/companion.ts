@@ -5,7 +5,7 @@ import {
   type Listener, type LlmClient, type ResumePoint, type ScreenResult, type SessionInput, type SessionOutcome, type SessionProgress,
   type SessionStep, type Speaker, type Story, type SurveyInstrument, type Utterance, toSafeguardEvents, wantsToStop,
 } from '../behaviors/index.js';
-import { SqliteMemoryRecords, SqliteSafeguardRecords, studyDay, type DeviceLog, type ParticipantRecord, type SqliteStore } from '../data/index.js';
+import { studyDay, type DeviceLog, type ParticipantRecord, type Store } from '../data/index.js';
 import type { Clock } from './clock.js';
 import { companionMachine, type BootResult, type SessionRequest } from './companion.machine.js';
 
@@ -26,7 +26,7 @@ export interface SessionPlanInput {
 
 /** Everything the companion runtime is wired with. */
 export interface CompanionOptions {
-  store: SqliteStore;
+  store: Store;
   log: DeviceLog;
   clock: Clock;
   participant: ParticipantRecord;
@@ -99,7 +99,7 @@ export function createCompanion(o: CompanionOptions): Companion {
   const dayOf = (ms: number) => studyDay(ms, participant.startDate, tz);
   const firstSessionOf = (id: string) => !log.sessions(pid).some((s) => s.sessionId !== id && s.status === 'completed');
   const storyById = new Map(o.stories.map((s) => [s.id, s]));
-  const records = new SqliteSafeguardRecords(o.store.db, log);
+  const records = o.store.safeguards(log);
   const safeguards = new SafeguardLayer({
     log, alerts: o.alerts, deviceId: log.identity.deviceId, participantId: pid, region: o.region, now: () => clock.now(),
     values: records, incidents: records, newId: () => `inc-${log.identity.deviceId}-${clock.now().toString(36)}`,
@@ -111,7 +111,7 @@ export function createCompanion(o: CompanionOptions): Companion {
     },
   });
   let encodeFailureReported = false;
-  const memory = new LongitudinalMemory(new SqliteMemoryRecords(o.store.db, log.identity), log);
+  const memory = new LongitudinalMemory(o.store.memories(log.identity), log);
   const memoryContext = (sessionId: string | null, day: number | null) => ({
     participantId: pid, tz, nowMs: clock.now(), sessionId, studyDay: day, consent: allows('transcripts'),
   });

@@ -4,7 +4,7 @@ import {
   AlertOutbox, bundledStories, describeWebhookUrl, JsonlAlertChannel, LlmClient, resolveAlertWebhook, resolveLlmSettings, WebhookAlertTransport,
   type LearnedLayer, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
-import { isValidTimeZone, localDate, SqliteSafeguardRecords, SqliteStore } from '../data/index.js';
+import { isValidTimeZone, localDate, SqliteStore, type Store } from '../data/index.js';
 import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
 import { CameraPerceiver, CameraRunner, faceObservation, PerceptionService, RawMediaWriter } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
@@ -222,7 +222,7 @@ function alertOutbox(dir: string, device: ReturnType<typeof openStudyDevice>, cl
     log.recordEvent('alerts.no-webhook', { where: 'device.alert_webhook in the protocol, or HEARTH_ALERT_WEBHOOK' }, clock.now());
   }
   return new AlertOutbox({
-    store: new SqliteSafeguardRecords(device.store.db, log), transport: settings ? new WebhookAlertTransport(settings) : null, deviceId: device.config.deviceId,
+    store: device.store.safeguards(log), transport: settings ? new WebhookAlertTransport(settings) : null, deviceId: device.config.deviceId,
     localCopy: new JsonlAlertChannel(dir), timers: clock, timeoutMs: settings?.timeoutMs, onEvent: (kind, detail) => log.recordEvent(kind, detail, clock.now()),
   });
 }
@@ -247,9 +247,9 @@ async function deliverRetainedAlerts(dir: string, clock: Clock, o: LiveOptions):
     setting = undefined;
   }
   const resolved = resolveAlertWebhook({ env: o.env ?? process.env, protocol: setting, protocolFile: join(dir, 'protocol.yaml'), deviceDir: dir });
-  const store = SqliteStore.open(join(dir, 'hearth.sqlite'), { create: false });
+  const store: Store = SqliteStore.open(join(dir, 'hearth.sqlite'), { create: false });
   try {
-    const records = new SqliteSafeguardRecords(store.db, store.forDevice({ deviceId: record.deviceId, tz: record.tz, clockSource: clock.source }));
+    const records = store.safeguards(store.forDevice({ deviceId: record.deviceId, tz: record.tz, clockSource: clock.source }));
     const waiting = records.dueAlerts(null).length;
     if (waiting === 0) return;
     if (!resolved.ok || !resolved.settings) {

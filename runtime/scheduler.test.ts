@@ -51,15 +51,13 @@ describe('study scheduler on a provisioned device (simulated clock)', () => {
     await runUntil(clock, () => clock.now() >= end && companion.state() === 'idle');
     scheduler.stop();
 
-    const db = device.store.db;
-    const instances = db.prepare('SELECT instance_id, study_day, status, status_reason, invitations FROM schedule_instances WHERE study_day <= 3 ORDER BY study_day').all() as {
-      instance_id: string; study_day: number; status: string; status_reason: string | null; invitations: number;
-    }[];
+    const instances = device.store.study.loadScheduleInstances(device.config.participantId).filter((i) => i.studyDay <= 3).sort((a, b) => a.studyDay - b.studyDay)
+      .map((i) => ({ instance_id: i.instanceId, study_day: i.studyDay, status: i.status, status_reason: i.statusReason, invitations: i.invitations }));
     expect(instances.map((i) => [i.study_day, i.status])).toEqual([[1, 'completed'], [2, 'expired'], [3, 'completed']]);
     expect(instances[1]!.invitations).toBe(3);
     expect(instances[1]!.status_reason).toMatch(/invited 3 times/);
 
-    const invited = db.prepare("SELECT ts_local, ts_utc FROM events WHERE kind = 'schedule.invited' ORDER BY seq").all() as { ts_local: string; ts_utc: string }[];
+    const invited = device.log.events({ kind: 'schedule.invited' }).map((e) => ({ ts_local: e.tsLocal, ts_utc: e.tsUtc }));
     expect(invited.length).toBe(5);
     for (const e of invited) {
       const hour = Number(e.ts_local.slice(11, 13));
@@ -67,11 +65,11 @@ describe('study scheduler on a provisioned device (simulated clock)', () => {
       expect(hour).toBeLessThan(21);
       expect(inQuietHours(Date.parse(e.ts_utc), device.protocol.protocol.schedule.quiet_hours ?? null, TZ)).toBe(false);
     }
-    const sessions = db.prepare('SELECT study_day, status, status_reason FROM sessions ORDER BY seq').all() as { study_day: number; status: string; status_reason: string | null }[];
+    const sessions = device.log.sessions(device.config.participantId).map((s) => ({ study_day: s.studyDay, status: s.status, status_reason: s.statusReason }));
     expect(sessions.filter((s) => s.study_day === 2)).toEqual(Array(3).fill({ study_day: 2, status: 'missed', status_reason: 'nobody answered' }));
     expect(sessions.filter((s) => s.status === 'completed').map((s) => s.study_day)).toEqual([1, 3]);
     // Day 1 ran the first-day template: the baseline questionnaire was asked and answered item by item.
-    expect((db.prepare("SELECT COUNT(*) AS n FROM responses WHERE instrument = 'baseline' AND study_day = 1").get() as { n: number }).n).toBeGreaterThan(0);
+    expect(device.log.responses().filter((r) => r.instrument === 'baseline' && r.studyDay === 1).length).toBeGreaterThan(0);
     device.store.close();
   }, 60_000);
 });

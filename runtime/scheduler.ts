@@ -1,5 +1,5 @@
 import type { SessionOutcome } from '../behaviors/index.js';
-import type { DeviceLog, SqliteStore } from '../data/index.js';
+import type { DeviceLog, Store } from '../data/index.js';
 import {
   markDelivered, planSchedule, saveInstance, schedulePolicy, storedSchedule, transition, type LoadedProtocol, type ScheduledParticipant,
   type ScheduleInstance,
@@ -16,7 +16,7 @@ export interface SessionStarter {
 /** Options of the study scheduler. */
 export interface StudySchedulerOptions {
   clock: Clock;
-  store: SqliteStore;
+  store: Store;
   log: DeviceLog;
   config: ScheduledParticipant;
   protocol: LoadedProtocol;
@@ -43,7 +43,7 @@ export class StudyScheduler {
 
   private instances(now: number): ScheduleInstance[] {
     const { store, protocol, config, clock } = this.o;
-    return storedSchedule(store.db, protocol.protocol, config, protocol.hash, now, clock.source);
+    return storedSchedule(store.study, protocol.protocol, config, protocol.hash, now, clock.source);
   }
 
   /** One pass over the schedule at the clock's now; returns the milliseconds until the next pass. */
@@ -54,12 +54,12 @@ export class StudyScheduler {
     const now = clock.now();
     const { changes, action } = planSchedule(this.instances(now), now, schedulePolicy(protocol.protocol, config.tz));
     for (const c of changes) {
-      saveInstance(store.db, config.participantId, transition(c.instance, c.to, now, c.reason), now);
+      saveInstance(store.study, config.participantId, transition(c.instance, c.to, now, c.reason), now);
       log.recordEvent(`schedule.${c.to}`, { instanceId: c.instance.id, reason: c.reason }, now);
     }
     const maxSleep = this.o.maxSleepMs ?? 10 * 60_000;
     if (action.kind === 'invite') {
-      saveInstance(store.db, config.participantId, markDelivered(action.instance, now), now);
+      saveInstance(store.study, config.participantId, markDelivered(action.instance, now), now);
       log.recordEvent('schedule.invited', { instanceId: action.instance.id, attempt: action.attempt }, now);
       companion.requestSession({ instanceId: action.instance.id });
       return 10_000;
@@ -79,7 +79,7 @@ export class StudyScheduler {
     if (outcome.status === 'missed') return;
     const started = inst.status === 'started' ? inst : transition(inst, 'started', now);
     const done = outcome.status === 'completed' ? transition(started, 'completed', now) : transition(started, 'expired', now, outcome.reason ?? 'session interrupted');
-    saveInstance(store.db, config.participantId, done, now, sessionId);
+    saveInstance(store.study, config.participantId, done, now, sessionId);
     log.recordEvent(`schedule.${done.status}`, { instanceId, sessionId }, now, sessionId);
   }
 

@@ -1,5 +1,5 @@
 import { bundledStories, fnv1a, type AlertChannel, type IncidentReport, type LlmClient, type Story } from '../behaviors/index.js';
-import { addDays, localDate, localTimeToMs, SqliteStore } from '../data/index.js';
+import { addDays, localDate, localTimeToMs, SqliteStore, type Store } from '../data/index.js';
 import { SimSpeaker, SimulatedParticipant } from '../hardware/index.js';
 import { allocationSequence, BUNDLED_PROTOCOL, loadProtocol, sessionPlanFor, stratumKey } from '../study-protocol/index.js';
 import { ManualClock, runUntil } from './clock.js';
@@ -55,7 +55,7 @@ export async function simulate(o: SimulateOptions): Promise<ParticipantSummary[]
   const loaded = loadProtocol(o.protocolFile ?? BUNDLED_PROTOCOL);
   const { protocol } = loaded;
   // A simulation is re-runnable from its seed, so it need not fsync every commit against power loss.
-  const store = SqliteStore.open(o.dbFile, { durability: 'crash' });
+  const store: Store = SqliteStore.open(o.dbFile, { durability: 'crash' });
   const startDate = o.startDate ?? '2026-12-01';
   const stories = o.stories ?? bundledStories();
   const allocationSeed = `simulation-${o.seed}`;
@@ -103,14 +103,9 @@ export async function simulate(o: SimulateOptions): Promise<ParticipantSummary[]
       await runUntil(clock, () => companion.state() === 'stopped');
       const sessions: Record<string, number> = {};
       for (const s of log.sessions(participantId)) sessions[s.status] = (sessions[s.status] ?? 0) + 1;
-      const count = (sql: string) => (store.db.prepare(sql).get(deviceId) as { n: number }).n;
-      const instances: Record<string, number> = {};
-      for (const r of store.db.prepare('SELECT status, COUNT(*) AS n FROM schedule_instances WHERE participant_id = ? AND study_day <= ? GROUP BY status').all(participantId, o.days) as { status: string; n: number }[]) instances[r.status] = r.n;
-      const summary = {
-        participantId, deviceId, tz, condition, sessions, instances,
-        turns: count('SELECT COUNT(*) AS n FROM turns WHERE device_id = ?'),
-        responses: count('SELECT COUNT(*) AS n FROM responses WHERE device_id = ?'),
-      };
+      const instances = store.stats.instancesByStatus(participantId, o.days);
+      const counts = store.stats.counts(deviceId);
+      const summary = { participantId, deviceId, tz, condition, sessions, instances, turns: counts.turns, responses: counts.responses };
       summaries.push(summary);
       o.onParticipant?.(summary);
     }

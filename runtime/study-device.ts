@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { SurveyInstrument } from '../behaviors/index.js';
-import { SqliteStore, type DeviceLog, type ParticipantRecord } from '../data/index.js';
+import { SqliteStore, type DeviceLog, type ParticipantRecord, type Store } from '../data/index.js';
 import {
   consentStateFor, loadDevice, recordConsentAnswers, type ConsentModality, sessionPlanFor, StudyError, type DeviceConfig, type Instrument, type LoadedProtocol,
 } from '../study-protocol/index.js';
@@ -12,7 +12,7 @@ export interface StudyDevice {
   dir: string;
   config: DeviceConfig;
   protocol: LoadedProtocol;
-  store: SqliteStore;
+  store: Store;
   log: DeviceLog;
   participant: ParticipantRecord;
   /** Consent as recorded now (re-read on every question, so a new decision applies at once). */
@@ -45,7 +45,7 @@ export function toSurveyInstrument(i: Instrument): SurveyInstrument {
 export function openStudyDevice(dir: string, clock: Clock): StudyDevice {
   const { config, protocol } = loadDevice(dir);
   if (config.status === 'withdrawn') throw new StudyError(`${dir}: participant ${config.participantId} has withdrawn; this device runs no sessions`);
-  const store = SqliteStore.open(join(dir, 'hearth.sqlite'), { create: false });
+  const store: Store = SqliteStore.open(join(dir, 'hearth.sqlite'), { create: false });
   const log = store.forDevice({ deviceId: config.deviceId, tz: config.tz, clockSource: clock.source });
   const participant = log.participant(config.participantId);
   if (!participant) {
@@ -54,11 +54,11 @@ export function openStudyDevice(dir: string, clock: Clock): StudyDevice {
   }
   return {
     dir, config, protocol, store, log, participant,
-    consent: { allows: (m) => consentStateFor(store.db, protocol.protocol, config.participantId).allows(m) },
+    consent: { allows: (m) => consentStateFor(store.consent, protocol.protocol, config.participantId).allows(m) },
     planFor: (day) => {
       const plan = sessionPlanFor(protocol.protocol, config, day);
       if (!plan) return null;
-      const consent = consentStateFor(store.db, protocol.protocol, config.participantId);
+      const consent = consentStateFor(store.consent, protocol.protocol, config.participantId);
       const pending = consent.pending();
       const declined = consent.declinedRequired();
       if (declined.length > 0) {
@@ -80,6 +80,6 @@ export function openStudyDevice(dir: string, clock: Clock): StudyDevice {
       return { steps, instruments, storySelection: plan.storySelection, slot: plan.slot };
     },
     recordVoiceConsent: (answers, atMs) =>
-      recordConsentAnswers(store.db, protocol.protocol, config, protocol.hash, answers, 'voice', atMs, clock.source),
+      recordConsentAnswers(store.consent, protocol.protocol, config, protocol.hash, answers, 'voice', atMs, clock.source),
   };
 }

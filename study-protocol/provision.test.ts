@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../data/index.js';
-import { allocationsOf, consentRecords } from '../data/study-records.js';
 import {
   allocationSequence, assignSlot, BUNDLED_PROTOCOL, consentStateFor, deviceSchedule, loadDevice, loadProtocol, provisionDevice, readDeviceConfig,
   recordConsentAnswers, sessionPlanFor, type Protocol,
@@ -71,13 +70,13 @@ describe('provisionDevice', () => {
     const store = SqliteStore.open(join(dir, 'hearth.sqlite'));
     const log = store.forDevice({ deviceId: config.deviceId, tz: config.tz, clockSource: 'system' });
     expect(log.participant('P01')).toMatchObject({ condition: config.condition, protocolHash: hash, startDate: '2026-12-01' });
-    const consent = consentStateFor(store.db, protocol, 'P01');
+    const consent = consentStateFor(store.consent, protocol, 'P01');
     expect(consent.allows('audio_recording')).toBe(true);
     expect(consent.allows('llm_processing')).toBe(false);
     expect(consent.needsReconsent).toBe(false);
     store.close();
     const reg = SqliteStore.open(join(root, 'registry.sqlite'));
-    expect(allocationsOf(reg.db, 'empathic-stories-home')).toMatchObject([{ participantId: 'P01', condition: config.condition, protocolHash: hash, seed: config.allocation.seed }]);
+    expect(reg.study.allocationsOf('empathic-stories-home')).toMatchObject([{ participantId: 'P01', condition: config.condition, protocolHash: hash, seed: config.allocation.seed }]);
     reg.close();
   });
 
@@ -88,8 +87,8 @@ describe('provisionDevice', () => {
     const second = provisionDevice({ ...base(dir, join(root, 'r.sqlite'), 'P07'), now: NOW + 86_400_000 * 30 });
     expect(second).toEqual(first);
     const store = SqliteStore.open(join(dir, 'hearth.sqlite'));
-    expect((store.db.prepare('SELECT COUNT(*) AS n FROM schedule_instances').get() as { n: number }).n).toBe(30);
-    expect((store.db.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'study.provisioned'").get() as { n: number }).n).toBe(1);
+    expect(store.study.loadScheduleInstances('P07')).toHaveLength(30);
+    expect(store.forDevice({ deviceId: first.deviceId, tz: first.tz, clockSource: 'system' }).events({ kind: 'study.provisioned' })).toHaveLength(1);
     store.close();
   });
 
@@ -105,7 +104,7 @@ describe('provisionDevice', () => {
     }
     for (const counts of Object.values(per)) expect(Math.abs(counts.matched! - counts.random!)).toBeLessThanOrEqual(2);
     const reg = SqliteStore.open(registry);
-    const rows = allocationsOf(reg.db, 'empathic-stories-home');
+    const rows = reg.study.allocationsOf('empathic-stories-home');
     reg.close();
     expect(rows).toHaveLength(40);
     expect(new Set(rows.map((r) => r.seed)).size).toBe(1);
@@ -165,15 +164,15 @@ describe('provisionDevice', () => {
     expect(second.protocolHistory).toEqual([{ version: '1.0.0', hash: first.protocol.hash, replacedTsUtc: new Date(NOW + 5 * 86_400_000).toISOString() }]);
     const { protocol: p2 } = loadDevice(dir);
     const store = SqliteStore.open(join(dir, 'hearth.sqlite'));
-    let consent = consentStateFor(store.db, p2.protocol, 'P01');
+    let consent = consentStateFor(store.consent, p2.protocol, 'P01');
     expect(consent.needsReconsent).toBe(true);
     expect(consent.allows('llm_processing')).toBe(false);
-    recordConsentAnswers(store.db, p2.protocol, second, p2.hash, [{ modality: 'audio_recording', granted: true }, { modality: 'llm_processing', granted: false }], 'voice', NOW + 6 * 86_400_000);
-    consent = consentStateFor(store.db, p2.protocol, 'P01');
+    recordConsentAnswers(store.consent, p2.protocol, second, p2.hash, [{ modality: 'audio_recording', granted: true }, { modality: 'llm_processing', granted: false }], 'voice', NOW + 6 * 86_400_000);
+    consent = consentStateFor(store.consent, p2.protocol, 'P01');
     expect(consent.needsReconsent).toBe(false);
     expect(consent.allows('audio_recording')).toBe(true);
     expect(consent.allows('llm_processing')).toBe(false);
-    expect(consentRecords(store.db, 'P01').at(-1)).toMatchObject({ consentVersion: 2, method: 'voice', prompt: 'May a language model on a university server read transcripts?' });
+    expect(store.consent.list('P01').at(-1)).toMatchObject({ consentVersion: 2, method: 'voice', prompt: 'May a language model on a university server read transcripts?' });
     store.close();
   });
 

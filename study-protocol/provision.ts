@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
 import {
-  allocateOnce, allocationSeed, findAllocation, isValidTimeZone, localDate, recordConsent, saveScheduleInstances, SqliteStore,
+  isValidTimeZone, localDate, SqliteStore, type Store,
   type AllocationRecord, type ClockSource,
 } from '../data/index.js';
 import { assignSlot, newAllocationSeed, stratumKey } from './allocation.js';
@@ -145,10 +145,10 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
   const registryFile = resolve(o.registryFile ?? defaultRegistryPath());
 
   // Allocation: read-only checks first, then one atomic write in the registry.
-  const registry = SqliteStore.open(registryFile);
+  const registry: Store = SqliteStore.open(registryFile);
   let allocation: AllocationRecord;
   try {
-    const prior = findAllocation(registry.db, protocol.study.id, o.participantId);
+    const prior = registry.study.findAllocation(protocol.study.id, o.participantId);
     if (prior && !protocol.conditions.some((c) => c.id === prior.condition)) {
       throw new StudyError(`registry ${registryFile}: ${o.participantId} is allocated to "${prior.condition}", which this protocol does not define`);
     }
@@ -160,9 +160,8 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
     }
     // Registry rows are stamped in the zone of the participant being provisioned; the registry has no device seq.
     const at = { atMs: o.now, tz: o.tz, clockSource };
-    const seed = prior?.seed ?? allocationSeed(registry.db, protocol.study.id, newAllocationSeed, at);
-    allocation = allocateOnce(
-      registry.db,
+    const seed = prior?.seed ?? registry.study.allocationSeed(protocol.study.id, newAllocationSeed, at);
+    allocation = registry.study.allocateOnce(
       { studyId: protocol.study.id, participantId: o.participantId, stratum, seed, protocolHash: loaded.hash, ...at },
       (slot) => assignSlot(protocol, seed, stratum, slot),
     ).record;
@@ -201,7 +200,7 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
 
   mkdirSync(deviceDir, { recursive: true });
   writeAtomic(join(deviceDir, DEVICE_FILES.protocol), loaded.source);
-  const store = SqliteStore.open(join(deviceDir, DEVICE_FILES.database));
+  const store: Store = SqliteStore.open(join(deviceDir, DEVICE_FILES.database));
   try {
     const identity = { deviceId: config.deviceId, tz: o.tz, clockSource };
     const log = store.forDevice(identity);
@@ -211,7 +210,7 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
       protocolId: protocol.study.id, protocolVersion: protocol.study.version, protocolHash: loaded.hash,
     }, o.now);
     if (protocolChanged) {
-      store.db.prepare('UPDATE participants SET protocol_version = ?, protocol_hash = ? WHERE participant_id = ?').run(protocol.study.version, loaded.hash, o.participantId);
+      log.updateParticipantProtocol(o.participantId, protocol.study.version, loaded.hash);
     }
     const instances = generateSchedule(protocol, o.startDate, o.tz).map((i) => ({
       participantId: o.participantId, instanceId: i.id, slot: i.slot, studyDay: i.studyDay, localDate: i.localDate,
@@ -219,11 +218,11 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
       windowStartLocal: i.windowStartLocal, windowEndLocal: i.windowEndLocal, protocolHash: loaded.hash,
     }));
     // A new protocol version adds instances it defines; instances already stored keep their status.
-    const added = saveScheduleInstances(store.db, identity, instances, o.now);
+    const added = store.study.saveScheduleInstances(identity, instances, o.now);
     if (o.consentGranted) {
       const version = protocol.consent.versions.find((v) => v.version === protocol.consent.current_version)!;
       const asked = CONSENT_MODALITIES.filter((m) => version.modalities[m]);
-      recordConsent(store.db, identity, asked.map((m) => ({
+      store.consent.record(identity, asked.map((m) => ({
         participantId: o.participantId, consentVersion: version.version, modality: m,
         granted: o.consentGranted!.includes(m), method: 'staff', prompt: version.modalities[m]!.prompt, protocolHash: loaded.hash,
       })), o.now);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteMemoryRecords, SqliteSafeguardRecords, SqliteStore } from '../data/index.js';
+import { SqliteStore } from '../data/index.js';
 import { BUNDLED_PROTOCOL, provisionDevice, readDeviceConfig, saveInstance, scanDevice, storedSchedule, transition, withdrawParticipant, loadDevice } from './index.js';
 
 const NOW = Date.parse('2026-11-20T15:00:00Z');
@@ -20,13 +20,13 @@ function deviceWithData(participantId = 'P01') {
   const store = SqliteStore.open(join(dir, 'hearth.sqlite'));
   const log = store.forDevice({ deviceId: config.deviceId, tz: config.tz, clockSource: 'simulated' });
   const sessionIds: string[] = [];
-  const instances = storedSchedule(store.db, protocol.protocol, config, protocol.hash, T);
+  const instances = storedSchedule(store.study, protocol.protocol, config, protocol.hash, T);
   for (let d = 0; d < 3; d++) {
     const sessionId = `${config.deviceId}-s${d + 1}`;
     sessionIds.push(sessionId);
     const at = T + d * 86_400_000;
     log.startSession({ sessionId, participantId, studyDay: d + 1, protocolHash: protocol.hash, condition: config.condition } as never, at);
-    saveInstance(store.db, participantId, transition(instances[d]!, 'started', at), at, sessionId);
+    saveInstance(store.study, participantId, transition(instances[d]!, 'started', at), at, sessionId);
     const turnId = log.recordTurn({ sessionId, speaker: 'participant', text: `I told my sister about the hospital (day ${d + 1})`, step: 'checkin', startMs: at, endMs: at + 5000 });
     log.recordResponse({ sessionId, instrument: 'mood', item: 'mood_valence', value: 6, rawText: 'six', status: 'answered', scoringVersion: 'mood-1' }, at + 6000);
     log.recordAffectSamples([{ atMs: at + 7000, sessionId, valence: 0.1, arousal: 0.3, label: 'sad', confidence: 0.6, sources: ['face', 'voice'] }]);
@@ -34,7 +34,7 @@ function deviceWithData(participantId = 'P01') {
     log.finishSession(sessionId, 'completed', null, at + 600_000);
   }
   log.recordEvent('device.heartbeat', { version: '0.1.0' }, T + 3 * 86_400_000);
-  new SqliteMemoryRecords(store.db, log.identity).add({
+  store.memories(log.identity).add({
     participantId, sessionId: sessionIds[0]!, saidAtMs: T, tz: config.tz, studyDay: 1, summary: 'sister in hospital',
     people: ['sister'], places: [], feelings: [], topics: [], method: 'extractive',
   });
@@ -76,17 +76,17 @@ describe('withdrawParticipant', () => {
     expect(existsSync(join(dir, 'hearth.sqlite-wal')) && readFileSync(join(dir, 'hearth.sqlite-wal')).includes('hospital')).toBe(false);
 
     const store = SqliteStore.open(join(dir, 'hearth.sqlite'));
-    const tomb = store.db.prepare('SELECT * FROM tombstones').get() as Record<string, unknown>;
+    const tomb = store.withdrawal.tombstoneOf('P01')!;
     expect(tomb).toMatchObject({ participant_id: 'P01', files_purged: 3, withdrawn_ts_utc: '2026-12-05T12:00:00.000Z' });
     // The tombstone carries the common columns: the device's next seq (device_seq is kept), day 5 of the study.
-    const lastSeq = (store.db.prepare('SELECT last_seq FROM device_seq WHERE device_id = ?').get(tomb.device_id) as { last_seq: number }).last_seq;
+    const lastSeq = store.stats.lastSeq(tomb.device_id as string);
     expect(tomb).toMatchObject({
       ts_utc: '2026-12-05T12:00:00.000Z', tz: 'America/New_York', ts_local: '2026-12-05T07:00:00.000-05:00', study_day: 5,
       seq: lastSeq, clock_source: 'system', updated_ts_utc: '2026-12-05T12:00:00.000Z',
     });
-    expect(tomb.seq as number).toBeGreaterThan((store.db.prepare('SELECT MAX(seq) AS m FROM consent_records').get() as { m: number }).m);
+    expect(tomb.seq as number).toBeGreaterThan(Math.max(...store.consent.list('P01').map((r) => r.seq)));
     expect(JSON.parse(tomb.rows_purged_json as string)).toMatchObject({ turns: 3 });
-    expect((store.db.prepare('SELECT COUNT(*) AS n FROM consent_records').get() as { n: number }).n).toBe(5);
+    expect(store.consent.list('P01')).toHaveLength(5);
     expect(store.integrityCheck()).toBe('ok');
     store.close();
 
@@ -118,7 +118,7 @@ describe('withdrawParticipant', () => {
     const words = ["I've got the pills counted out on the kitchen table", 'my brother hits me when he drinks'];
     const store = SqliteStore.open(join(dir, 'hearth.sqlite'));
     const log = store.forDevice({ deviceId: config.deviceId, tz: config.tz, clockSource: 'simulated' });
-    const records = new SqliteSafeguardRecords(store.db, log);
+    const records = store.safeguards(log);
     const sessionId = `${config.deviceId}-s1`;
     log.startSession({ sessionId, participantId: 'P01', studyDay: 1, protocolHash: null, condition: config.condition } as never, T);
     const lines: string[] = [];
@@ -169,7 +169,7 @@ describe('withdrawParticipant', () => {
     });
     const after = SqliteStore.open(join(dir, 'hearth.sqlite'));
     try {
-      const outbox = new SqliteSafeguardRecords(after.db, after.forDevice({ deviceId: config.deviceId, tz: config.tz, clockSource: 'simulated' }));
+      const outbox = after.safeguards(after.forDevice({ deviceId: config.deviceId, tz: config.tz, clockSource: 'simulated' }));
       expect(outbox.dueAlerts(null).map((e) => [e.incidentId, e.report.participantId, e.report.sessionId])).toEqual([[`inc-${config.deviceId}-0`, 'P01', null]]);
     } finally {
       after.close();

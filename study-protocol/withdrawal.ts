@@ -7,8 +7,8 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import {
-  incidentReportWithoutWords, participantScope, purgeParticipant, retainedIncidents, retainIncidentsWithoutWords, scanParticipant, setTombstoneFiles,
-  SqliteStore, type ClockSource, type DeliveryStatus, type ParticipantScope, type PurgeCounts, type TableScan,
+  incidentReportWithoutWords, SqliteStore, type ClockSource, type DeliveryStatus, type ParticipantScope, type PurgeCounts, type RetainedIncident,
+  type Store, type TableScan,
 } from '../data/index.js';
 import { StudyError } from './errors.js';
 import { loadProtocol } from './protocol.js';
@@ -110,21 +110,21 @@ export function withdrawParticipant(o: { deviceDir: string; participantId: strin
     };
   }
 
-  const store = SqliteStore.open(dbFile);
+  const store: Store = SqliteStore.open(dbFile);
   let scope: ParticipantScope;
   let rowsPurged: PurgeCounts;
   // The webhook's shared secret (if kept in the device folder) is no participant data, and retained alerts still need it.
   const secretFile = alertSecretFile(deviceDir);
   const doomed = listFiles(deviceDir).filter((f) => !KEPT_FILES.has(f) && !DB_SIDE_FILES.includes(f) && f !== secretFile);
   try {
-    scope = participantScope(store.db, o.participantId, [record.deviceId]);
+    scope = store.withdrawal.participantScope(o.participantId, [record.deviceId]);
     // First, in its own transaction: incidents become records without words, which the purge leaves.
-    retainIncidentsWithoutWords(store.db, scope, o.now);
-    rowsPurged = purgeParticipant(store.db, scope, {
+    store.withdrawal.retainIncidentsWithoutWords(scope, o.now);
+    rowsPurged = store.withdrawal.purgeParticipant(scope, {
       studyId: record.protocol.id, protocolHash: record.protocol.hash, atMs: o.now, filesPurged: doomed.length,
       identity: { deviceId: record.deviceId, tz: record.tz, clockSource: o.clockSource ?? 'system' },
     });
-    setTombstoneFiles(store.db, o.participantId, doomed.length, o.now);
+    store.withdrawal.setTombstoneFiles(o.participantId, doomed.length, o.now);
   } finally {
     store.close();
   }
@@ -220,14 +220,14 @@ export function scanDevice(deviceDir: string, participantId: string, deviceId: s
   const dbFile = join(dir, DEVICE_FILES.database);
   let tables: ScanTable[] = [];
   let sessionIds = [...knownSessionIds];
-  let kept: ReturnType<typeof retainedIncidents> = [];
+  let kept: RetainedIncident[] = [];
   if (existsSync(dbFile)) {
-    const store = SqliteStore.open(dbFile, { create: false });
+    const store: Store = SqliteStore.open(dbFile, { create: false });
     try {
-      const found = participantScope(store.db, participantId, [deviceId]);
+      const found = store.withdrawal.participantScope(participantId, [deviceId]);
       sessionIds = [...new Set([...sessionIds, ...found.sessionIds])];
-      tables = scanParticipant(store.db, { participantId, sessionIds, deviceIds: found.deviceIds });
-      kept = retainedIncidents(store.db, participantId, found.deviceIds).filter((r) => r.withoutWords);
+      tables = store.withdrawal.scanParticipant({ participantId, sessionIds, deviceIds: found.deviceIds });
+      kept = store.withdrawal.retainedIncidents(participantId, found.deviceIds).filter((r) => r.withoutWords);
     } finally {
       store.close();
     }

@@ -45,7 +45,7 @@ describe('consent asked by voice before the session', () => {
     const lines = speaker.lines.map((l) => l.text);
     expect(lines[1]).toMatch(/Before we start, I need to ask you 3 questions/);
     expect(lines).toContain('May I listen to you while we talk?');
-    const rows = device.store.db.prepare('SELECT modality, granted, method FROM consent_records ORDER BY seq').all();
+    const rows = device.store.consent.list('P11').map((r) => ({ modality: r.modality, granted: r.granted ? 1 : 0, method: r.method }));
     expect(rows).toEqual([
       { modality: 'audio_recording', granted: 1, method: 'voice' },
       { modality: 'transcripts', granted: 1, method: 'voice' },
@@ -57,7 +57,7 @@ describe('consent asked by voice before the session', () => {
     expect(session.status).toBe('completed');
     // The words after consent was given are kept; consent answers are not questionnaire data.
     expect(device.log.turns(session.sessionId).some((t) => t.text.includes('Hamburg'))).toBe(true);
-    expect(device.store.db.prepare("SELECT COUNT(*) AS n FROM responses WHERE instrument = 'consent'").get()).toEqual({ n: 0 });
+    expect({ n: device.log.responses().filter((r) => r.instrument === 'consent').length }).toEqual({ n: 0 });
   });
 
   it('declining a required modality ends the session kindly, and no later session starts', async () => {
@@ -69,8 +69,8 @@ describe('consent asked by voice before the session', () => {
     companion.requestSession();
     await runUntil(clock, () => companion.state() === 'idle');
     expect(device.log.sessions('P11')).toHaveLength(1);
-    const refused = device.store.db.prepare("SELECT detail_json FROM events WHERE kind = 'session.not_started'").get() as { detail_json: string };
-    expect(JSON.parse(refused.detail_json).reason).toMatch(/declined required consent \(audio_recording\)/);
+    const refused = device.log.events({ kind: 'session.not_started' })[0]!;
+    expect((refused.detail as { reason: string }).reason).toMatch(/declined required consent \(audio_recording\)/);
   });
 });
 

@@ -60,10 +60,10 @@ async function expectCrisisCare(rig: SimRig, step: string) {
     expect(t.text).not.toMatch(/didn't catch|number from|story is called|relate to this story/i);
   }
   expect(rig.alerts.map((a) => a.kind)).toEqual(['crisis']);
-  const incidents = rig.store.db.prepare("SELECT kind, session_id FROM safeguard_incidents WHERE kind = 'crisis'").all();
+  const incidents = rig.rows("SELECT kind, session_id FROM safeguard_incidents WHERE kind = 'crisis'");
   expect(incidents).toEqual([{ kind: 'crisis', session_id: session.sessionId }]);
   // The answer is not stored as questionnaire data.
-  expect(rig.store.db.prepare('SELECT COUNT(*) AS n FROM responses WHERE raw_text = ?').get(CRISIS)).toEqual({ n: 0 });
+  expect(rig.row('SELECT COUNT(*) AS n FROM responses WHERE raw_text = ?', CRISIS)).toEqual({ n: 0 });
   expect(session).toMatchObject({ status: 'completed', statusReason: ENDED_AFTER_CRISIS });
   return { session, turns, said };
 }
@@ -76,7 +76,7 @@ describe('a crisis disclosure at any step leads to crisis care and an incident',
   it('as the answer to a consent question', async () => {
     const rig = simRig({ replies: [say(CRISIS), quiet] }, { planFor: consentPlan, recordVoiceConsent: () => undefined });
     await expectCrisisCare(rig, 'survey');
-    expect(rig.store.db.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'consent.answered'").get()).toEqual({ n: 0 });
+    expect(rig.row("SELECT COUNT(*) AS n FROM events WHERE kind = 'consent.answered'")).toEqual({ n: 0 });
   });
 
   it('as the answer to a first-day questionnaire item (the bug from a live session)', async () => {
@@ -139,9 +139,9 @@ describe('leaving crisis care', () => {
     expect(last.text).not.toMatch(/\?/); // nothing asked of someone who is leaving
     expect(session).toMatchObject({ status: 'completed', statusReason: ENDED_AFTER_CRISIS });
     // The goodbye itself was screened.
-    const screened = rig.store.db.prepare("SELECT COUNT(*) AS n FROM safeguard_events WHERE direction = 'input' AND check_name = 'crisis'").get() as { n: number };
+    const screened = rig.row("SELECT COUNT(*) AS n FROM safeguard_events WHERE direction = 'input' AND check_name = 'crisis'") as { n: number };
     expect(screened.n).toBe(2);
-    const ended = rig.store.db.prepare("SELECT detail_json FROM events WHERE kind = 'crisis.ended'").get() as { detail_json: string };
+    const ended = rig.row("SELECT detail_json FROM events WHERE kind = 'crisis.ended'") as { detail_json: string };
     expect(JSON.parse(ended.detail_json)).toEqual({ how: 'goodbye' });
     expect(rig.alerts).toHaveLength(1);
   });
@@ -150,7 +150,7 @@ describe('leaving crisis care', () => {
     const rig = simRig({ replies: [say(CRISIS)] });
     const { session } = await run(rig);
     expect(session).toMatchObject({ status: 'completed', statusReason: ENDED_AFTER_CRISIS });
-    const ended = rig.store.db.prepare("SELECT detail_json FROM events WHERE kind = 'crisis.ended'").get() as { detail_json: string };
+    const ended = rig.row("SELECT detail_json FROM events WHERE kind = 'crisis.ended'") as { detail_json: string };
     expect(JSON.parse(ended.detail_json)).toEqual({ how: 'left' });
   });
 
@@ -170,7 +170,7 @@ describe('screening every turn keeps the ordinary flow', () => {
     const i = turns.findIndex((t) => t.text === 'Wait, are you a real person?');
     expect(turns[i + 1]!.text).toMatch(/not a person.*AI/);
     expect(turns[i + 2]!.text).toBe(turns[i - 1]!.text);
-    expect(rig.store.db.prepare("SELECT item, value FROM responses WHERE instrument = 'baseline' ORDER BY seq").all()).toEqual([
+    expect(rig.rows("SELECT item, value FROM responses WHERE instrument = 'baseline' ORDER BY seq")).toEqual([
       { item: 'self_empathetic', value: 4 }, { item: 'lonely_companionship', value: 2 }, { item: 'lonely_left_out', value: 1 }, { item: 'lonely_isolated', value: 3 },
     ]);
     expect(rig.alerts).toEqual([]);
@@ -179,8 +179,8 @@ describe('screening every turn keeps the ordinary flow', () => {
   it('an unsure utterance changes nothing before it is said again: no memory is kept of it', async () => {
     const rig = simRig({ replies: [say('my daughter Rosa visits on Sundays', { confidence: 0.2 }), quiet, quiet] });
     await run(rig);
-    expect((rig.store.db.prepare('SELECT COUNT(*) AS n FROM memories').get() as { n: number }).n).toBe(0);
+    expect((rig.row('SELECT COUNT(*) AS n FROM memories') as { n: number }).n).toBe(0);
     // It was still checked, and the check logged.
-    expect((rig.store.db.prepare("SELECT COUNT(*) AS n FROM safeguard_events WHERE direction = 'input' AND check_name = 'crisis'").get() as { n: number }).n).toBe(1);
+    expect((rig.row("SELECT COUNT(*) AS n FROM safeguard_events WHERE direction = 'input' AND check_name = 'crisis'") as { n: number }).n).toBe(1);
   });
 });

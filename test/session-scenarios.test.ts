@@ -36,7 +36,7 @@ describe('consent is enforced on the device', () => {
     const { session, turns } = await runOneSession(rig);
     expect(session.status).toBe('completed');
     expect(server.requests).toHaveLength(0);
-    const replies = rig.store.db.prepare("SELECT detail_json FROM events WHERE kind = 'dialogue.reply'").all() as { detail_json: string }[];
+    const replies = rig.rows("SELECT detail_json FROM events WHERE kind = 'dialogue.reply'") as { detail_json: string }[];
     expect(replies.length).toBeGreaterThan(0);
     for (const r of replies) expect(JSON.parse(r.detail_json).fallbackReason).toMatch(/consent/);
     expect(turns.find((t) => t.step === 'empathy' && t.speaker === 'robot')!.text).toMatch(/sister|Lisbon/i);
@@ -50,7 +50,7 @@ describe('consent is enforced on the device', () => {
     const body = server.requests[0]!.body as { messages: { content: string }[] };
     expect(JSON.stringify(body.messages)).toContain('Lisbon');
     expect(turns.some((t) => t.speaker === 'robot' && t.text.includes('What made those days so easy together?'))).toBe(true);
-    const call = rig.store.db.prepare("SELECT detail_json FROM events WHERE kind = 'dialogue.reply'").get() as { detail_json: string };
+    const call = rig.row("SELECT detail_json FROM events WHERE kind = 'dialogue.reply'") as { detail_json: string };
     expect(JSON.parse(call.detail_json)).toMatchObject({ source: 'model', call: { model: 'test-model', outcome: 'ok' } });
   });
 
@@ -67,7 +67,7 @@ describe('consent is enforced on the device', () => {
     expect(empathic[1]).not.toMatch(/spend more time with me|instead of your friends/);
     expect(empathic).not.toContain('Tell me everything.');
     expect(empathic.slice(2)).toEqual(['Those days sound precious.', 'Thank you for sharing them with me.']);
-    const flagged = rig.store.db.prepare("SELECT check_name FROM safeguard_events WHERE direction = 'output' AND decision = 'flag'").all() as { check_name: string }[];
+    const flagged = rig.rows("SELECT check_name FROM safeguard_events WHERE direction = 'output' AND decision = 'flag'") as { check_name: string }[];
     expect(flagged.map((f) => f.check_name)).toEqual(expect.arrayContaining(['isolation']));
   });
 
@@ -80,7 +80,7 @@ describe('consent is enforced on the device', () => {
     const empathic = turns.filter((t) => t.step === 'empathy' && t.speaker === 'robot');
     expect(empathic.length).toBeGreaterThan(0);
     for (const t of empathic) expect(t.text.length).toBeGreaterThan(10);
-    const details = (rig.store.db.prepare("SELECT detail_json FROM events WHERE kind = 'dialogue.reply'").all() as { detail_json: string }[]).map((r) => JSON.parse(r.detail_json));
+    const details = (rig.rows("SELECT detail_json FROM events WHERE kind = 'dialogue.reply'") as { detail_json: string }[]).map((r) => JSON.parse(r.detail_json));
     expect(details.some((d) => d.source === 'offline' && /language model failed/.test(d.fallbackReason))).toBe(true);
   });
 
@@ -90,11 +90,11 @@ describe('consent is enforced on the device', () => {
     const theirs = turns.filter((t) => t.speaker === 'participant');
     expect(theirs).toHaveLength(4);
     for (const t of theirs) expect(t.text).toBe(WITHHELD_TEXT);
-    const raw = rig.store.db.prepare("SELECT raw_text, value FROM responses").get();
+    const raw = rig.row("SELECT raw_text, value FROM responses");
     expect(raw).toEqual({ raw_text: WITHHELD_TEXT, value: 4 });
-    const dump = JSON.stringify(rig.store.db.prepare('SELECT * FROM turns').all()) + JSON.stringify(rig.store.db.prepare('SELECT * FROM events').all());
+    const dump = JSON.stringify(rig.rows('SELECT * FROM turns')) + JSON.stringify(rig.rows('SELECT * FROM events'));
     expect(dump).not.toContain('Lisbon');
-    expect((rig.store.db.prepare('SELECT COUNT(*) AS n FROM memories').get() as { n: number }).n).toBe(0);
+    expect((rig.row('SELECT COUNT(*) AS n FROM memories') as { n: number }).n).toBe(0);
   });
 });
 
@@ -124,7 +124,7 @@ describe('safeguards in a session', () => {
     expect(robot.at(-1)).toMatch(/crisis line|someone you trust/);
     expect(rig.alerts).toHaveLength(1);
     expect(rig.alerts[0]).toMatchObject({ kind: 'crisis' });
-    const checks = rig.store.db.prepare("SELECT check_name, decision FROM safeguard_events WHERE direction = 'input' AND decision = 'flag'").all();
+    const checks = rig.rows("SELECT check_name, decision FROM safeguard_events WHERE direction = 'input' AND decision = 'flag'");
     expect(checks).toContainEqual({ check_name: 'crisis', decision: 'flag' });
   });
 
@@ -166,7 +166,7 @@ describe('safeguards in a session', () => {
     const read = turns.filter((t) => t.step === 'story' && t.speaker === 'robot').map((t) => t.text);
     for (const p of story.paragraphs) expect(read).toContain(p);
     expect(read.indexOf(story.paragraphs.at(-1)!)).toBeGreaterThan(read.indexOf(story.paragraphs[0]!));
-    const event = rig.store.db.prepare("SELECT detail_json FROM events WHERE kind = 'participant.barged-in'").get() as { detail_json: string };
+    const event = rig.row("SELECT detail_json FROM events WHERE kind = 'participant.barged-in'") as { detail_json: string };
     expect(JSON.parse(event.detail_json).act).toBe('story');
   });
 
@@ -175,7 +175,7 @@ describe('safeguards in a session', () => {
     const { turns } = await runOneSession(rig);
     const four = turns.find((t) => t.text === 'four')!;
     expect(four.step).toBe('survey');
-    expect(rig.store.db.prepare('SELECT value FROM responses').get()).toEqual({ value: 4 });
+    expect(rig.row('SELECT value FROM responses')).toEqual({ value: 4 });
   });
 
   it('the session time limit closes the session kindly at the next step', async () => {
@@ -191,9 +191,9 @@ describe('safeguards in a session', () => {
     const rig = simRig({ replies: share });
     const { turns } = await runOneSession(rig);
     const robotLines = turns.filter((t) => t.speaker === 'robot').length;
-    const outputChecks = (rig.store.db.prepare("SELECT COUNT(DISTINCT seq) AS n FROM safeguard_events WHERE direction = 'output'").get() as { n: number }).n;
+    const outputChecks = (rig.row("SELECT COUNT(DISTINCT seq) AS n FROM safeguard_events WHERE direction = 'output'") as { n: number }).n;
     expect(outputChecks).toBeGreaterThanOrEqual(robotLines);
-    const inputs = rig.store.db.prepare("SELECT COUNT(*) AS n FROM safeguard_events WHERE direction = 'input' AND check_name = 'crisis'").get() as { n: number };
+    const inputs = rig.row("SELECT COUNT(*) AS n FROM safeguard_events WHERE direction = 'input' AND check_name = 'crisis'") as { n: number };
     // Every participant turn is screened before it is acted on, the rating answer included (issue 9).
     expect(inputs.n).toBe(4);
   });

@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore, localTimeToMs, type DeviceLog } from '../../data/index.js';
-import { SqliteMemoryRecords } from '../../data/memory-records.js';
+import { SqliteStore, localTimeToMs, type DeviceLog, type MemoryRecords } from '../../data/index.js';
 import { LongitudinalMemory, type MemoryContext } from './memory.js';
 
 const TZ = 'America/New_York';
@@ -12,7 +11,7 @@ let dir: string;
 let store: SqliteStore;
 let log: DeviceLog;
 let memory: LongitudinalMemory;
-let records: SqliteMemoryRecords;
+let records: MemoryRecords;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'hearth-memory-'));
@@ -22,7 +21,7 @@ beforeEach(() => {
   for (const id of ['P01', 'P02']) {
     log.enrollParticipant({ participantId: id, startDate: '2026-03-01', condition: 'matched', protocolId: null, protocolVersion: null, protocolHash: null }, at('2026-03-01', '08:00'));
   }
-  records = new SqliteMemoryRecords(store.db, log.identity);
+  records = store.memories(log.identity);
   memory = new LongitudinalMemory(records, log);
 });
 afterEach(() => store.close());
@@ -30,7 +29,7 @@ afterEach(() => store.close());
 const ctx = (date: string, extra: Partial<MemoryContext> = {}): MemoryContext =>
   ({ participantId: 'P01', tz: TZ, nowMs: at(date), consent: true, sessionId: null, ...extra });
 const events = (kind: string) =>
-  (store.db.prepare('SELECT detail_json FROM events WHERE kind = ? ORDER BY seq').all(kind) as { detail_json: string }[]).map((r) => JSON.parse(r.detail_json) as Record<string, unknown>);
+  log.events({ kind }).map((e) => e.detail as Record<string, unknown>);
 
 describe('longitudinal memory', () => {
   it('keeps a summary with people, places and feelings, and recalls it a week later with the right wording', () => {

@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore, type DeviceLog } from '../../data/index.js';
-import { SqliteSafeguardRecords } from '../../data/safeguard-records.js';
+import { SqliteStore, type DeviceLog, type SafeguardRecords } from '../../data/index.js';
 import type { AlertChannel, IncidentReport } from './alerts.js';
 import { SafeguardLayer } from './guard.js';
 import { JsonlAlertChannel } from './jsonl-alert-channel.js';
@@ -11,13 +10,12 @@ import { JsonlAlertChannel } from './jsonl-alert-channel.js';
 let dir: string;
 let store: SqliteStore;
 let log: DeviceLog;
-let records: SqliteSafeguardRecords;
+let records: SafeguardRecords;
 let now = Date.UTC(2026, 2, 3, 15, 0);
 
 const layer = (alerts: AlertChannel = new JsonlAlertChannel(dir)) =>
   new SafeguardLayer({ log, alerts, deviceId: 'dev-1', participantId: 'p1', region: 'US', now: () => now, values: records, incidents: records, newId: () => `inc-${now}` });
 const place = { sessionId: 's1', turnId: null, studyDay: 3 };
-const rows = (sql: string) => store.db.prepare(sql).all() as Record<string, unknown>[];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'hearth-guard-'));
@@ -26,7 +24,7 @@ beforeEach(() => {
   log.registerDevice({ hardware: 'test', hearthVersion: '0.1.0' }, now);
   log.enrollParticipant({ participantId: 'p1', startDate: '2026-03-01', condition: null, protocolId: null, protocolVersion: null, protocolHash: null }, now);
   log.startSession({ sessionId: 's1', participantId: 'p1', studyDay: 3, protocolHash: null, condition: null }, now);
-  records = new SqliteSafeguardRecords(store.db, log);
+  records = store.safeguards(log);
 });
 afterEach(() => {
   store.close();
@@ -37,7 +35,7 @@ describe('SafeguardLayer on participant turns', () => {
   it('crisis: leaves the story, replies with resources, logs every check, records an incident and alerts staff by file', async () => {
     const d = await layer().onParticipantTurn("I don't want to be alive anymore.", place);
     expect(d).toMatchObject({ action: 'crisis', leaveStory: true, reply: { act: 'safe', text: expect.stringMatching(/988/) } });
-    const events = rows("SELECT check_name, decision, evidence FROM safeguard_events WHERE direction = 'input'");
+    const events = log.safeguardEvents().filter((e) => e.direction === 'input').map((e) => ({ check_name: e.checkName, decision: e.decision, evidence: e.evidence }));
     expect(events.length).toBe(d.verdict.results.length);
     expect(events.find((e) => e.check_name === 'crisis')).toMatchObject({ decision: 'flag', evidence: expect.stringContaining("I don't want to be alive anymore.") });
     const alert = JSON.parse(readFileSync(join(dir, 'alerts.jsonl'), 'utf8').trim()) as IncidentReport;
@@ -51,14 +49,14 @@ describe('SafeguardLayer on participant turns', () => {
     const d = await layer(broken).onParticipantTurn('I have been hurting myself.', place);
     expect(d.action).toBe('crisis');
     expect(records.unsentIncidents()).toHaveLength(1);
-    expect(rows("SELECT detail_json FROM events WHERE kind = 'safeguard.alert-failed'")[0]!.detail_json).toMatch(/disk full/);
+    expect(JSON.stringify(log.events({ kind: 'safeguard.alert-failed' })[0]!.detail)).toMatch(/disk full/);
   });
 
   it('fails closed: a check that throws gives a safe scripted reply and a check-failure incident', async () => {
     const ctx = { get previousTurns(): string[] { throw new Error('boom'); } };
     const d = await layer().onParticipantTurn('Hello there.', place, ctx);
     expect(d).toMatchObject({ action: 'fail-closed', leaveStory: true, incident: { kind: 'check-failure' } });
-    expect(rows("SELECT decision FROM safeguard_events WHERE check_name = 'crisis'")[0]!.decision).toBe('error');
+    expect(log.safeguardEvents().find((e) => e.checkName === 'crisis')!.decision).toBe('error');
   });
 
   it('discloses it is an AI, keeps warm boundaries on attachment and counts them per day', async () => {
@@ -86,7 +84,7 @@ describe('SafeguardLayer on participant turns', () => {
       const d = await layer().onParticipantTurn(text, place);
       expect(d.verdict.results.length).toBeGreaterThan(5);
     }
-    expect(rows("SELECT COUNT(*) AS n FROM safeguard_events WHERE check_name = 'injection' AND decision = 'flag'")[0]!.n).toBe(1);
+    expect(log.safeguardEvents().filter((e) => e.checkName === 'injection' && e.decision === 'flag')).toHaveLength(1);
   });
 });
 
@@ -94,7 +92,7 @@ describe('SafeguardLayer before speaking', () => {
   it('speaks a safe line unchanged and logs its checks', async () => {
     const d = await layer().beforeSpeaking({ text: 'Thank you for sharing that.', act: 'empathy' }, place);
     expect(d).toMatchObject({ replaced: false, line: { text: 'Thank you for sharing that.' } });
-    expect(rows("SELECT COUNT(*) AS n FROM safeguard_events WHERE direction = 'output'")[0]!.n).toBe(5);
+    expect(log.safeguardEvents().filter((e) => e.direction === 'output')).toHaveLength(5);
   });
 
   it('asks the generator to regenerate with the reason, then falls back to a scripted line; never speaks flagged text', async () => {

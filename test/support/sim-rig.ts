@@ -6,6 +6,7 @@ import { SqliteStore, type DeviceLog, type ParticipantRecord } from '../../data/
 import { ScriptedParticipant, SimSpeaker, type ParticipantScript } from '../../hardware/index.js';
 import { ManualClock, runUntil } from '../../runtime/clock.js';
 import { createCompanion, type Companion, type CompanionOptions } from '../../runtime/companion.js';
+import { queryFile, queryFileRow } from './read-db.js';
 
 /** A companion on simulated hardware, a simulated clock and a real SQLite file in a temp folder. */
 export interface SimRig {
@@ -20,6 +21,10 @@ export interface SimRig {
   record: ParticipantRecord;
   companion: Companion;
   stories: Story[];
+  /** Rows of a query on the rig's file, read as a researcher does (separate read-only connection). */
+  rows(sql: string, ...params: unknown[]): Record<string, unknown>[];
+  /** The first row of a query on the rig's file. */
+  row(sql: string, ...params: unknown[]): Record<string, unknown> | undefined;
   /** Run the simulation until the companion is in `state` (and no session is running). */
   runUntilState(state: string): Promise<void>;
 }
@@ -48,6 +53,8 @@ export function simRig(script: ParticipantScript, extra: Partial<CompanionOption
   });
   return {
     alerts, dir, store, log, clock, speaker, participant, record, companion, stories,
+    rows: (sql, ...params) => queryFile(store.path, sql, ...params),
+    row: (sql, ...params) => queryFileRow(store.path, sql, ...params),
     runUntilState: (state) => runUntil(clock, () => companion.state() === state),
   };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SqliteSafeguardRecords, SqliteStore } from '../../../data/index.js';
+import { SqliteStore } from '../../../data/index.js';
 import { register } from './status.js';
 import { runCommand } from '../../../test/support/run-command.js';
 
@@ -23,7 +23,7 @@ function deviceFile(webhook: 'configured' | 'none' | 'never'): string {
   log.startSession({ sessionId: 's1', participantId: 'P07', studyDay: 1, protocolHash: null, condition: null }, t0);
   if (webhook === 'configured') log.recordEvent('alerts.webhook', { url: 'https://alerts.example.edu/hearth', signed: true }, t0);
   if (webhook === 'none') log.recordEvent('alerts.no-webhook', {}, t0);
-  const records = new SqliteSafeguardRecords(store.db, log);
+  const records = store.safeguards(log);
   const incident = (id: string, kind: 'crisis' | 'harm' | 'medical' | 'minor', at: number) => records.recordIncident({
     incidentId: id, kind, severity: kind === 'minor' ? 'moderate' : 'serious', participantId: 'P07', sessionId: 's1', turnId: null, description: 'd', robotAction: 'a',
     checks: [{ check: kind, score: 0.9, evidenceSpan: { text: WORDS } }], harm: 'unknown', causality: 'not yet assessed', reportDueBy: null,

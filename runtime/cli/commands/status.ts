@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { incidentOutbox, SqliteStore, type DeliveryStatus, type OutboxLine } from '../../../data/index.js';
+import { SqliteStore, type DeliveryStatus, type OutboxLine, type Store, type StoreStats } from '../../../data/index.js';
 
 /** Where the device said alerts go, at its last start (`alerts.webhook` / `alerts.no-webhook` events). */
 interface WebhookState {
@@ -20,22 +20,19 @@ export function register(program: Command): void {
     .requiredOption('--db <file>', 'SQLite file')
     .option('--json', 'print one JSON object')
     .action((o: { db: string; json?: boolean }) => {
-      const store = SqliteStore.open(o.db, { create: false });
+      const store: Store = SqliteStore.open(o.db, { create: false });
       try {
-        const db = store.db;
+        const stats = store.stats;
         const now = Date.now();
-        const sessions = Object.fromEntries(
-          (db.prepare('SELECT status, COUNT(*) AS n FROM sessions GROUP BY status').all() as { status: string; n: number }[]).map((r) => [r.status, r.n]),
-        );
-        const count = (t: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
-        const last = db.prepare('SELECT ts_utc FROM events ORDER BY ts_utc DESC LIMIT 1').get() as { ts_utc: string } | undefined;
-        const outbox = incidentOutbox(db);
+        const sessions = stats.sessionsByStatus();
+        const rows = stats.counts();
+        const outbox = stats.incidentOutbox();
         const counts = Object.fromEntries(STATUSES.map((s) => [s, outbox.filter((l) => l.deliveryStatus === s).length])) as Record<DeliveryStatus, number>;
-        const webhook = webhookState(db);
-        const safeguards = safeguardState(db);
+        const webhook = webhookState(stats);
+        const safeguards = safeguardState(stats);
         const summary = {
-          db: store.path, schema_version: store.schemaVersion, integrity: store.integrityCheck(),
-          devices: count('devices'), participants: count('participants'), sessions, turns: count('turns'), last_event_utc: last?.ts_utc ?? null,
+          db: store.path, schema_version: stats.schemaVersion, integrity: stats.integrityCheck(),
+          devices: rows.devices, participants: rows.participants, sessions, turns: rows.turns, last_event_utc: stats.lastEventTsUtc(),
         };
         if (o.json) {
           console.log(JSON.stringify({ ...summary, safeguards, alerts: { webhook, counts, incidents: outbox } }));
@@ -65,15 +62,13 @@ interface SafeguardState {
   asOfUtc: string | null;
 }
 
-function safeguardState(db: SqliteStore['db']): SafeguardState {
-  const r = db
-    .prepare("SELECT kind, detail_json, ts_utc FROM events WHERE kind IN ('safeguards.ready', 'safeguards.recovered', 'safeguards.degraded') ORDER BY ts_utc DESC, event_id DESC LIMIT 1")
-    .get() as { kind: string; detail_json: string; ts_utc: string } | undefined;
+function safeguardState(stats: StoreStats): SafeguardState {
+  const r = stats.latestEvent(['safeguards.ready', 'safeguards.recovered', 'safeguards.degraded']);
   if (!r) return { state: 'unknown', encoder: null, model: null, message: null, policy: null, asOfUtc: null };
-  const d = JSON.parse(r.detail_json) as { encoder?: string; model?: string; message?: string; policy?: string };
+  const d = (r.detail ?? {}) as { encoder?: string; model?: string; message?: string; policy?: string };
   return r.kind === 'safeguards.degraded'
-    ? { state: 'degraded', encoder: null, model: null, message: d.message ?? null, policy: d.policy ?? null, asOfUtc: r.ts_utc }
-    : { state: 'ready', encoder: d.encoder ?? null, model: d.model ?? null, message: null, policy: null, asOfUtc: r.ts_utc };
+    ? { state: 'degraded', encoder: null, model: null, message: d.message ?? null, policy: d.policy ?? null, asOfUtc: r.tsUtc }
+    : { state: 'ready', encoder: d.encoder ?? null, model: d.model ?? null, message: null, policy: null, asOfUtc: r.tsUtc };
 }
 
 function safeguardLine(s: SafeguardState): string {
@@ -84,13 +79,11 @@ function safeguardLine(s: SafeguardState): string {
 }
 
 /** The latest start-up record of where alerts go, or null if the device never recorded one. */
-function webhookState(db: SqliteStore['db']): WebhookState | null {
-  const r = db
-    .prepare("SELECT kind, detail_json, ts_utc FROM events WHERE kind IN ('alerts.webhook', 'alerts.no-webhook') ORDER BY ts_utc DESC, event_id DESC LIMIT 1")
-    .get() as { kind: string; detail_json: string | null; ts_utc: string } | undefined;
+function webhookState(stats: StoreStats): WebhookState | null {
+  const r = stats.latestEvent(['alerts.webhook', 'alerts.no-webhook']);
   if (!r) return null;
-  const detail = (r.detail_json ? JSON.parse(r.detail_json) : {}) as { url?: string; signed?: boolean };
-  return { configured: r.kind === 'alerts.webhook', url: detail.url ?? null, signed: detail.signed === true, asOfUtc: r.ts_utc };
+  const detail = (r.detail ?? {}) as { url?: string; signed?: boolean };
+  return { configured: r.kind === 'alerts.webhook', url: detail.url ?? null, signed: detail.signed === true, asOfUtc: r.tsUtc };
 }
 
 function webhookLine(w: WebhookState | null): string {
