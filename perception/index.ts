@@ -27,3 +27,5 @@ export * from './models/index.js';
 export { PerceptionService, type FaceObservation, type HeardUtterance, type MicrophoneStatus, type PerceptionEvents, type PerceptionFault, type PerceptionServiceOptions, type PerceptionStatus } from './perception-service.js';
 // Sentence encoders: USE lite on the device (onnxruntime), or an OpenAI-compatible embeddings endpoint.
 export * from './text/index.js';
+// People as nouns: faces, voices, persons with stable ids, engagement, and who the robot addresses.
+export * from './people/index.js';
