@@ -33,6 +33,8 @@ export interface Utterance {
   endedAt: number;
   /** Speech recogniser confidence 0..1 when known. */
   confidence?: number;
+  /** The voice that spoke (a ROS4HRI voice id), when the source tracks voices. */
+  voiceId?: string;
 }
 
 /** What the robot is listening for; lets scripted participants answer the right question. */

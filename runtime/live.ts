@@ -5,8 +5,8 @@ import {
   type LearnedLayer, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isValidTimeZone, localDate, SqliteStore, type Store } from '../data/index.js';
-import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
-import { CameraPerceiver, CameraRunner, faceObservation, PerceptionService, RawMediaWriter } from '../perception/index.js';
+import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
+import { CameraPerceiver, CameraRunner, faceObservation, PeopleRegistry, PerceptionService, RawMediaWriter, UNRECOGNISED } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
@@ -89,6 +89,14 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
   await deliverRetainedAlerts(dir, clock, o);
   const device = openStudyDevice(dir, clock);
   const { log, participant, config } = device;
+  // Who is there and who the robot addresses: face affect is read from the addressed person only.
+  // Nobody is recognised yet (UNRECOGNISED): the addressee is the most engaged person in view.
+  const people = new PeopleRegistry({
+    identity: UNRECOGNISED,
+    onEvent: (e) => {
+      if (e.type.startsWith('person.') || e.type === 'addressee.changed') log.recordEvent(e.type, e, clock.now());
+    },
+  });
   const alerts = alertOutbox(dir, device, clock, o);
 
   const llmSettings = resolveLlmSettings(o.env ?? process.env, {});
@@ -116,9 +124,12 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
       sessionId: () => companionRef?.actor.getSnapshot().context.session?.sessionId ?? null,
     });
     const service = perception;
-    const faces = new Ros4hriFaceWatcher(node, () => clock.now(), (r) => service.observeFace(r));
+    const faces = new Ros4hriFaceWatcher(node, () => clock.now(), (r) => {
+      if (r.faceId === people.addressee()?.faceId) service.observeFace(r);
+    });
+    const persons = new Ros4hriPeopleWatcher(node, () => clock.now(), people);
     node.spin?.();
-    ros = { close: () => (voices.close(), faces.close(), rcl.shutdown?.()) };
+    ros = { close: () => (voices.close(), faces.close(), persons.close(), rcl.shutdown?.()) };
   } else if (script) {
     const sim = new SimSpeaker(clock, { timeScale: o.timeScale ?? 1, onLine: print });
     speaker = voice ? { speak: async (line, signal) => { await sim.speak(line, signal); return voice.speak(line, signal); } } : sim;
@@ -190,7 +201,8 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
     const service = perception;
     camera = new CameraRunner(new FfmpegFrameSource(o.camera, { realtime: !o.camera.startsWith('/dev/') }), () => CameraPerceiver.create(), {
       onFrame: (result, atMs) => {
-        const face = faceObservation(result, atMs);
+        people.observeFrame(result, atMs);
+        const face = faceObservation(result, atMs, people.addressee()?.faceId);
         if (face) service.observeFace({ valence: face.valence!, arousal: face.arousal!, confidence: face.confidence, atMs });
       },
       onEvent: (e) => {
@@ -198,7 +210,7 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
       },
     });
   }
-  return { clock, device, companion, terminal, perception, camera, ros, alerts };
+  return { clock, device, companion, terminal, perception, camera, ros, alerts, people };
 }
 
 /**

@@ -3,22 +3,18 @@ import type { AffectObservation } from '../fusion/affect.js';
 import type { FaceExpression, FrameResult } from './perceiver.js';
 
 /**
- * The participant's face in a frame: the given track id if it is present, else the largest face
- * (the one nearest the robot). Undefined when no face is visible.
+ * The addressed person's face in a frame: the face with track id `faceId` (from `PeopleRegistry`'s
+ * addressee), or undefined when nobody is addressed or that face is not in this frame. There is no
+ * fallback to "the largest face": in a home with a partner, grandchildren and a television, the
+ * nearest face is not necessarily the participant's, and someone else's expression is not theirs.
  */
-export function participantFace(result: FrameResult, preferId?: string): FaceExpression | undefined {
-  if (preferId) {
-    const f = result.faces.find((x) => x.id === preferId);
-    if (f) return f;
-  }
-  let best: FaceExpression | undefined;
-  for (const f of result.faces) if (!best || f.box.w * f.box.h > best.box.w * best.box.h) best = f;
-  return best;
+export function participantFace(result: FrameResult, faceId: string | undefined): FaceExpression | undefined {
+  return faceId === undefined ? undefined : result.faces.find((x) => x.id === faceId);
 }
 
-/** A `face` observation for `AffectFusion` from a frame, or undefined when no face is visible (nothing is invented). */
-export function faceObservation(result: FrameResult, atMs: number, preferId?: string): AffectObservation | undefined {
-  const f = participantFace(result, preferId);
+/** A `face` observation for `AffectFusion` from the addressed face, or undefined (nothing is invented). */
+export function faceObservation(result: FrameResult, atMs: number, faceId: string | undefined): AffectObservation | undefined {
+  const f = participantFace(result, faceId);
   if (!f) return undefined;
   return { source: 'face', valence: f.valence, arousal: f.arousal, confidence: f.confidence, atMs };
 }

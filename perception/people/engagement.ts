@@ -24,13 +24,15 @@ export interface EngagementTuning {
 }
 
 /**
- * At 640×480 with a ~60° lens, a face ~0.18 of the image tall is about an arm's length to a metre
- * away; ~0.06 is across a living room (3 m or more). One second to engage and two to let go follow
- * the time scales of `hri_engagement`'s sliding window (its default history is a few seconds).
+ * A detector's face box is ~0.16 m tall on an adult. With the Raspberry Pi camera v2's 49° vertical
+ * field of view the image spans ~0.9 m of height per metre of distance, so the box is ~0.12 of the
+ * image at 1.5 m (score 1), ~0.06 at 3 m (score ~0.4: not engaging), and ~0.045 at 4 m (below the
+ * disengage line). One second to engage and two to let go are of the order of `hri_engagement`'s
+ * sliding window (a few seconds of history).
  */
 export const DEFAULT_ENGAGEMENT_TUNING: EngagementTuning = {
-  farHeight: 0.06,
-  nearHeight: 0.18,
+  farHeight: 0.03,
+  nearHeight: 0.1,
   engageAt: 0.5,
   disengageAt: 0.3,
   engageMs: 1_000,

@@ -17,7 +17,8 @@ describe('engagement from a face box', () => {
   it('is high for a near face straight ahead, low far away or at the edge of the image', () => {
     const box = (share: number, cx: number) => ({ xmin: cx - share / 2, ymin: 0.2, xmax: cx + share / 2, ymax: 0.2 + share });
     expect(engagementScore(box(0.25, 0.5))).toBeCloseTo(1);
-    expect(engagementScore(box(0.05, 0.5))).toBe(0);
+    expect(engagementScore(box(0.025, 0.5))).toBe(0);
+    expect(engagementScore(box(0.06, 0.5))).toBeLessThan(0.5);
     expect(engagementScore(box(0.25, 0.97))).toBeLessThan(engagementScore(box(0.25, 0.6)));
     expect(engagementScore({ xmin: NaN, ymin: NaN, xmax: NaN, ymax: NaN })).toBe(0);
   });
@@ -32,7 +33,7 @@ describe('PeopleRegistry with the device camera', () => {
   it('makes an anonymous person per face, who engages after a second of facing the robot and is addressed', () => {
     const events: PeopleEvent[] = [];
     const reg = new PeopleRegistry({ onEvent: (e) => events.push(e) });
-    run(reg, 0, 500, [face('face1', 0.04)]);
+    run(reg, 0, 500, [face('face1', 0.02)]);
     expect(reg.person('anon-face1')?.engagement).toBe('DISENGAGED');
     expect(reg.addressee()).toBeUndefined();
     run(reg, 600, 2_000, [face('face1', 0.25)]);
@@ -47,7 +48,7 @@ describe('PeopleRegistry with the device camera', () => {
 
   it('keeps addressing the participant when someone larger walks into view, and never a face at the edge of the room', () => {
     const reg = new PeopleRegistry();
-    run(reg, 0, 1_500, [face('face1', 0.2), face('face2', 0.07, 0.95)]);
+    run(reg, 0, 1_500, [face('face1', 0.2), face('face2', 0.05, 0.97)]);
     expect(reg.addressee()?.id).toBe('anon-face1');
     expect(reg.person('anon-face2')?.engagement).toBe('DISENGAGED');
     // The partner comes close, with a bigger face than the participant's: the robot does not switch.
@@ -63,12 +64,12 @@ describe('PeopleRegistry with the device camera', () => {
   it('lets a glance away pass (DISENGAGING), and lets go after two seconds', () => {
     const reg = new PeopleRegistry();
     run(reg, 0, 1_500, [face('face1', 0.25)]);
-    run(reg, 1_600, 2_000, [face('face1', 0.05)]);
+    run(reg, 1_600, 2_000, [face('face1', 0.02)]);
     expect(reg.person('anon-face1')?.engagement).toBe('DISENGAGING');
     expect(reg.addressee()?.id).toBe('anon-face1');
     run(reg, 2_100, 2_300, [face('face1', 0.25)]);
     expect(reg.person('anon-face1')?.engagement).toBe('ENGAGED');
-    run(reg, 2_400, 5_000, [face('face1', 0.05)]);
+    run(reg, 2_400, 5_000, [face('face1', 0.02)]);
     expect(reg.person('anon-face1')?.engagement).toBe('DISENGAGED');
     expect(reg.addressee()).toBeUndefined();
   });
