@@ -3,6 +3,7 @@ export { StoreError } from './errors.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export type * from './ports.js';
 export { SqliteStore } from './sqlite-store.js';
+export { MemoryStore } from './memory-store.js';
 export type * from './store.js';
 export {
   addDays, isoLocal, isoUtc, isValidTimeZone, localDate, localTimeToMs, stamp, studyDay, type ClockSource, type Stamp,
@@ -18,3 +19,4 @@ export {
 } from './safeguard-records.js';
 export type { MemoryRecord, NewMemoryRecord } from './memory-records.js';
 export { packageRoot } from './package-root.js';
+export * from './language/index.js';
