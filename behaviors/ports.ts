@@ -78,3 +78,51 @@ export interface SentenceEncoder {
   /** Frees the model. */
   close?(): Promise<void>;
 }
+
+/** A message of a chat with a language model. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** One chat completion: the system prompt first, then the conversation. */
+export interface ChatRequest {
+  messages: readonly ChatMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  /** Stops the call; the stream then ends early or throws, and the caller accepts either. */
+  signal?: AbortSignal;
+}
+
+/** A piece of a streamed reply: text as it arrives, and token counts when the server sends them (usually last). */
+export interface ChatChunk {
+  text?: string;
+  usage?: { promptTokens: number | null; completionTokens: number | null };
+}
+
+/**
+ * A language model that streams a chat reply (adapter: any OpenAI-compatible server, `hardware/openai/`).
+ * Thin on purpose: timeouts, retries, the circuit breaker and the checks on what is spoken are Hearth's
+ * own (`LlmClient` in `behaviors/dialogue/` wraps any `ChatModel`). A service fault is thrown as a
+ * `ModelCallError` (`behaviors/dialogue/model-call-error.ts`) saying whether it was HTTP, the network or
+ * unusable data; anything else thrown counts as a network fault.
+ */
+export interface ChatModel {
+  /** The model's name, logged with every call. */
+  readonly model: string;
+  /** Where it runs, for the log: a host, never a key. */
+  readonly endpoint: string;
+  stream(request: ChatRequest): AsyncIterable<ChatChunk>;
+}
+
+/**
+ * Vectors for texts from an embeddings service, exactly as it sends them (not normalised). `LlmClient`
+ * wraps it with retries, a breaker of its own and the call log; a `SentenceEncoder` can sit on top.
+ * Faults are thrown as `ModelCallError`, like `ChatModel`'s.
+ */
+export interface EmbeddingModel {
+  readonly model: string;
+  readonly endpoint: string;
+  /** One vector per text, in order, all of one length; rejects when the service fails or answers nonsense. */
+  embed(texts: readonly string[], signal?: AbortSignal): Promise<{ vectors: number[][]; promptTokens: number | null }>;
+}

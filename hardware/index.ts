@@ -1,4 +1,4 @@
-/** Public surface of `hardware/`: adapters for speakers, listeners, cameras and microphones. */
+/** Public surface of `hardware/`: adapters for speakers, listeners, cameras, microphones and OpenAI-compatible model services. */
 export { EspeakSpeaker, type EspeakOptions } from './espeak/espeak-speaker.js';
 export { loadScript, parseScript, ScriptError, type ParticipantScript, type ScriptReply } from './sim/script.js';
 export { ScriptedParticipant, speechDurationMs, type TimerClock } from './sim/scripted-participant.js';
@@ -7,5 +7,6 @@ export { SimSpeaker } from './sim/sim-speaker.js';
 export { TerminalParticipant } from './sim/terminal-participant.js';
 export * from './camera/index.js';
 export * from './microphone/index.js';
+export * from './openai/index.js';
 export * from './ros2/index.js';
 export { UtteranceListener } from './utterance-listener.js';

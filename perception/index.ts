@@ -13,7 +13,6 @@ export * from './camera/index.js';
 export * from './models/index.js';
 export { TranscriberError, type Transcriber, type Transcript, type TranscriptWord } from './audio/transcriber.js';
 export { PocketsphinxTranscriber, POCKETSPHINX_EN_US, parsePocketsphinx, type PocketsphinxOptions } from './audio/pocketsphinx-transcriber.js';
-export { OpenAiTranscriber, type OpenAiTranscriberOptions } from './audio/openai-transcriber.js';
 export { decodeWav, encodeWav, WavError } from './audio/wav.js';
 // Fusion of face, voice and text into one affect state.
 export { AFFECT_SOURCES, affectLabel, type AffectLabel, type AffectObservation, type AffectSource, type AffectState, type SourceContribution } from './fusion/affect.js';
@@ -25,7 +24,7 @@ export * from './camera/index.js';
 export * from './models/index.js';
 // The perception service: runs the pipelines, keeps the fused state, logs affect samples.
 export { PerceptionService, type FaceObservation, type HeardUtterance, type MicrophoneStatus, type PerceptionEvents, type PerceptionFault, type PerceptionServiceOptions, type PerceptionStatus } from './perception-service.js';
-// Sentence encoders: USE lite on the device (onnxruntime), or an OpenAI-compatible embeddings endpoint.
+// The sentence encoder on the device: USE lite (onnxruntime). The OpenAI-compatible one is in hardware/openai/.
 export * from './text/index.js';
 // People as nouns: faces, voices, persons with stable ids, engagement, and who the robot addresses.
 export * from './people/index.js';

@@ -2,7 +2,7 @@ import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
 import {
   chooseStory as chooseStoryFor, choiceLogDetail, DEFAULT_STEPS, detectMemoryIntent, empathicReply, expressionFor, LongitudinalMemory,
   OfflineResponder, SafeguardLayer, sessionMachine, type AlertChannel, type ComposeRequest, type ConversationLine, type ExpressionCue, type LearnedLayer,
-  type Listener, type LlmClient, type ResumePoint, type ScreenResult, type SessionInput, type SessionOutcome, type SessionProgress,
+  type LanguageModel, type Listener, type ResumePoint, type ScreenResult, type SessionInput, type SessionOutcome, type SessionProgress,
   type SessionStep, type Speaker, type Story, type SurveyInstrument, type Utterance, toSafeguardEvents, wantsToStop,
 } from '../behaviors/index.js';
 import { studyDay, type DeviceLog, type ParticipantRecord, type Store } from '../data/index.js';
@@ -48,8 +48,8 @@ export interface CompanionOptions {
   recordVoiceConsent?: (answers: readonly { modality: 'audio_recording' | 'video_recording' | 'transcripts' | 'llm_processing' | 'keep_raw_media'; granted: boolean }[], atMs: number) => void;
   /** Seed of the participant's random story draw. */
   storySeed?: string;
-  /** A language model for empathic replies (used only where consent allows). */
-  llm?: LlmClient;
+  /** A language model for empathic replies (used only where consent allows): an `LlmClient` over a `ChatModel` port. */
+  llm?: LanguageModel;
   /** The participant's current fused affect, when perception runs; shapes the robot's expression. */
   affect?: () => { valence?: number; arousal?: number; confidence: number } | undefined;
   /** Called with the expression and gesture for each line (the simulator prints them). */
@@ -300,7 +300,7 @@ export function createCompanion(o: CompanionOptions): Companion {
     const heard = log.storiesHeard(pid);
     const condition = planFor(day)?.storySelection ?? 'random';
     // Words are matched on the device; they leave it only through an embeddings call, which needs model consent.
-    const embed = o.llm && allows('llm_processing') && o.llm.settings.embeddingModel ? o.llm.embedder((r) => log.recordEvent('llm.call', r, clock.now(), input.sessionId)) : undefined;
+    const embed = o.llm && allows('llm_processing') && o.llm.embeddingModel ? o.llm.embedder((r) => log.recordEvent('llm.call', r, clock.now(), input.sessionId)) : undefined;
     const choice = (await chooseStoryFor({ condition, participantId: pid, studyDay: day, shared: input.shared.join(' '), heard, stories: o.stories, seed: o.storySeed, embed }))
       ?? (await chooseStoryFor({ condition: 'random', participantId: pid, studyDay: day, shared: '', heard: [], stories: o.stories, seed: `${o.storySeed ?? ''}|repeat` }));
     if (!choice) throw new Error('the story library is empty');

@@ -5,7 +5,7 @@ import {
   type LearnedLayer, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isValidTimeZone, localDate, SqliteStore, type Store } from '../data/index.js';
-import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
+import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
 import { CameraPerceiver, CameraRunner, faceObservation, PeopleRegistry, PerceptionService, RawMediaWriter, UNRECOGNISED } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -100,7 +100,7 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
   const alerts = alertOutbox(dir, device, clock, o);
 
   const llmSettings = resolveLlmSettings(o.env ?? process.env, {});
-  const llm = llmSettings.ok ? new LlmClient(llmSettings.settings) : undefined;
+  const llm = llmSettings.ok ? new LlmClient(openAiModels(llmSettings.settings)) : undefined;
   log.recordEvent('runtime.started', { dialogue: llm ? `model ${llmSettings.ok ? llmSettings.settings.model : ''}` : `offline (${llmSettings.ok ? '' : llmSettings.reason})` }, clock.now());
 
   const print = (line: RobotLine) => o.output.write(`Hearth: ${line.text}\n`);

@@ -1,4 +1,4 @@
-import { bundledStories, fnv1a, type AlertChannel, type IncidentReport, type LlmClient, type Story } from '../behaviors/index.js';
+import { bundledStories, fnv1a, type AlertChannel, type IncidentReport, type LanguageModel, type Story } from '../behaviors/index.js';
 import { addDays, localDate, localTimeToMs, SqliteStore, type Store } from '../data/index.js';
 import { SimSpeaker, SimulatedParticipant } from '../hardware/index.js';
 import { allocationSequence, BUNDLED_PROTOCOL, loadProtocol, sessionPlanFor, stratumKey } from '../study-protocol/index.js';
@@ -20,7 +20,7 @@ export interface SimulateOptions {
   stories?: readonly Story[];
   hearthVersion?: string;
   /** A language model, used exactly as the live runtime uses it (simulated participants consent to it). */
-  llm?: LlmClient;
+  llm?: LanguageModel;
   /** Called after each participant's month. */
   onParticipant?: (summary: ParticipantSummary) => void;
 }

@@ -3,6 +3,7 @@ import { LlmClient } from '../behaviors/index.js';
 import { WITHHELD_TEXT } from '../runtime/companion.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from './fixtures/llm/fake-openai-server.js';
 import { simRig, type SimRig } from './support/sim-rig.js';
+import { openAiModels } from '../hardware/openai/index.js';
 
 // Whole sessions through the real companion and session machines, a real SQLite file, the real
 // safeguard layer, and (where named) a real OpenAI-compatible HTTP server on 127.0.0.1.
@@ -27,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const client = () => new LlmClient({ baseURL: server.url, apiKey: 'test', model: 'test-model', embeddingModel: undefined }, { timeoutMs: 5_000, maxAttempts: 1 });
+const client = () => new LlmClient(openAiModels({ baseURL: server.url, apiKey: 'test', model: 'test-model', embeddingModel: undefined }), { timeoutMs: 5_000, maxAttempts: 1 });
 
 describe('consent is enforced on the device', () => {
   it('without consent for the language model no request leaves the device, and the offline responder answers', async () => {

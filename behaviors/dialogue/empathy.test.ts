@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type ChatBody, type FakeOpenAIServer } from '../../test/fixtures/llm/fake-openai-server.js';
 import { empathicReply, type ConversationLine, type EmpathyReply } from './empathy.js';
 import { LlmClient } from './llm-client.js';
+import { openAiModels } from '../../hardware/openai/index.js';
 
 let server: FakeOpenAIServer;
 beforeAll(async () => { server = await startFakeOpenAI(); });
@@ -14,7 +15,7 @@ const story = { title: 'Bread on Sundays', mainEvent: "A woman bakes her late mo
 describe('a multi-turn conversation against an OpenAI-compatible server', () => {
   it('the participant always hears a sensible reply, and each turn says how it was made', async () => {
     const client = new LlmClient(
-      { baseURL: server.url, apiKey: 'k', model: 'fake', embeddingModel: undefined },
+      openAiModels({ baseURL: server.url, apiKey: 'k', model: 'fake', embeddingModel: undefined }),
       { sleep: async () => {}, firstTokenTimeoutMs: 400, idleTimeoutMs: 400, timeoutMs: 2_000, maxAttempts: 2, breakerThreshold: 3, breakerCoolDownMs: 60_000 },
     );
     const history: ConversationLine[] = [];
@@ -62,7 +63,7 @@ describe('a multi-turn conversation against an OpenAI-compatible server', () => 
   });
 
   it('never sends the participant\'s words to a model without consent', async () => {
-    const client = new LlmClient({ baseURL: server.url, apiKey: 'k', model: 'fake', embeddingModel: undefined });
+    const client = new LlmClient(openAiModels({ baseURL: server.url, apiKey: 'k', model: 'fake', embeddingModel: undefined }));
     const r = await empathicReply({ story, history: [{ speaker: 'participant', text: 'My mother died.' }] }, {
       client, modelConsent: false, logText: false, fallback: offline,
     });
@@ -71,7 +72,7 @@ describe('a multi-turn conversation against an OpenAI-compatible server', () => 
   });
 
   it('uses the closing prompt for the final exchange', async () => {
-    const client = new LlmClient({ baseURL: server.url, apiKey: 'k', model: 'fake', embeddingModel: undefined });
+    const client = new LlmClient(openAiModels({ baseURL: server.url, apiKey: 'k', model: 'fake', embeddingModel: undefined }));
     server.enqueue({ kind: 'stream', text: 'Humming her songs keeps her near. Thank you for sharing that with me.' });
     const r = await empathicReply({ story, history: [{ speaker: 'participant', text: 'I hum her songs.' }], finalExchange: true }, {
       client, modelConsent: true, logText: true, fallback: offline,

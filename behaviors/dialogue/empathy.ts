@@ -1,4 +1,5 @@
-import type { ChatMessage, LlmCallRecord, LlmClient } from './llm-client.js';
+import type { ChatMessage } from '../ports.js';
+import type { LanguageModel, LlmCallRecord } from './llm-client.js';
 import { loadPrompt, renderPrompt, type Prompt } from './prompts.js';
 import { splitSentences } from './sentences.js';
 
@@ -41,8 +42,8 @@ export interface EmpathyReply {
 
 /** Options of `empathicReply`. */
 export interface EmpathicReplyOptions {
-  /** The model client; undefined when none is configured. */
-  client: LlmClient | undefined;
+  /** The model client (`LlmClient`); undefined when none is configured. */
+  client: Pick<LanguageModel, 'reply'> | undefined;
   /** Does consent allow sending the participant's words to the language model? */
   modelConsent: boolean;
   /** Does consent allow storing the reply text in the log? */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type ChatBody, type FakeOpenAIServer } from '../../test/fixtures/llm/fake-openai-server.js';
 import { LlmClient, resolveLlmSettings, type LlmClientOptions, type ReplyRequest } from './llm-client.js';
 import { loadPrompt, renderPrompt } from './prompts.js';
+import { openAiModels } from '../../hardware/openai/index.js';
 
 let server: FakeOpenAIServer;
 beforeAll(async () => { server = await startFakeOpenAI(); });
@@ -14,7 +15,7 @@ const waits: number[] = [];
 const client = (opts: LlmClientOptions = {}) => {
   waits.length = 0;
   return new LlmClient(
-    { baseURL: server.url, apiKey: 'test-key', model: 'fake-model', embeddingModel: 'fake-embed' },
+    openAiModels({ baseURL: server.url, apiKey: 'test-key', model: 'fake-model', embeddingModel: 'fake-embed' }),
     { sleep: async (ms) => { waits.push(ms); }, random: () => 1, firstTokenTimeoutMs: 2_000, idleTimeoutMs: 2_000, timeoutMs: 5_000, ...opts },
   );
 };
@@ -175,7 +176,7 @@ describe('failures: the call always resolves with a record saying what happened'
     const dead = await startFakeOpenAI();
     const url = dead.url;
     await dead.close();
-    const c = new LlmClient({ baseURL: url, apiKey: 'k', model: 'm', embeddingModel: undefined }, { sleep: async () => {}, maxAttempts: 1 });
+    const c = new LlmClient(openAiModels({ baseURL: url, apiKey: 'k', model: 'm', embeddingModel: undefined }), { sleep: async () => {}, maxAttempts: 1 });
     const r = await c.reply({ prompt, system, logText: false, messages: [{ role: 'user', content: 'hi' }] });
     expect(r.record.outcome).toBe('network-error');
     expect(r.record.error).toMatch(/Connection|ECONNREFUSED|fetch failed/i);

@@ -1,15 +1,17 @@
-import OpenAI, { APIError } from 'openai';
+import type { ChatMessage, ChatModel, EmbeddingModel } from '../ports.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
+import { ModelCallError } from './model-call-error.js';
 import { checkSentence, repeatsEarlier } from './output-check.js';
 import type { Prompt } from './prompts.js';
 import { SentenceSplitter } from './sentences.js';
 
 /**
- * The language-model client: the only module that imports `openai`. Talks to OpenAI or any compatible
- * server (llama.cpp, vLLM, Ollama…). Streams replies and hands them over sentence by sentence; bounds every
- * call with a per-call timeout, a first-token timeout and an idle (between tokens) timeout; retries with
- * backoff; fails fast through a circuit breaker; checks output before it is spoken. It never throws for a
- * service fault: every call resolves with a record saying what happened, so the caller can fall back.
+ * The language-model client: Hearth's own handling of any `ChatModel` and `EmbeddingModel` port (the
+ * OpenAI-compatible adapter is in `hardware/openai/`). Streams replies and hands them over sentence by
+ * sentence; bounds every call with a per-call timeout, a first-token timeout and an idle (between tokens)
+ * timeout; retries with backoff; fails fast through a circuit breaker; checks output before it is spoken.
+ * It never throws for a service fault: every call resolves with a record saying what happened, so the
+ * caller can fall back.
  */
 
 /** Where and which model to call. */
@@ -84,10 +86,22 @@ export interface LlmClientOptions {
   random?: () => number;
 }
 
-/** A chat message. */
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+export type { ChatMessage } from '../ports.js';
+
+/** The ports a client talks through: a chat model, and an embeddings model when one is configured. */
+export interface LanguageModels {
+  chat: ChatModel;
+  embeddings?: EmbeddingModel | undefined;
+}
+
+/** What the runtime uses of a language model: replies, and embeddings for story choice. `LlmClient` is the one. */
+export interface LanguageModel {
+  /** The chat model's name, for the log. */
+  readonly chatModel: string;
+  /** The embedding model's name; undefined when none is configured (story choice then stays on the device). */
+  readonly embeddingModel: string | undefined;
+  reply(req: ReplyRequest): Promise<LlmReply>;
+  embedder(onRecord?: (record: LlmCallRecord) => void): (texts: string[], signal?: AbortSignal) => Promise<number[][]>;
 }
 
 /** One reply request. */
@@ -161,10 +175,9 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
-/** An OpenAI-compatible chat and embeddings client with streaming sentences, timeouts, retries and a breaker. */
-export class LlmClient {
-  readonly settings: LlmSettings;
-  private readonly openai: OpenAI;
+/** A chat and embeddings client over the model ports, with streaming sentences, timeouts, retries and a breaker. */
+export class LlmClient implements LanguageModel {
+  readonly models: LanguageModels;
   private readonly opts: Required<Omit<LlmClientOptions, 'now' | 'sleep' | 'random'>>;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -173,8 +186,8 @@ export class LlmClient {
   // Embeddings have their own breaker: a server without an embeddings endpoint must not silence chat.
   private readonly embedBreaker: CircuitBreaker;
 
-  constructor(settings: LlmSettings, options: LlmClientOptions = {}) {
-    this.settings = settings;
+  constructor(models: LanguageModels, options: LlmClientOptions = {}) {
+    this.models = models;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
@@ -192,8 +205,14 @@ export class LlmClient {
     const breaker = { failureThreshold: this.opts.breakerThreshold, coolDownMs: this.opts.breakerCoolDownMs, now: this.now };
     this.chatBreaker = new CircuitBreaker(breaker);
     this.embedBreaker = new CircuitBreaker(breaker);
-    // Retries and timeouts are ours (they must respect the conversation's budget), so the SDK's are off.
-    this.openai = new OpenAI({ apiKey: settings.apiKey, baseURL: settings.baseURL ?? null, maxRetries: 0, timeout: this.opts.timeoutMs });
+  }
+
+  get chatModel(): string {
+    return this.models.chat.model;
+  }
+
+  get embeddingModel(): string | undefined {
+    return this.models.embeddings?.model;
   }
 
   /** State of the chat breaker. */
@@ -237,7 +256,7 @@ export class LlmClient {
     }
     const text = sentences.join(' ');
     const record: LlmCallRecord = {
-      kind: 'chat', model: this.settings.model, promptVersion: req.prompt.ref, endpoint: this.endpoint(),
+      kind: 'chat', model: this.models.chat.model, promptVersion: req.prompt.ref, endpoint: this.models.chat.endpoint,
       latencyMs: this.now() - start, firstTokenMs: usage.firstTokenMs, promptTokens: usage.prompt, completionTokens: usage.completion,
       outcome: last ? last.outcome : 'ok', error: last ? last.message : null, attempts, breaker: this.chatBreaker.state,
       sentences: sentences.length, ...(req.logText ? { text } : {}),
@@ -270,28 +289,20 @@ export class LlmClient {
       if (sentences.length >= this.opts.maxSentences) finished = true;
     };
     try {
-      const stream = await this.openai.chat.completions.create(
-        {
-          model: this.settings.model,
-          messages: [{ role: 'system', content: req.system }, ...req.messages],
-          stream: true,
-          stream_options: { include_usage: true },
-          max_tokens: req.prompt.maxTokens,
-          temperature: req.prompt.temperature,
-        },
-        { signal: ac.signal, timeout: Math.max(1, deadline - this.now()), maxRetries: 0 },
-      );
+      const stream = this.models.chat.stream({
+        messages: [{ role: 'system', content: req.system }, ...req.messages],
+        maxTokens: req.prompt.maxTokens,
+        temperature: req.prompt.temperature,
+        signal: ac.signal,
+      });
       for await (const chunk of stream) {
         if (why) break;
-        if (typeof chunk !== 'object' || chunk === null || !Array.isArray((chunk as { choices?: unknown }).choices)) {
-          throw new AttemptError('malformed', `stream chunk without "choices": ${JSON.stringify(chunk).slice(0, 80)}`, true);
-        }
         if (chunk.usage) {
-          usage.prompt = chunk.usage.prompt_tokens ?? null;
-          usage.completion = chunk.usage.completion_tokens ?? null;
+          usage.prompt = chunk.usage.promptTokens;
+          usage.completion = chunk.usage.completionTokens;
         }
-        const delta = chunk.choices[0]?.delta?.content;
-        if (delta !== undefined && delta !== null && typeof delta !== 'string') {
+        const delta = chunk.text;
+        if (delta !== undefined && typeof delta !== 'string') {
           throw new AttemptError('malformed', `stream chunk with non-text content: ${JSON.stringify(delta).slice(0, 80)}`, true);
         }
         if (delta) {
@@ -302,7 +313,7 @@ export class LlmClient {
           if (finished) break; // enough said: a runaway reply is cut off, not an error
         }
       }
-      // The SDK ends the stream quietly when aborted: a timeout or barge-in must not pass for a finished reply.
+      // A stream may end quietly when aborted: a timeout or barge-in must not pass for a finished reply.
       if (why && !finished) throw abortError(why, this.opts, deadline - callStart);
       if (!finished) for (const s of splitter.flush()) emit(s);
       if (sentences.length === 0) throw new AttemptError('empty', 'model returned no text', true);
@@ -320,7 +331,8 @@ export class LlmClient {
 
   /** Vectors for texts through the embeddings endpoint (same retries, timeouts and a breaker of its own). */
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<EmbeddingResult> {
-    const model = this.settings.embeddingModel;
+    const embeddings = this.models.embeddings;
+    const model = embeddings?.model;
     const start = this.now();
     const deadline = start + this.opts.timeoutMs;
     let attempts = 0;
@@ -328,7 +340,7 @@ export class LlmClient {
     let vectors: number[][] | undefined;
     let promptTokens: number | null = null;
     if (!model) last = new AttemptError('http-error', 'no embedding model configured (HEARTH_EMBEDDING_MODEL or llm.embeddingModel)', false);
-    while (model && attempts < this.opts.maxAttempts) {
+    while (embeddings && attempts < this.opts.maxAttempts) {
       if (!this.embedBreaker.tryAcquire()) {
         last = attempts === 0 ? new AttemptError('circuit-open', 'embeddings circuit open after repeated failures', false) : last;
         break;
@@ -340,15 +352,14 @@ export class LlmClient {
       signal?.addEventListener('abort', onCallerAbort, { once: true });
       const timer = setTimeout(() => { why ??= 'timeout'; ac.abort(); }, Math.max(0, deadline - this.now()));
       try {
-        const res = await this.openai.embeddings.create(
-          // Floats, not the SDK's default base64: several local servers ignore encoding_format and send floats anyway.
-          { model, input: [...texts], encoding_format: 'float' }, { signal: ac.signal, maxRetries: 0 });
-        const data = Array.isArray(res?.data) ? [...res.data].sort((a, b) => a.index - b.index) : undefined;
-        if (!data || data.length !== texts.length || !data.every((d) => Array.isArray(d.embedding) && d.embedding.length > 0 && d.embedding.length === data[0]!.embedding.length && d.embedding.every(Number.isFinite))) {
-          throw new AttemptError('malformed', `embeddings response has ${data?.length ?? 'no'} vectors for ${texts.length} texts, or empty, ragged or non-numeric vectors`, true);
+        const res = await embeddings.embed(texts, ac.signal);
+        // Checked here too, whatever the adapter checks: a ragged or short answer must never reach story choice.
+        const v = res?.vectors;
+        if (!Array.isArray(v) || v.length !== texts.length || !v.every((d) => Array.isArray(d) && d.length > 0 && d.length === v[0]!.length && d.every(Number.isFinite))) {
+          throw new AttemptError('malformed', `embeddings response has ${Array.isArray(v) ? v.length : 'no'} vectors for ${texts.length} texts, or empty, ragged or non-numeric vectors`, true);
         }
-        vectors = data.map((d) => d.embedding);
-        promptTokens = res.usage?.prompt_tokens ?? null;
+        vectors = v;
+        promptTokens = res.promptTokens ?? null;
         this.embedBreaker.success();
         last = undefined;
         break;
@@ -368,7 +379,7 @@ export class LlmClient {
     return {
       vectors,
       record: {
-        kind: 'embeddings', model: model ?? '', promptVersion: null, endpoint: this.endpoint(), latencyMs: this.now() - start,
+        kind: 'embeddings', model: model ?? '', promptVersion: null, endpoint: embeddings?.endpoint ?? this.models.chat.endpoint, latencyMs: this.now() - start,
         firstTokenMs: null, promptTokens, completionTokens: null, outcome: last ? last.outcome : 'ok', error: last ? last.message : null,
         attempts, breaker: this.embedBreaker.state, sentences: 0,
       },
@@ -393,13 +404,6 @@ export class LlmClient {
     return Math.round(base * (0.5 + this.random() * 0.5));
   }
 
-  private endpoint(): string {
-    try {
-      return new URL(this.settings.baseURL ?? 'https://api.openai.com/v1').host;
-    } catch {
-      return 'unknown';
-    }
-  }
 }
 
 function abortError(why: LlmOutcome, opts: { timeoutMs: number; firstTokenTimeoutMs: number; idleTimeoutMs: number }, budgetMs: number): AttemptError {
@@ -411,12 +415,16 @@ function abortError(why: LlmOutcome, opts: { timeoutMs: number; firstTokenTimeou
   }
 }
 
+/** What a port's failure means for the call: HTTP statuses that may pass are retried, a 4xx is not. */
 function classify(err: unknown): AttemptError {
-  if (err instanceof APIError && typeof err.status === 'number') {
-    const retryable = err.status >= 500 || err.status === 429 || err.status === 408;
-    return new AttemptError('http-error', `HTTP ${err.status} from the language-model server: ${firstLine(err.message)}`, retryable, { cause: err });
+  if (err instanceof ModelCallError) {
+    if (err.fault === 'http' && err.status !== undefined) {
+      const retryable = err.status >= 500 || err.status === 429 || err.status === 408;
+      return new AttemptError('http-error', `HTTP ${err.status} from the language-model server: ${firstLine(err.message)}`, retryable, { cause: err });
+    }
+    if (err.fault === 'malformed') return new AttemptError('malformed', firstLine(err.message), true, { cause: err });
+    return new AttemptError('network-error', firstLine(err.message), true, { cause: err });
   }
-  if (err instanceof SyntaxError) return new AttemptError('malformed', `unparseable data in the stream: ${firstLine(err.message)}`, true, { cause: err });
   return new AttemptError('network-error', describe(err), true, { cause: err });
 }
 

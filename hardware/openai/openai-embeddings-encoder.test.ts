@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LlmClient, type LlmCallRecord, type SentenceEncoder } from '../../behaviors/index.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../../test/fixtures/llm/fake-openai-server.js';
 import { EmbeddingsError, OpenAiEmbeddingsEncoder } from './openai-embeddings-encoder.js';
+import { openAiModels } from './openai-models.js';
 
 // A real HTTP server (node:http on 127.0.0.1) serving /v1/embeddings, reached through behaviors' LlmClient.
 let server: FakeOpenAIServer;
@@ -11,7 +12,7 @@ beforeEach(() => { server.reset(); server.fallback = { kind: 'status', status: 5
 
 const records: LlmCallRecord[] = [];
 const client = () => new LlmClient(
-  { baseURL: server.url, apiKey: 'test-key', model: 'chat-model', embeddingModel: 'embed-small' },
+  openAiModels({ baseURL: server.url, apiKey: 'test-key', model: 'chat-model', embeddingModel: 'embed-small' }),
   { maxAttempts: 1, timeoutMs: 5_000, sleep: async () => undefined },
 );
 const embed = () => client().embedder((r) => records.push(r));

@@ -1,8 +1,9 @@
 // A sentence encoder backed by any OpenAI-compatible /v1/embeddings endpoint (OpenAI, llama.cpp, vLLM…).
-// It does not import `openai`: it is handed the embedding function of behaviors' LlmClient (the one module
-// that imports it), `llm.embedder(onRecord)`, which brings that client's timeouts, retries, breaker and
-// call log. Implements behaviors' `SentenceEncoder` port structurally.
-import { firstCodePoints, wellFormed } from './truncate.js';
+// It does not import `openai` itself: it is handed an embedding function, normally `llm.embedder(onRecord)`
+// of an `LlmClient` over `openAiModels(settings)` (./openai-models.ts), which brings that client's timeouts,
+// retries, breaker and call log.
+import type { SentenceEncoder } from '../../behaviors/index.js';
+import { firstCodePoints, wellFormed } from '../../perception/index.js';
 
 /** An embedding call: one vector per text, in order; rejects when the service fails. `LlmClient#embedder()` is one. */
 export type EmbedFunction = (texts: string[], signal?: AbortSignal) => Promise<number[][]>;
@@ -40,7 +41,7 @@ export function embeddingInput(text: string, maxChars: number): string {
 }
 
 /** Sentence vectors from an OpenAI-compatible embeddings endpoint, L2-normalised. */
-export class OpenAiEmbeddingsEncoder {
+export class OpenAiEmbeddingsEncoder implements SentenceEncoder {
   /** `openai/<model>`. */
   readonly id: string;
   readonly dimension: number;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { LlmClient, resolveLlmSettings } from '../../../behaviors/index.js';
+import { openAiModels } from '../../../hardware/index.js';
 import { simulate } from '../../simulate.js';
 import { positiveInt, UsageError } from '../errors.js';
 import { hearthVersion } from '../version.js';
@@ -22,7 +23,7 @@ export function register(program: Command): void {
       const llmSettings = resolveLlmSettings(process.env, {});
       const summaries = await simulate({
         participants: o.participants, days: o.days, seed: o.seed, dbFile: o.db, startDate: o.start, hearthVersion: hearthVersion(),
-        protocolFile: o.protocol, llm: llmSettings.ok ? new LlmClient(llmSettings.settings) : undefined,
+        protocolFile: o.protocol, llm: llmSettings.ok ? new LlmClient(openAiModels(llmSettings.settings)) : undefined,
         onParticipant: (s) => {
           if (o.json) console.log(JSON.stringify(s));
           else console.log(`${s.participantId} (${s.tz}, ${s.condition}): days ${Object.entries(s.instances).map(([k, v]) => `${v} ${k}`).join(', ')}; sessions ${Object.entries(s.sessions).map(([k, v]) => `${v} ${k}`).join(', ')}; ${s.turns} turns, ${s.responses} answers`);
