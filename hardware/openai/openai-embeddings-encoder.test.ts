@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LlmClient, type LlmCallRecord, type SentenceEncoder } from '../../behaviors/index.js';
+import { sentenceEncoderContract } from '../../behaviors/sentence-encoder.contract.js';
 import { startFakeOpenAI, type FakeOpenAIServer } from '../../test/fixtures/llm/fake-openai-server.js';
 import { EmbeddingsError, OpenAiEmbeddingsEncoder } from './openai-embeddings-encoder.js';
 import { openAiModels } from './openai-models.js';
@@ -73,4 +74,9 @@ describe('OpenAiEmbeddingsEncoder (OpenAI-compatible /v1/embeddings)', () => {
     expect(err).toBeInstanceOf(EmbeddingsError);
     expect((err as Error).message).toBe('openai/embed-small: vector 0 has 3 numbers (expected 4 finite numbers)');
   });
+});
+
+describe('OpenAiEmbeddingsEncoder through LlmClient and a local server', () => {
+  beforeEach(() => { server.fallback = { kind: 'embeddings', vector }; });
+  sentenceEncoderContract('OpenAiEmbeddingsEncoder', { make: () => new OpenAiEmbeddingsEncoder({ embed: embed(), model: 'embed-small', dimension: 4 }), semantic: false });
 });

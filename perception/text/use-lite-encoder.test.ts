@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SentenceEncoder } from '../../behaviors/index.js';
+import { sentenceEncoderContract } from '../../behaviors/sentence-encoder.contract.js';
 import { readManifest } from '../models/registry.js';
 import { ModelError } from '../onnx.js';
 import { testModelsDir, titled, useLiteMissing } from './test-models.js';
@@ -141,4 +142,11 @@ describe.skipIf(useLiteMissing)(titled('UseLiteEncoder model files'), () => {
     await encoder.close();
     await expect(encoder.encode(['hello'])).rejects.toBeInstanceOf(ModelError);
   });
+});
+
+describe.skipIf(useLiteMissing)(titled('UseLiteEncoder (models/ from setup)'), () => {
+  let encoder: UseLiteEncoder;
+  beforeAll(async () => { encoder = await UseLiteEncoder.load({ modelsDir: testModelsDir }); });
+  afterAll(async () => { await encoder?.close(); });
+  sentenceEncoderContract('UseLiteEncoder', { make: () => encoder, semantic: true });
 });
