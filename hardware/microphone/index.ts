@@ -1,3 +1,2 @@
-/** Microphone adapters implementing perception's `AudioSource`: a sound card via node-record-lpcm16, any file via ffmpeg. */
-export { FfmpegAudioSource, decodeAudioFile, type FfmpegAudioSourceOptions } from './ffmpeg-audio-source.js';
+/** Microphone adapter implementing perception's `AudioSource`: a sound card via node-record-lpcm16 (arecord or sox). */
 export { LpcmMicrophone, type LpcmMicrophoneOptions } from './lpcm-microphone.js';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav, PerceptionService, type AudioChunk, type PerceptionFault } from '../../perception/index.js';
 import { concat, haveTestdata, LIBRIVOX_0880, readTestdata } from '../../test/fixtures/audio/speech.js';
+import { audioSourceContract } from '../../perception/audio/audio-source.contract.js';
 import { LpcmMicrophone } from './lpcm-microphone.js';
 
 const has = (t: string) => spawnSync('which', [t]).status === 0;
@@ -52,6 +53,12 @@ describe.skipIf(!ready)('LpcmMicrophone through a PulseAudio null sink (real sou
     unplug();
     delete process.env.PULSE_SOURCE;
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  audioSourceContract('LpcmMicrophone (arecord through PulseAudio)', {
+    make: () => new LpcmMicrophone({ device: 'pulse', recorder: 'arecord' }),
+    minSamples: 16_000,
+    broken: () => new LpcmMicrophone({ device: 'hearth_no_such_device', recorder: 'arecord', firstDataTimeoutMs: 2_000 }),
   });
 
   it('records 16 kHz mono samples with timestamps that advance with the sample count', async () => {
