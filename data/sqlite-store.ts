@@ -46,7 +46,6 @@ export function sqliteHandle(store: SqliteStore): Db {
 export class SqliteStore implements Store {
   readonly path: string;
   readonly #db: Db;
-  #inspector: Db | undefined;
   private readonly logs = new Map<string, SqliteDeviceLog>();
   readonly study: StudyRecords;
   readonly consent: ConsentRecords;
@@ -161,19 +160,7 @@ export class SqliteStore implements Store {
     return (this.#db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
   }
 
-  /**
-   * A second, read-only connection to the file.
-   * @deprecated Transitional: only `perception/perception-service.test.ts` (outside this change) still reads
-   * rows with SQL; it should use `DeviceLog.affectSamples()`, after which this getter goes. Writes through
-   * it fail; the store's own handle stays private.
-   */
-  get db(): Db {
-    this.#inspector ??= new Database(this.path, { readonly: true, fileMustExist: true });
-    return this.#inspector;
-  }
-
   close(): void {
-    if (this.#inspector?.open) this.#inspector.close();
     if (this.#db.open) this.#db.close();
   }
 }

@@ -18,6 +18,7 @@ describe.skipIf(!haveAudioTools || !havePocketsphinx)('PerceptionService on real
   let dir: string;
   let speech: Layout;
   let store: SqliteStore;
+  let log: ReturnType<SqliteStore['forDevice']>;
   let heard: HeardUtterance[];
   let faults: PerceptionFault[];
   let batches: number[];
@@ -31,7 +32,7 @@ describe.skipIf(!haveAudioTools || !havePocketsphinx)('PerceptionService on real
       { samples: say('that was a horrible thing to happen', { speed: 140, voice: 'en-us' }), silenceBeforeMs: 1200 },
     ], 1500);
     store = SqliteStore.open(join(dir, 'hearth.sqlite'));
-    const log = store.forDevice({ deviceId: 'dev-1', tz, clockSource: 'simulated' });
+    log = store.forDevice({ deviceId: 'dev-1', tz, clockSource: 'simulated' });
     log.registerDevice({ hardware: 'test', hearthVersion: '0.1.0' }, T0);
     heard = [];
     faults = [];
@@ -92,15 +93,15 @@ describe.skipIf(!haveAudioTools || !havePocketsphinx)('PerceptionService on real
   it('logs affect samples at most 10 Hz, one batch per second, into the affect_samples table', () => {
     const from = now;
     for (let t = from; t <= from + 3000; t += 20) { now = t; service.tick(t); }
-    const rows = store.db.prepare('SELECT valence, arousal, confidence, sources_json, ts_utc FROM affect_samples ORDER BY seq').all() as { valence: number; confidence: number; sources_json: string; ts_utc: string }[];
+    const rows = log.affectSamples();
     expect(rows.length).toBeGreaterThanOrEqual(28);
     expect(rows.length).toBeLessThanOrEqual(31);
     expect(batches.length).toBe(3);
     expect(batches.every((n) => n >= 9 && n <= 11)).toBe(true);
-    const gaps = rows.slice(1).map((r, i) => Date.parse(r.ts_utc) - Date.parse(rows[i]!.ts_utc));
+    const gaps = rows.slice(1).map((r, i) => Date.parse(r.tsUtc) - Date.parse(rows[i]!.tsUtc));
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100);
     expect(rows[0]!.valence).toBeLessThan(0);
-    expect(Object.keys(JSON.parse(rows[0]!.sources_json))).toEqual(['voice', 'text']);
+    expect(Object.keys(rows[0]!.sources as object)).toEqual(['voice', 'text']);
   });
 
   it('wrote no raw audio without consent', () => {
