@@ -12,6 +12,7 @@ APT_PACKAGES=(
   pocketsphinx pocketsphinx-en-us          # offline speech to text (perception/audio)
   pocketsphinx-testdata pulseaudio pulseaudio-utils  # speech test data; null-sink audio device for microphone tests
   python3-skimage opencv-doc               # face test images: astronaut.png, messi5.jpg (perception/camera tests)
+  chromium                                 # headless browser for the report's tests (playwright-core drives it)
 )
 
 missing=()
