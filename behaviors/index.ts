@@ -1,7 +1,7 @@
 /** Public surface of `behaviors/`: the session, the responder, stories, dialogue, memory, safeguards, and the ports they need. */
 export type * from './ports.js';
 export { fnv1a } from './hash.js';
-export { normalise, wantsToStop } from './session/answers.js';
+export { wantsToStop } from './session/answers.js';
 export {
   composeRequest, currentInstrument, DEFAULT_STEPS, FALLBACK_LINES, RELATE_INSTRUMENT, SESSION_BEHAVIOURS, sessionMachine, type ResumePoint,
   type ScreenResult, type SessionEvent, type SessionInput, type SessionOutcome, type SessionProgress, type SessionStep, type SurveyInstrument,

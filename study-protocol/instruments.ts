@@ -2,6 +2,7 @@
  * Instruments administered by voice: items, response scales, understanding spoken answers
  * ("four", "4", "strongly agree", "skip"), asking again, and scoring with reverse keys.
  */
+import { normalise } from '../data/index.js';
 import type { InstrumentSpec, Protocol, ScaleSpec, ScoreSpec } from './protocol.js';
 
 /** A response scale: integer points min..max, a spoken label for some points, other phrases per point. */
@@ -81,21 +82,17 @@ const HOMOPHONES: Record<string, number> = { won: 1, to: 2, too: 2, tree: 3, fre
 // Ordinals are numbers only in "the fourth one"; "first of all" is not an answer.
 const ORDINALS = new Set(['first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth']);
 
-const SKIP = /\b(skip( it| this| that)?|pass|next question|(i d |i would )?rather not( say| answer)?|prefer not( to)?( say| answer)?|(i )?don t want to (say|answer)|no comment|move on)\b/;
-const REPEAT = /^(what|sorry|pardon|huh|excuse me|come again)$|\b(say (that|it) again|repeat( that| the question)?|didn t (hear|catch)|what was the question|can you repeat)\b/;
-const UNSURE = /\b(don t know|dunno|not sure|no idea|can t say|hard to say|no clue)\b/;
-const NEGATION = /(?:^| )(not|don t|do not|didn t|did not|never|wouldn t|isn t|no)(?: (?:really|very|quite|that|so|at all))? $/;
+// Patterns over the normal form (`normalise` of data/language): "don't", "don’t" and "dont" all read "do not".
+const SKIP = /\b(skip( it| this| that)?|pass|next question|(i would )?rather not( say| answer)?|prefer not( to)?( say| answer)?|(i )?do not want to (say|answer)|no comment|move on)\b/;
+const REPEAT = /^(what|sorry|pardon|huh|excuse me|come again)$|\b(say (that|it) again|repeat( that| the question)?|did not (hear|catch)|what was the question|can you repeat)\b/;
+const UNSURE = /\b(do not know|dunno|not sure|no idea|can not say|hard to say|no clue)\b/;
+// A negator right before a label, past one intensifier ("not very pleasant"); "do not", "did not",
+// "would not" and "is not" all end in "not". Tighter than data/language's `negatedAt` window on purpose.
+const NEGATION = /(?:^| )(not|never|no)(?: (?:really|very|quite|that|so|at all))? $/;
 
-/** Lower-case, apostrophes to spaces, `4/5` to `4 out of 5`, punctuation removed, single spaces. */
+/** The normal form of `data/language/` (contractions expanded), after `4/5` to `4 out of 5` and `4.5` to `4 point 5`. */
 export function normaliseAnswer(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/(\d+)\s*\/\s*(\d+)/g, '$1 out of $2')
-    .replace(/(\d)\.(\d)/g, '$1 point $2')
-    .replace(/[’']/g, ' ')
-    .replace(/[^a-z0-9\s]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return normalise(text.replace(/(\d+)\s*\/\s*(\d+)/g, '$1 out of $2').replace(/(\d)\.(\d)/g, '$1 point $2'));
 }
 
 /**
@@ -172,7 +169,7 @@ function labelValues(t: string, scale: ResponseScale): number[] | 'negated' {
   const maximal = matches.filter((m) => !matches.some((o) => o !== m && o.start <= m.start && o.end >= m.end && o.end - o.start > m.end - m.start));
   for (const m of maximal) {
     const before = padded.slice(0, m.start + 1);
-    if (NEGATION.test(before) && !/^(not|no|never|don t|do not)\b/.test(m.phrase)) return 'negated';
+    if (NEGATION.test(before) && !/^(not|no|never|do not)\b/.test(m.phrase)) return 'negated';
   }
   return [...new Set(maximal.map((m) => m.value))];
 }
@@ -185,8 +182,8 @@ export function parseYesNo(text: string): YesNoAnswer {
   const t = normaliseAnswer(text);
   if (t === '') return { kind: 'unclear', reason: 'empty' };
   // "I don't mind" is consent, so take it out before looking for "don't".
-  const u = t.replace(/\b(i )?(don t|do not) mind\b/g, ' yes ');
-  const no = /\b(no|nope|nah|don t|do not|rather not|prefer not|not okay|not ok|decline|never|i object|refuse)\b/.test(u);
+  const u = t.replace(/\b(i )?do not mind\b/g, ' yes ');
+  const no = /\b(no|nope|nah|do not|rather not|prefer not|not okay|not ok|decline|never|i object|refuse)\b/.test(u);
   const yes = /\b(yes|yeah|yep|yup|sure|okay|ok|of course|fine|alright|all right|go ahead|i agree|i consent|absolutely|certainly|please do)\b/.test(u);
   if (yes && !no) return { kind: 'yes' };
   if (no && !yes) return { kind: 'no' };

@@ -1,5 +1,5 @@
+import { contentWords, detectEmotions, detectThemes } from '../../data/index.js';
 import { splitSentences } from '../dialogue/sentences.js';
-import { contentWords, detectEmotions, detectThemes } from '../stories/choose.js';
 
 /**
  * Offline, extractive summaries of what a participant shared: the key sentence (turned to the second

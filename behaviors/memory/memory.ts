@@ -1,5 +1,4 @@
-import type { MemoryRecord } from '../../data/index.js';
-import { contentWords } from '../stories/choose.js';
+import { contentWords, type MemoryRecord } from '../../data/index.js';
 import { summariseShared } from './extract.js';
 import { detectMemoryIntent, type MemoryIntent } from './intents.js';
 import { capitalise, relativeTimePhrase } from './relative-time.js';

@@ -1,5 +1,5 @@
-import { normalise } from '../session/answers.js';
-import { FEELINGS, NEGATORS, PRONOUN_SWAP, STOPWORDS, type FeelingFamily } from './lexicon.js';
+import { negatedAt, normalise } from '../../data/index.js';
+import { FEELINGS, NEGATORS, STOPWORDS, type FeelingFamily } from './lexicon.js';
 
 /** What the offline responder heard in an utterance. */
 export interface Heard {
@@ -30,8 +30,7 @@ export function feelingOf(text: string): FeelingFamily | null {
         const at = padded.indexOf(` ${cue} `, from);
         if (at < 0) break;
         from = at + 1;
-        const before = padded.slice(0, at).trim().split(' ').slice(-3);
-        if (before.some((w) => NEGATORS.has(w) || w === 't')) hit ??= 'negated';
+        if (negatedAt(padded, at, 3, NEGATORS)) hit ??= 'negated';
         else {
           hit = 'plain';
           break;
@@ -87,11 +86,6 @@ export function detailOf(text: string): string | null {
     if (!STOPWORDS.has(w1) && w1.length >= 4 && !/(ly|ing|ed)$/.test(w1)) return `the ${w1}`;
   }
   return null;
-}
-
-/** Turn first person into second person for reflecting a phrase back. */
-export function toSecondPerson(phrase: string): string {
-  return phrase.split(/\s+/).map((w) => PRONOUN_SWAP[w.toLowerCase()] ?? w).join(' ');
 }
 
 /** Everything the responder needs from one utterance. */

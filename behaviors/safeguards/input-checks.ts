@@ -2,7 +2,8 @@
  * Offline checks on participant turns. Each check is lexicon + regex cues over normalised
  * sentences, with negation, idiom, third-party/story and past-and-resolved modifiers.
  */
-import { cueHits, normaliseForChecks, scoreSentences, sentences, type Cue, type Modifier, type Scored, type Sentence } from './text.js';
+import { normalise } from '../../data/index.js';
+import { cueHits, scoreSentences, sentences, type Cue, type Modifier, type Scored, type Sentence } from './text.js';
 import type { CheckResult, InputCheckName, SafeguardContext } from './types.js';
 
 /** Version of the input check rules; bump when cues or thresholds change. */
@@ -145,8 +146,8 @@ const CHECKS: Check<InputCheckName>[] = [
       // Context: a short "yes" to the robot's own risk question is a disclosure.
       const probe = lastRobotLine(ctx);
       const first = sents[0];
-      if (probe !== undefined && first && CRISIS_PROBE.test(normaliseForChecks(probe))) {
-        const answer = normaliseForChecks(text);
+      if (probe !== undefined && first && CRISIS_PROBE.test(normalise(probe))) {
+        const answer = normalise(text);
         if (AFFIRM.test(answer) && !DENY.test(answer) && scored.score < 0.9) {
           return { score: 0.9, evidence: { start: first.start, end: first.end, text: first.raw, cue: 'crisis.affirmed-probe' } };
         }
@@ -239,5 +240,5 @@ export function errorResult<N extends CheckResult['check']>(check: N, version: s
 
 /** Exposed for tests of cue tables: the cues that fire in a normalised sentence. */
 export function crisisCuesIn(sentence: string): string[] {
-  return cueHits(normaliseForChecks(sentence), CRISIS).map((h) => h.cue);
+  return cueHits(normalise(sentence), CRISIS).map((h) => h.cue);
 }

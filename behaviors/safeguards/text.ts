@@ -1,7 +1,8 @@
 /**
- * The offline scoring engine shared by every check: sentences with offsets, normalisation with
- * contractions expanded, weighted cues with negation scope, and sentence-level modifiers.
+ * The offline scoring engine shared by every check: sentences with offsets, weighted cues with
+ * negation scope, and sentence-level modifiers, over the normal form of `data/language/`.
  */
+import { negatedAt, NEGATORS, normalise } from '../../data/index.js';
 import type { EvidenceSpan } from './types.js';
 
 /** Longest text a check reads; longer turns are checked on their first and last parts. */
@@ -12,32 +13,8 @@ export interface Sentence {
   start: number;
   end: number;
   raw: string;
-  /** Lower-case, contractions expanded, punctuation removed, quoted speech blanked when `dropQuotes`. */
+  /** The normal form (`normalise` of `data/language/`), quoted speech blanked when `dropQuotes`. */
   norm: string;
-}
-
-const PRONOUN_IS = new Set(['it', 'that', 'he', 'she', 'there', 'what', 'who', 'here', 'where', 'everyone', 'nobody', 'this']);
-
-/** Lower-case, unify apostrophes, expand contractions, keep letters/digits (any script), one space. */
-export function normaliseForChecks(text: string): string {
-  let t = text.toLowerCase().replace(/[’‘`´]/g, "'").replace(/[“”„]/g, '"');
-  t = t
-    .replace(/\bcan't\b|\bcannot\b/g, 'can not')
-    .replace(/\bwon't\b/g, 'will not')
-    .replace(/\bain't\b/g, 'am not')
-    .replace(/n't\b/g, ' not')
-    .replace(/\blet's\b/g, 'let us')
-    .replace(/'m\b/g, ' am')
-    .replace(/'re\b/g, ' are')
-    .replace(/'ll\b/g, ' will')
-    .replace(/'ve\b/g, ' have')
-    .replace(/'d\b/g, ' would')
-    .replace(/\b(\p{L}+)'s\b/gu, (_m, w: string) => (PRONOUN_IS.has(w) ? `${w} is` : `${w}s`))
-    .replace(/\bgonna\b/g, 'going to')
-    .replace(/\bwanna\b/g, 'want to')
-    .replace(/\bim\b/g, 'i am')
-    .replace(/\bdont\b/g, 'do not');
-  return t.replace(/[^\p{L}\p{N}\s]/gu, ' ').replace(/\s+/g, ' ').trim();
 }
 
 // Quoted speech after a reporting frame ("the narrator says", "in the story") is the story's
@@ -75,7 +52,7 @@ function sentencesFrom(text: string, offset: number, options: { dropQuotes?: boo
       if (open >= 0) forNorm = forNorm.slice(0, open);
     }
     const start = offset + (m.index ?? 0) + lead;
-    out.push({ start, end: start + trimmed.length, raw: trimmed, norm: normaliseForChecks(forNorm) });
+    out.push({ start, end: start + trimmed.length, raw: trimmed, norm: normalise(forNorm) });
   }
   // A sentence split can cut an opening quote from its closing one; the frame test above then
   // sees neither, which keeps the text (fail towards checking, not towards ignoring).
@@ -96,14 +73,6 @@ export interface Modifier {
   id: string;
   re: RegExp;
   factor: number;
-}
-
-const NEGATORS = new Set(['not', 'never', 'no', 'nobody', 'nothing', 'neither', 'nor', 'hardly']);
-
-/** True when a negator occurs within `window` words before `index` in `norm`. */
-export function negatedAt(norm: string, index: number, window = 4): boolean {
-  const before = norm.slice(0, index).trim().split(' ').slice(-window);
-  return before.some((w) => NEGATORS.has(w));
 }
 
 /** The best cue in one sentence after negation. */

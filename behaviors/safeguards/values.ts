@@ -2,7 +2,8 @@
  * Value transparency: which values a participant has disclosed, inferred offline from their own
  * words with the sentence that shows it, so the robot can show and delete what it inferred.
  */
-import { normaliseForChecks, sentences } from './text.js';
+import { normalise } from '../../data/index.js';
+import { sentences } from './text.js';
 import type { DisclosedValue, EvidenceSpan } from './types.js';
 
 /** Version of the value lexicon and patterns. */
@@ -45,11 +46,11 @@ export function valueTermsPattern(values: readonly DisclosedValue[]): RegExp | n
   const terms = new Set<string>();
   for (const v of values) {
     const name = typeof v === 'string' ? v : v.value;
-    const key = normaliseForChecks(name);
+    const key = normalise(name);
     const known = (VALUE_TERMS as Record<string, readonly string[]>)[key] ?? VULNERABILITY_TERMS[key];
     if (known) known.forEach((t) => terms.add(t));
     else key.split(' ').filter((w) => w.length >= 3 && !STOP.has(w)).forEach((w) => terms.add(w));
-    if (typeof v !== 'string') (v.terms ?? []).forEach((t) => terms.add(normaliseForChecks(t)));
+    if (typeof v !== 'string') (v.terms ?? []).forEach((t) => terms.add(normalise(t)));
   }
   if (terms.size === 0) return null;
   const alternatives = [...terms].filter(Boolean).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).sort((a, b) => b.length - a.length);
