@@ -20,3 +20,4 @@ export {
 export type { MemoryRecord, NewMemoryRecord } from './memory-records.js';
 export { packageRoot } from './package-root.js';
 export * from './language/index.js';
+export { backoffDelay, sleep, type BackoffPolicy } from './backoff.js';

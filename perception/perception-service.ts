@@ -1,4 +1,4 @@
-import type { NewAffectSample } from '../data/index.js';
+import { backoffDelay, sleep, type NewAffectSample } from '../data/index.js';
 import { ArousalEstimator, type ArousalEstimate } from './audio/arousal.js';
 import { AudioSourceError, type AudioSource } from './audio/audio-source.js';
 import { PocketsphinxTranscriber } from './audio/pocketsphinx-transcriber.js';
@@ -261,8 +261,7 @@ export class PerceptionService {
 
   private async runAudio(source: AudioSource, vad: SileroVad, signal: AbortSignal): Promise<void> {
     const voice = new VoiceActivityStream(vad, this.options.segmenter);
-    const first = this.options.retry?.firstMs ?? 1000;
-    const max = this.options.retry?.maxMs ?? 30_000;
+    const policy = { baseMs: this.options.retry?.firstMs ?? 1000, maxMs: this.options.retry?.maxMs ?? 30_000 };
     let attempt = 0;
     let lastReason = '';
     while (!signal.aborted) {
@@ -288,17 +287,14 @@ export class PerceptionService {
         // Keep what was said before the device went away.
         this.handle(voice.flush());
         attempt++;
-        const retryInMs = Math.min(max, first * 2 ** (attempt - 1));
+        const retryInMs = backoffDelay(attempt, policy);
         const reason = (e as Error).message;
         if (this.mic !== 'lost') this.lostAtMs = this.options.now();
         this.mic = 'lost';
         // Report the loss and every change of reason; repeated identical failures only back off.
         if (reason !== lastReason) this.emitFault({ kind: 'microphone.lost', source: source.name, reason, retryInMs, attempt, atMs: this.options.now() });
         lastReason = reason;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, retryInMs);
-          signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-        });
+        await sleep(retryInMs, signal);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { backoffDelay, sleep } from '../../data/index.js';
 import type { ChatMessage, ChatModel, EmbeddingModel } from '../ports.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 import { ModelCallError } from './model-call-error.js';
@@ -168,13 +169,6 @@ class AttemptError extends Error {
   }
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
 /** A chat and embeddings client over the model ports, with streaming sentences, timeouts, retries and a breaker. */
 export class LlmClient implements LanguageModel {
   readonly models: LanguageModels;
@@ -189,7 +183,7 @@ export class LlmClient implements LanguageModel {
   constructor(models: LanguageModels, options: LlmClientOptions = {}) {
     this.models = models;
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? sleep;
     this.random = options.random ?? Math.random;
     this.opts = {
       timeoutMs: options.timeoutMs ?? 12_000,
@@ -400,8 +394,7 @@ export class LlmClient implements LanguageModel {
   }
 
   private backoff(attempt: number): number {
-    const base = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (attempt - 1));
-    return Math.round(base * (0.5 + this.random() * 0.5));
+    return backoffDelay(attempt, { baseMs: this.opts.backoffBaseMs, maxMs: this.opts.backoffMaxMs }, this.random);
   }
 
 }

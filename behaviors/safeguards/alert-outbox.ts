@@ -7,7 +7,7 @@
  * `AlertOutbox` is the `AlertChannel` the safeguard layer is given: `send()` writes the local copy
  * (`alerts.jsonl`) and wakes the worker; it never waits on the network.
  */
-import type { OutboxEntry } from '../../data/index.js';
+import { backoffDelay, type BackoffPolicy, type OutboxEntry } from '../../data/index.js';
 import type { AlertChannel, IncidentReport } from './alerts.js';
 
 /** Where the outbox lives (implemented by `SqliteSafeguardRecords` in `data/`). */
@@ -65,11 +65,7 @@ export interface OutboxTimers {
   clearTimeout(handle: unknown): void;
 }
 
-/** Retry schedule: the first retry after about `baseMs`, doubling up to `maxMs`. */
-export interface BackoffPolicy {
-  baseMs: number;
-  maxMs: number;
-}
+export type { BackoffPolicy } from '../../data/index.js';
 
 /** 5 s, 10 s, 20 s … doubling to 15 minutes. */
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 15 * 60_000 };
@@ -82,8 +78,7 @@ export const DEFAULT_ALERT_TIMEOUT_MS = 10_000;
  * do not retry together. `random` returns [0, 1).
  */
 export function retryDelayMs(attempt: number, random: () => number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
-  const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
-  return Math.round(exp / 2 + (exp / 2) * random());
+  return backoffDelay(attempt, policy, random);
 }
 
 /** Everything the outbox needs. */

@@ -1,6 +1,7 @@
 // Runs the camera pipeline against a FrameSource and never crashes on a device, frame or model fault:
 // each fault becomes an event with a reason, the runner degrades, retries with backoff, and reports
 // when perception resumes.
+import { backoffDelay, sleep as abortableSleep } from '../../data/index.js';
 import type { CameraPerceiver, FrameResult } from './perceiver.js';
 import type { FrameSource, FrameSourceWarning } from './frame.js';
 
@@ -34,18 +35,6 @@ export interface CameraRunnerOptions {
   now?: () => number;
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
 /** Drives a `FrameSource` through a `CameraPerceiver`, turning faults into events and retrying. */
 export class CameraRunner {
   private _status: CameraStatus = 'idle';
@@ -73,11 +62,13 @@ export class CameraRunner {
    * device, frame or model faults.
    */
   async run(signal?: AbortSignal): Promise<void> {
-    const sleep = this.options.sleep ?? defaultSleep;
+    const sleep = this.options.sleep ?? abortableSleep;
     const now = this.options.now ?? Date.now;
-    const initial = this.options.initialBackoffMs ?? 500;
-    const max = this.options.maxBackoffMs ?? 30_000;
-    let backoff = initial;
+    const policy = { baseMs: this.options.initialBackoffMs ?? 500, maxMs: this.options.maxBackoffMs ?? 30_000 };
+    // Consecutive failures; the next retry waits backoffDelay(attempt): 0.5 s, 1 s, 2 s … 30 s.
+    let attempt = 1;
+    let backoff = backoffDelay(attempt, policy);
+    const failedAgain = () => (backoff = backoffDelay(++attempt, policy));
     let downSince: number | undefined;
     this._status = 'starting';
     try {
@@ -88,7 +79,7 @@ export class CameraRunner {
           } catch (e) {
             this.fault('model.failed', (e as Error).message, backoff);
             await sleep(backoff, signal);
-            backoff = Math.min(max, backoff * 2);
+            failedAgain();
             continue;
           }
         }
@@ -102,7 +93,7 @@ export class CameraRunner {
             if (signal?.aborted) break;
             const atMs = now();
             if (frames++ === 0) {
-              backoff = initial;
+              backoff = backoffDelay((attempt = 1), policy);
               if (downSince !== undefined) this.emit({ type: 'camera.recovered', source: this.source.name, downMs: now() - downSince });
               downSince = undefined;
             }
@@ -134,7 +125,7 @@ export class CameraRunner {
         for (const id of perceiver.resetTracking()) this.emit({ type: 'face.lost', id });
         downSince ??= now();
         await sleep(backoff, signal);
-        backoff = Math.min(max, backoff * 2);
+        failedAgain();
       }
     } finally {
       this._status = 'stopped';
