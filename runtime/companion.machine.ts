@@ -55,7 +55,7 @@ export const companionMachine = setup({
     },
   },
   guards: {
-    deviceFault: ({ context }) => /^(speaker|microphone|camera) failed/.test(context.outcome?.reason ?? ''),
+    deviceFault: ({ context }) => context.outcome?.deviceFault !== undefined,
     stopping: ({ context }) => context.stopping,
   },
   delays: {

@@ -11,8 +11,8 @@ const actorEvents: Record<string, object[]> = {
   prepareSession: [{ type: 'xstate.done.actor.prepareSession', output: sessionInput }, { type: 'xstate.error.actor.prepareSession', error: new Error('no stories') }],
   session: [
     { type: 'xstate.done.actor.session', output: { status: 'completed', reason: null } },
-    { type: 'xstate.done.actor.session', output: { status: 'interrupted', reason: 'speaker failed: unplugged' } },
-    { type: 'xstate.done.actor.session', output: { status: 'interrupted', reason: 'microphone failed: unplugged' } },
+    { type: 'xstate.done.actor.session', output: { status: 'interrupted', reason: 'speaker failed: unplugged', deviceFault: 'speaker' } },
+    { type: 'xstate.done.actor.session', output: { status: 'interrupted', reason: 'microphone failed: unplugged', deviceFault: 'microphone' } },
     { type: 'xstate.done.actor.session', output: { status: 'interrupted', reason: 'participant left' } },
     { type: 'xstate.error.actor.session', error: new Error('bug') },
   ],

@@ -6,12 +6,13 @@ import {
   type SessionStep, type Speaker, type Story, type SurveyInstrument, type Utterance, toSafeguardEvents, wantsToStop,
 } from '../behaviors/index.js';
 import { studyDay, type DeviceLog, type ParticipantRecord, type Store } from '../data/index.js';
+import type { ConsentModality } from '../study-protocol/index.js';
 import type { Clock } from './clock.js';
 import { companionMachine, type BootResult, type SessionRequest } from './companion.machine.js';
 
 /** The consent questions the runtime enforces on the device. */
 export interface ConsentCheck {
-  allows(modality: 'audio_recording' | 'video_recording' | 'transcripts' | 'llm_processing' | 'keep_raw_media'): boolean;
+  allows(modality: ConsentModality): boolean;
 }
 
 /** What a study day's session should contain (from the protocol's template). */
@@ -45,7 +46,7 @@ export interface CompanionOptions {
   /** The session plan for a study day; default: the storytelling session of issue 2. */
   planFor?: (studyDay: number) => SessionPlanInput | null;
   /** Record consent given or declined by voice (answers of the `survey:consent` step). */
-  recordVoiceConsent?: (answers: readonly { modality: 'audio_recording' | 'video_recording' | 'transcripts' | 'llm_processing' | 'keep_raw_media'; granted: boolean }[], atMs: number) => void;
+  recordVoiceConsent?: (answers: readonly { modality: ConsentModality; granted: boolean }[], atMs: number) => void;
   /** Seed of the participant's random story draw. */
   storySeed?: string;
   /** A language model for empathic replies (used only where consent allows): an `LlmClient` over a `ChatModel` port. */
@@ -355,9 +356,9 @@ export function createCompanion(o: CompanionOptions): Companion {
         remember(id, { speaker: 'participant', text: p.utterance.text });
       },
       recordResponse: ({ context }, p) => {
-        if (p.instrument.id === 'consent') {
+        if (p.instrument.records === 'consent') {
           // Consent answers are consent records, not questionnaire data; a skipped question stays pending.
-          if (p.status === 'answered') o.recordVoiceConsent?.([{ modality: p.item.code as never, granted: p.value === 1 }], clock.now());
+          if (p.status === 'answered' && p.item.modality) o.recordVoiceConsent?.([{ modality: p.item.modality, granted: p.value === 1 }], clock.now());
           log.recordEvent('consent.answered', { modality: p.item.code, status: p.status, granted: p.status === 'answered' ? p.value === 1 : null }, clock.now(), context.input.sessionId);
           return;
         }

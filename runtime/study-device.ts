@@ -70,9 +70,10 @@ export function openStudyDevice(dir: string, clock: Clock): StudyDevice {
         // A new consent version (or questions staff left to the robot) is asked before anything else.
         instruments.consent = {
           id: 'consent',
+          records: 'consent',
           intro: `Before we start, I need to ask you ${pending.length === 1 ? 'one question' : `${pending.length} questions`} about what you agree to. You can say yes or no.`,
           scoringVersion: `consent-v${protocol.protocol.consent.current_version}`,
-          items: pending.map((q) => ({ code: q.modality, prompt: q.prompt, scale: YES_NO, required: q.required })),
+          items: pending.map((q) => ({ code: q.modality, modality: q.modality, prompt: q.prompt, scale: YES_NO, required: q.required })),
         };
         const at = steps.indexOf('greeting') + 1;
         steps = [...steps.slice(0, at), 'survey:consent', ...steps.slice(at)];

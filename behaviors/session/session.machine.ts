@@ -1,5 +1,7 @@
 import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
-import { parseScaleAnswer as parseOnScale, parseYesNo, type ResponseScale, type ScaleAnswer, type UnclearReason } from '../../study-protocol/index.js';
+import {
+  BEHAVIOURS, parseScaleAnswer as parseOnScale, parseYesNo, type ConsentModality, type ResponseScale, type ScaleAnswer, type UnclearReason,
+} from '../../study-protocol/index.js';
 import type { ListenRequest, RobotLine, SpeechAct, SpokenLine, Utterance } from '../ports.js';
 import type { ComposeRequest } from '../responder/offline-responder.js';
 import { crisisFarewell } from '../safeguards/replies.js';
@@ -7,9 +9,9 @@ import type { Story } from '../stories/story.js';
 import { wantsToStop } from './answers.js';
 
 /** Behaviours a session template can name, besides `survey:<instrument>` steps. */
-export const SESSION_BEHAVIOURS = ['greeting', 'checkin', 'story', 'reflection', 'empathy', 'rating', 'goodbye'] as const;
+export const SESSION_BEHAVIOURS = BEHAVIOURS;
 /** The storytelling session of issue 2, used when no study protocol gives a template. */
-export const DEFAULT_STEPS: readonly string[] = ['greeting', 'checkin', 'story', 'reflection', 'empathy', 'rating', 'goodbye'];
+export const DEFAULT_STEPS: readonly string[] = BEHAVIOURS;
 /** Where in a session a line or answer belongs (a behaviour, or `survey`). */
 export type SessionStep = (typeof SESSION_BEHAVIOURS)[number] | 'survey' | 'crisis' | 'interruption';
 
@@ -20,6 +22,8 @@ export interface SurveyItem {
   scale: ResponseScale;
   /** A consent question the session cannot go on without: answering 0 ("no") ends the session. */
   required?: boolean;
+  /** Set on the items of a consent survey: the modality a yes or no answers. */
+  modality?: ConsentModality;
 }
 
 /** A questionnaire the robot administers by voice. */
@@ -28,6 +32,8 @@ export interface SurveyInstrument {
   intro: string | null;
   scoringVersion: string;
   items: readonly SurveyItem[];
+  /** `consent`: answers are consent records (one per item's `modality`), not questionnaire responses. */
+  records?: 'responses' | 'consent';
 }
 
 /** The 1–5 "How much could you relate to this story?" item of the `rating` behaviour. */
@@ -102,7 +108,12 @@ export interface SessionOutcome {
   /** `missed`: nobody answered, so the session did not take place. */
   status: 'completed' | 'interrupted' | 'missed';
   reason: string | null;
+  /** Set when a device failure ended the session: the runtime degrades and checks the device again. */
+  deviceFault?: SessionDevice;
 }
+
+/** A device whose failure ends a session. */
+export type SessionDevice = 'speaker' | 'microphone';
 
 /** What the `screen` actor is asked to check: every utterance heard, before the session acts on it. */
 export interface ScreenRequest {
@@ -802,7 +813,7 @@ function sayStates(act: SpeechAct, next: Target): Fragment {
         },
         onError: {
           target: '#session.deviceFailed',
-          actions: assign({ outcome: ({ event }: { event: { error: unknown } }) => ({ status: 'interrupted' as const, reason: `speaker failed: ${errorText(event.error)}` }) }),
+          actions: assign({ outcome: ({ event }: { event: { error: unknown } }) => ({ status: 'interrupted' as const, reason: `speaker failed: ${errorText(event.error)}`, deviceFault: 'speaker' as const }) }),
         },
       },
     },
@@ -872,7 +883,7 @@ function listenState(step: SessionStep, onSilence: Target): Fragment {
       'participant.left': { target: step === 'crisis' ? '#session.crisis.left' : '#session.abandoned' },
       'listener.failed': {
         target: '#session.deviceFailed',
-        actions: assign({ outcome: ({ event }: { event: { reason: string } }) => ({ status: 'interrupted' as const, reason: `microphone failed: ${event.reason}` }) }),
+        actions: assign({ outcome: ({ event }: { event: { reason: string } }) => ({ status: 'interrupted' as const, reason: `microphone failed: ${event.reason}`, deviceFault: 'microphone' as const }) }),
       },
     },
   };
