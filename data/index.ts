@@ -4,6 +4,7 @@ export { SCHEMA_VERSION } from './migrations.js';
 export type * from './ports.js';
 export { SqliteStore } from './sqlite-store.js';
 export { MemoryStore } from './memory-store.js';
+export { COLLECTIONS_TABLE, openForAnalysis, type AnalysisSource } from './analysis-source.js';
 export type * from './store.js';
 export {
   addDays, isoLocal, isoUtc, isValidTimeZone, localDate, localTimeToMs, stamp, studyDay, type ClockSource, type Stamp,
