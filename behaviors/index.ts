@@ -7,6 +7,8 @@ export {
   type ScreenResult, type SessionEvent, type SessionInput, type SessionDevice, type SessionOutcome, type SessionProgress, type SessionStep, type SurveyInstrument,
   type SurveyItem,
 } from './session/session.machine.js';
+export { sayLineMachine, type CheckedLine, type CheckRequest, type SayLineEvent, type SayLineInput, type SayLineOutput } from './session/say-line.machine.js';
+export { SESSION_LINES } from './session/lines.js';
 export { OfflineResponder, type ComposeRequest } from './responder/offline-responder.js';
 export { hear, type Heard } from './responder/listen-for.js';
 export { bundledStories, parseStoryLibrary, StoryLibraryError, wordCount, type Story } from './stories/story.js';

@@ -1,7 +1,7 @@
-import { createActor, fromCallback, fromPromise, type Actor } from 'xstate';
+import { createActor, fromCallback, fromPromise, type Actor, type EventObject } from 'xstate';
 import {
   chooseStory as chooseStoryFor, choiceLogDetail, DEFAULT_STEPS, detectMemoryIntent, empathicReply, expressionFor, LongitudinalMemory,
-  OfflineResponder, SafeguardLayer, sessionMachine, type AlertChannel, type ComposeRequest, type ConversationLine, type ExpressionCue, type LearnedLayer,
+  OfflineResponder, SafeguardLayer, sayLineMachine, sessionMachine, type AlertChannel, type CheckedLine, type CheckRequest, type SayLineEvent, type ComposeRequest, type ConversationLine, type ExpressionCue, type LearnedLayer,
   type LanguageModel, type Listener, type ResumePoint, type ScreenResult, type SessionInput, type SessionOutcome, type SessionProgress,
   type SessionStep, type Speaker, type Story, type SurveyInstrument, type Utterance, toSafeguardEvents, wantsToStop,
 } from '../behaviors/index.js';
@@ -120,71 +120,65 @@ export function createCompanion(o: CompanionOptions): Companion {
   const conversation = new Map<string, ConversationLine[]>();
   const turnIds = new Map<string, number>();
   const instanceOf = new Map<string, string>();
-  const streams = new Map<string, SentenceStream>();
 
-  /** The robot's next line: the responder (or a model, where consented), then the output safeguard. */
+  /** The offline responder's line for a request. */
+  const offlineLine = (req: ComposeRequest) => offline.compose({ ...req, localHour: localHour(clock.now(), tz), recentLines: log.recentRobotLines(pid, 40) });
+  const placeOf = (sessionId: string) => ({ sessionId, turnId: turnIds.get(sessionId) ?? null, studyDay: log.session(sessionId)?.studyDay ?? null });
+
+  /** The robot's next line in Hearth's own words: the responder, with something recalled after the check-in. */
   const compose = async (req: ComposeRequest): Promise<string> => {
-    const day = req.studyDay;
-    const place = { sessionId: req.sessionId, turnId: turnIds.get(req.sessionId) ?? null, studyDay: day };
-    const offlineLine = () => offline.compose({ ...req, localHour: localHour(clock.now(), tz), recentLines: log.recentRobotLines(pid, 40) });
-    let text: string;
-    // True when the words come from a language model rather than Hearth's own fixed lines.
-    let fromModel = false;
-    if (req.continuation) {
-      // The next sentence of a reply the model is still streaming; '' when it is finished.
-      const stream = streams.get(req.sessionId);
-      const next = stream ? await stream.next() : null;
-      if (next === null) {
-        streams.delete(req.sessionId);
-        return '';
-      }
-      const checked = await safeguards.beforeSpeaking({ text: next, act: req.act }, place);
-      if (checked.replaced) {
-        // A flagged sentence ends the reply: the safe line is said instead, and the rest is dropped.
-        stream!.abort();
-        streams.delete(req.sessionId);
-      }
-      return checked.line.text;
+    if (req.act === 'checkin.ack' && req.scripted === undefined) {
+      // Recall something from an earlier day, only with consent, after acknowledging today's mood.
+      const recall = req.firstSession ? undefined : memory.recall(memoryContext(req.sessionId, req.studyDay), req.lastUtterance ?? '');
+      return recall ? `${offlineLine(req)} ${recall.line} ${recall.question}` : offlineLine(req);
     }
-    if (req.act === 'empathy' && req.scripted === undefined) {
-      const turn = {
-        story: req.story ? { title: req.story.title, mainEvent: storyById.get(req.story.id)?.mainEvent } : null,
-        history: conversation.get(req.sessionId) ?? [],
-        memoryNotes: allows('llm_processing') ? memory.promptNotes(memoryContext(req.sessionId, day)) : '',
-        finalExchange: req.finalExchange,
-      };
-      const logReply = (reply: { source: string; fallbackReason?: string; record?: unknown }) => {
-        if (reply.record || reply.fallbackReason) {
-          log.recordEvent('dialogue.reply', { source: reply.source, fallbackReason: reply.fallbackReason ?? null, call: reply.record ?? null }, clock.now(), req.sessionId);
-        }
-      };
-      const options = { client: o.llm, modelConsent: allows('llm_processing'), logText: allows('transcripts'), fallback: offlineLine };
+    return offlineLine(req);
+  };
+
+  /** The output safeguards on every line before it is spoken; the learned layer reads what a model wrote. */
+  const check = async (r: CheckRequest): Promise<CheckedLine> => {
+    const checked = await safeguards.beforeSpeaking(r.line, placeOf(r.sessionId), { ctx: { narration: r.narration }, vetted: !r.fromModel });
+    return { text: checked.line.text, replaced: checked.replaced };
+  };
+
+  /**
+   * An empathic reply, sent as `robot.sentence` events: a model's reply sentence by sentence as it
+   * streams (where consented), otherwise the offline responder's; then `robot.replied`. Stopping the
+   * actor (the line is over, a sentence was flagged, the participant spoke) stops the model.
+   */
+  const replyStream = (req: ComposeRequest, send: (e: SayLineEvent) => void): (() => void) => {
+    const controller = new AbortController();
+    const sendBack = (e: SayLineEvent) => {
+      if (!controller.signal.aborted) send(e);
+    };
+    const turn = {
+      story: req.story ? { title: req.story.title, mainEvent: storyById.get(req.story.id)?.mainEvent } : null,
+      history: conversation.get(req.sessionId) ?? [],
+      memoryNotes: allows('llm_processing') ? memory.promptNotes(memoryContext(req.sessionId, req.studyDay)) : '',
+      finalExchange: req.finalExchange,
+    };
+    const logReply = (reply: { source: string; fallbackReason?: string; record?: unknown }) => {
+      if (reply.record || reply.fallbackReason) {
+        log.recordEvent('dialogue.reply', { source: reply.source, fallbackReason: reply.fallbackReason ?? null, call: reply.record ?? null }, clock.now(), req.sessionId);
+      }
+    };
+    const options = { client: o.llm, modelConsent: allows('llm_processing'), logText: allows('transcripts'), fallback: () => offlineLine(req) };
+    const run = async () => {
       if (o.llm && allows('llm_processing')) {
-        // Speak the model's reply sentence by sentence as it streams: the first sentence now, the rest
-        // through continuation requests, each checked by the safeguards before it is spoken.
-        const stream = new SentenceStream();
-        streams.set(req.sessionId, stream);
-        void empathicReply(turn, { ...options, onSentence: (sentence) => stream.push(sentence), signal: stream.signal })
-          .then(logReply, (error: unknown) => log.recordEvent('dialogue.failed', { error: String(error) }, clock.now(), req.sessionId))
-          .finally(() => stream.finish());
-        const first = await stream.next();
-        fromModel = first !== null;
-        text = first ?? offlineLine();
+        // Each sentence is spoken as soon as it arrives, checked by the safeguards first (as a model's words).
+        let sentences = 0;
+        await empathicReply(turn, { ...options, signal: controller.signal, onSentence: (text) => (sentences++, sendBack({ type: 'robot.sentence', text, fromModel: true })) })
+          .then(logReply, (error: unknown) => log.recordEvent('dialogue.failed', { error: String(error) }, clock.now(), req.sessionId));
+        if (sentences === 0) sendBack({ type: 'robot.sentence', text: offlineLine(req), fromModel: false });
       } else {
         const reply = await empathicReply(turn, options);
         logReply(reply);
-        text = reply.text;
-        fromModel = reply.source !== 'offline';
+        sendBack({ type: 'robot.sentence', text: reply.text, fromModel: reply.source !== 'offline' });
       }
-    } else if (req.act === 'checkin.ack' && req.scripted === undefined) {
-      // Recall something from an earlier day, only with consent, after acknowledging today's mood.
-      const recall = req.firstSession ? undefined : memory.recall(memoryContext(req.sessionId, day), req.lastUtterance ?? '');
-      text = recall ? `${offlineLine()} ${recall.line} ${recall.question}` : offlineLine();
-    } else {
-      text = offlineLine();
-    }
-    const checked = await safeguards.beforeSpeaking({ text, act: req.act }, place, { ctx: { narration: req.act === 'story' }, vetted: !fromModel });
-    return checked.line.text;
+      sendBack({ type: 'robot.replied' });
+    };
+    run().catch((error: unknown) => sendBack({ type: 'robot.reply_failed', error: error instanceof Error ? error.message : String(error) }));
+    return () => controller.abort();
   };
 
   /** Safeguards, memory requests and memory notes for every participant turn, in every step. */
@@ -314,22 +308,35 @@ export function createCompanion(o: CompanionOptions): Companion {
     log.finishSession(sessionId, input.outcome.status, input.outcome.reason, clock.now());
     conversation.delete(sessionId);
     turnIds.delete(sessionId);
-    streams.get(sessionId)?.abort();
-    streams.delete(sessionId);
     o.onSessionClosed?.({ sessionId, instanceId: instanceOf.get(sessionId) ?? null, outcome: input.outcome });
     instanceOf.delete(sessionId);
   };
 
   const remember = (sessionId: string, line: ConversationLine) => conversation.get(sessionId)?.push(line);
 
-  const session = sessionMachine.provide({
+  const sayLine = sayLineMachine.provide({
     actors: {
       compose: fromPromise(({ input }) => compose(input)),
+      check: fromPromise(({ input }) => check(input)),
+      replyStream: fromCallback<EventObject, ComposeRequest>(({ input, sendBack }) => replyStream(input, sendBack)),
       speak: fromPromise(async ({ input, signal }) => {
         const affect = o.affect?.();
         o.onExpression?.(expressionFor(input.act, affect && { valence: affect.valence ?? null, arousal: affect.arousal ?? null, confidence: affect.confidence }), input);
         return o.speaker.speak(input, signal);
       }),
+    },
+    actions: {
+      recordRobotTurn: (_, p) => {
+        log.recordTurn({ sessionId: p.sessionId, speaker: 'robot', text: p.line.text, step: p.step, startMs: p.spoken.startedAt, endMs: p.spoken.endedAt });
+        if (p.step !== 'story') remember(p.sessionId, { speaker: 'robot', text: p.line.text });
+      },
+      recordSessionEvent: (_, p) => log.recordEvent(p.kind, p.detail ?? null, clock.now(), p.sessionId),
+    },
+  });
+
+  const session = sessionMachine.provide({
+    actors: {
+      sayLine,
       listen: fromCallback(({ sendBack, input }) =>
         o.listener.listen(input, {
           spoke: (utterance) => sendBack({ type: 'participant.spoke', utterance }),
@@ -343,11 +350,6 @@ export function createCompanion(o: CompanionOptions): Companion {
     },
     actions: {
       saveProgress: ({ context }, p) => log.saveProgress(context.input.sessionId, p.step, p.progress, clock.now()),
-      recordRobotTurn: ({ context }, p) => {
-        const id = context.input.sessionId;
-        log.recordTurn({ sessionId: id, speaker: 'robot', text: p.line.text, step: p.step, startMs: p.spoken.startedAt, endMs: p.spoken.endedAt });
-        if (p.step !== 'story') remember(id, { speaker: 'robot', text: p.line.text });
-      },
       recordParticipantTurn: ({ context }, p) => {
         const id = context.input.sessionId;
         // The participant's words are kept only with consent for transcripts; the turn itself is always logged.
@@ -407,45 +409,6 @@ export function createCompanion(o: CompanionOptions): Companion {
     shutdown: (reason) => actor.send({ type: 'shutdown.requested', reason }),
     state: () => String(actor.getSnapshot().value),
   };
-}
-
-/** Sentences of a reply as they stream in, taken one at a time by the speaking robot. */
-class SentenceStream {
-  private readonly queue: string[] = [];
-  private waiting: ((s: string | null) => void) | null = null;
-  private finished = false;
-  private readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
-
-  push(sentence: string): void {
-    if (this.finished) return;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      w(sentence);
-    } else this.queue.push(sentence);
-  }
-
-  finish(): void {
-    this.finished = true;
-    const w = this.waiting;
-    this.waiting = null;
-    w?.(this.queue.shift() ?? null);
-  }
-
-  /** Stop the model and drop what it has not said yet. */
-  abort(): void {
-    this.queue.length = 0;
-    this.controller.abort();
-    this.finish();
-  }
-
-  /** The next sentence, or null when the reply is over. */
-  next(): Promise<string | null> {
-    if (this.queue.length) return Promise.resolve(this.queue.shift()!);
-    if (this.finished) return Promise.resolve(null);
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
 }
 
 function localHour(ms: number, tz: string): number {

@@ -6,7 +6,8 @@ import {
 } from '../behaviors/safeguards/replies.js';
 import { CRISIS_RESOURCES } from '../behaviors/safeguards/resources.js';
 import { checkOutput } from '../behaviors/safeguards/layer.js';
-import { FALLBACK_LINES, RELATE_INSTRUMENT, SESSION_LINES, type SurveyInstrument } from '../behaviors/session/session.machine.js';
+import { FALLBACK_LINES, RELATE_INSTRUMENT, SESSION_LINES } from '../behaviors/session/lines.js';
+import type { SurveyInstrument } from '../behaviors/session/session.machine.js';
 import { bundledStories } from '../behaviors/stories/story.js';
 import type { SpeechAct } from '../behaviors/ports.js';
 import { toSurveyInstrument, YES_NO } from '../runtime/study-device.js';

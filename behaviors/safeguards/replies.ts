@@ -46,6 +46,27 @@ export function crisisFarewell(region: string | undefined): string {
   ].join(' ');
 }
 
+/** Said when the participant goes quiet after a crisis disclosure: the door stays open. */
+export const CRISIS_CLOSE =
+  "I'll stop our session here so you can take care of yourself. Please reach out to someone you trust or to the crisis line I mentioned. " +
+  "I'm an AI, so I can't be there the way a person can, but I've let the study team know so someone can check in with you.";
+
+/** Said when the input screen itself fails: the turn is handled as unsafe (fail closed) and staff are told. */
+export const SCREEN_FAILED_LINE = "Thank you for telling me. I want to make sure you're okay. I'm an AI, and I've let the study team know so a person can check in with you.";
+
+/** Follow-up lines while staying with a participant after a disclosure, in turn. */
+export const CRISIS_FOLLOW_UPS: readonly string[] = [
+  "Thank you for telling me. I'm still here and listening. Is there someone you trust who you could call or be with right now?",
+  // Not "day or night": that is how a robot urges dependence on itself, and the output check says so.
+  "You matter, and you don't have to handle this by yourself. A crisis line can talk with you any time, 24 hours a day.",
+  "I'm listening. When you're ready, reaching out to a person you trust, or to the crisis line, is a strong next step.",
+];
+
+/** The follow-up said on the `turn`-th reply in crisis care (they rotate). */
+export function crisisFollowUp(turn: number): string {
+  return CRISIS_FOLLOW_UPS[turn % CRISIS_FOLLOW_UPS.length]!;
+}
+
 /** The reply to violence or abuse disclosed or threatened: calm, not blaming, resources, a person. */
 export function harmReply(region: string | undefined): string {
   const r = resourcesFor(region);

@@ -1,12 +1,16 @@
-import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
+import { assign, fromCallback, fromPromise, sendTo, setup, type EventObject } from 'xstate';
 import {
   BEHAVIOURS, parseScaleAnswer as parseOnScale, parseYesNo, type ConsentModality, type ResponseScale, type ScaleAnswer, type UnclearReason,
 } from '../../study-protocol/index.js';
-import type { ListenRequest, RobotLine, SpeechAct, SpokenLine, Utterance } from '../ports.js';
+import type { ListenRequest, RobotLine, SpeechAct, Utterance } from '../ports.js';
 import type { ComposeRequest } from '../responder/offline-responder.js';
-import { crisisFarewell } from '../safeguards/replies.js';
+import { CRISIS_CLOSE, crisisFarewell, crisisFollowUp, SCREEN_FAILED_LINE } from '../safeguards/replies.js';
 import type { Story } from '../stories/story.js';
 import { wantsToStop } from './answers.js';
+import { CARRY_ON, NOT_A_GOOD_TIME, RELATE_INSTRUMENT } from './lines.js';
+import { sayLineMachine, type SayLineOutput } from './say-line.machine.js';
+
+export { FALLBACK_LINES, RELATE_INSTRUMENT, SESSION_LINES } from './lines.js';
 
 /** Behaviours a session template can name, besides `survey:<instrument>` steps. */
 export const SESSION_BEHAVIOURS = BEHAVIOURS;
@@ -35,29 +39,6 @@ export interface SurveyInstrument {
   /** `consent`: answers are consent records (one per item's `modality`), not questionnaire responses. */
   records?: 'responses' | 'consent';
 }
-
-/** The 1–5 "How much could you relate to this story?" item of the `rating` behaviour. */
-export const RELATE_INSTRUMENT: SurveyInstrument = {
-  id: 'story_relate',
-  intro: null,
-  scoringVersion: 'story-relate-1',
-  items: [{
-    code: 'relate',
-    prompt: 'How much could you relate to this story, from 1, not at all, to 5, very much?',
-    scale: {
-      min: 1,
-      max: 5,
-      labels: { 1: 'not at all', 5: 'very much' },
-      phrases: {
-        1: ['not at all', 'nothing', 'none', 'no', "couldn't relate", 'could not relate', "didn't relate", 'did not relate', 'not in the slightest'],
-        2: ['a little', 'a bit', 'slightly', 'not much', 'not very much', 'not really', 'barely', 'hardly'],
-        3: ['somewhat', 'moderately', 'some', 'sort of', 'kind of', 'in the middle', 'so so', 'medium', 'halfway'],
-        4: ['quite a bit', 'quite a lot', 'a lot', 'quite', 'mostly', 'pretty much', 'very'],
-        5: ['completely', 'totally', 'entirely', 'so much', 'extremely', 'absolutely', 'a great deal', 'deeply', 'fully'],
-      },
-    },
-  }],
-};
 
 /** What is saved at every step, enough to resume after a crash. */
 export interface SessionProgress {
@@ -175,59 +156,6 @@ const blankProgress = (): SessionProgress => ({
   stepIndex: 0, paragraph: 0, mood: null, shared: [], exchanges: 0, item: 0, answers: {}, goodbyeSaid: false,
 });
 
-/** Acts that ask something: when the participant speaks over them, they are answering. */
-const QUESTIONS: readonly SpeechAct[] = ['checkin.ask', 'checkin.reprompt', 'reflection.ask', 'reflection.reprompt', 'survey.ask', 'survey.reprompt', 'rating.ask', 'rating.reprompt', 'repair', 'empathy'];
-/** Acts that are not cut short: goodbyes, crisis care and safety lines are always said in full. */
-const UNINTERRUPTIBLE: readonly SpeechAct[] = ['goodbye', 'crisis', 'safe', 'resume'];
-
-/** Lines used when composing fails: plain, kind, and never wrong. */
-export const FALLBACK_LINES: Partial<Record<SpeechAct, string>> = {
-  greeting: "Hello! It's Hearth, your robot companion.",
-  resume: "Sorry, we were interrupted. Let's carry on.",
-  'checkin.ask': 'How are you feeling today?',
-  'checkin.reprompt': 'Take your time. How are you feeling today?',
-  'checkin.ack': 'Thank you for telling me.',
-  'story.intro': "I'd like to read you a story.",
-  'reflection.ask': 'What did that story bring up for you?',
-  'reflection.reprompt': 'Take your time.',
-  empathy: 'Thank you for sharing that with me. What was that like for you?',
-  'rating.ack': 'Thank you.',
-  'survey.intro': 'I have a few short questions for you.',
-  goodbye: 'Thank you for today. Goodbye for now.',
-  safe: "Thank you for telling me. I'm listening.",
-};
-
-/** Said when the participant goes quiet after a crisis disclosure: the door stays open. */
-const CRISIS_CLOSE =
-  "I'll stop our session here so you can take care of yourself. Please reach out to someone you trust or to the crisis line I mentioned. " +
-  "I'm an AI, so I can't be there the way a person can, but I've let the study team know so someone can check in with you.";
-
-/** Said when the screen itself fails: handled as unsafe (fail closed). */
-const SCREEN_FAILED_LINE = "Thank you for telling me. I want to make sure you're okay. I'm an AI, and I've let the study team know so a person can check in with you.";
-/** Said when nobody answered the check-in: the session did not take place. */
-const NOT_A_GOOD_TIME = "It seems now isn't a good time. That's completely fine, I'll check in with you later.";
-/** Said after listening to a participant who spoke over a statement (the story). */
-const CARRY_ON = 'Thank you. Let me carry on where I was.';
-
-/** Follow-up lines while staying with a participant after a disclosure. */
-const CRISIS_FOLLOW_UPS: readonly string[] = [
-    "Thank you for telling me. I'm still here and listening. Is there someone you trust who you could call or be with right now?",
-    // Not "day or night": that is how a robot urges dependence on itself, and the output check says so.
-    "You matter, and you don't have to handle this by yourself. A crisis line can talk with you any time, 24 hours a day.",
-    "I'm listening. When you're ready, reaching out to a person you trust, or to the crisis line, is a strong next step.",
-];
-function crisisFollowUp(turn: number): RobotLine {
-  return { text: CRISIS_FOLLOW_UPS[turn % CRISIS_FOLLOW_UPS.length]!, act: 'crisis' };
-}
-
-/** Every fixed line the session itself can say (besides `FALLBACK_LINES` and the crisis farewell), for the output-check tests. */
-export const SESSION_LINES: readonly string[] = [CRISIS_CLOSE, SCREEN_FAILED_LINE, NOT_A_GOOD_TIME, CARRY_ON, ...CRISIS_FOLLOW_UPS];
-
-/** The screened utterance is acted on: it becomes what the participant said last, and nothing is pending. */
-const acted: Fragment = assign({ lastUtterance: ({ context }: { context: SessionContext }) => context.pending, pending: null });
-/** What was shared in reflection and empathic listening, for the empathic reply and story matching. */
-const shareHeard: Fragment = assign({ progress: ({ context }: { context: SessionContext }) => ({ ...context.progress, shared: [...context.progress.shared, context.pending?.text ?? ''] }) });
-
 /** The step name at the session's current position (`survey` for `survey:<id>`). */
 function currentStep(c: SessionContext): string {
   return c.steps[c.progress.stepIndex] ?? 'end';
@@ -296,15 +224,7 @@ export function composeRequest(c: SessionContext, requested: SpeechAct): Compose
   };
 }
 
-/**
- * One session, driven by its template: greeting, spoken surveys, mood check-in, a story read a
- * paragraph at a time, a reflection question, empathic listening, a 1–5 rating, goodbye. Effects are
- * injected: `compose` writes a line, `speak` says it, `listen` hears the participant, `screen` runs
- * safeguards on what was heard, `chooseStory` picks the story; actions persist turns and progress.
- * A crisis leaves the story flow but never the participant: the robot stays and listens, then
- * closes gently.
- */
-export const sessionMachine = setup({
+const session = setup({
   types: {
     context: {} as SessionContext,
     events: {} as SessionEvent,
@@ -312,8 +232,8 @@ export const sessionMachine = setup({
     output: {} as SessionOutcome,
   },
   actors: {
-    compose: fromPromise<string, ComposeRequest>(unprovided('compose')),
-    speak: fromPromise<SpokenLine, RobotLine>(unprovided('speak')),
+    /** Says one line: compose (or the scripted line), check, speak, and a streamed reply's next sentences. */
+    sayLine: sayLineMachine,
     listen: fromCallback<EventObject, ListenRequest>(unprovided('listen')),
     screen: fromPromise<ScreenResult, ScreenRequest>(unprovided('screen')),
     chooseStory: fromPromise<Story, { sessionId: string; shared: readonly string[] }>(unprovided('chooseStory')),
@@ -324,10 +244,6 @@ export const sessionMachine = setup({
     /** Persist the position reached and the progress so far (provided by the runtime). */
     saveProgress: (_, _params: { step: string; progress: SessionProgress }) => {
       throw new Error('action saveProgress not provided');
-    },
-    /** Persist a spoken robot line. */
-    recordRobotTurn: (_, _params: { line: RobotLine; spoken: SpokenLine; step: SessionStep }) => {
-      throw new Error('action recordRobotTurn not provided');
     },
     /** Persist a participant utterance. */
     recordParticipantTurn: (_, _params: { utterance: Utterance; step: SessionStep }) => {
@@ -363,7 +279,23 @@ export const sessionMachine = setup({
     /** The longest a session may run (the protocol's `max_session_minutes`). */
     sessionLimit: 45 * 60_000,
   },
-}).createMachine({
+});
+
+/** The screened utterance is acted on: it becomes what the participant said last, and nothing is pending. */
+const acted = session.assign({ lastUtterance: ({ context }) => context.pending, pending: null });
+/** What was shared in reflection and empathic listening, for the empathic reply and story matching. */
+const shareHeard = session.assign({ progress: ({ context }) => ({ ...context.progress, shared: [...context.progress.shared, context.pending?.text ?? ''] }) });
+
+/**
+ * One session, driven by its template: greeting, spoken surveys, mood check-in, a story read a
+ * paragraph at a time, a reflection question, empathic listening, a 1–5 rating, goodbye. Effects are
+ * injected: the `sayLine` child machine says each line (its own actors compose, check and speak
+ * it), `listen` hears the participant, `screen` runs
+ * safeguards on what was heard, `chooseStory` picks the story; actions persist turns and progress.
+ * A crisis leaves the story flow but never the participant: the robot stays and listens, then
+ * closes gently.
+ */
+export const sessionMachine = session.createMachine({
   id: 'session',
   context: ({ input }) => ({
     input,
@@ -391,7 +323,7 @@ export const sessionMachine = setup({
     starting: {
       always: [{ guard: ({ context }) => context.input.resume !== undefined, target: 'resuming' }, { target: 'routing' }],
     },
-    resuming: { initial: 'composing', states: sayStates('resume', '#session.routing') },
+    resuming: sayState('resume', '#session.routing'),
 
     /** Dispatch on the current step of the template. */
     routing: {
@@ -435,17 +367,17 @@ export const sessionMachine = setup({
       always: 'routing',
     },
 
-    greeting: { initial: 'composing', states: sayStates('greeting', '#session.advancing') },
+    greeting: sayState('greeting', '#session.advancing'),
 
     checkin: {
       initial: 'asking',
       entry: assign({ reprompts: 0 }),
       states: {
-        asking: { initial: 'composing', states: sayStates('checkin.ask', '#session.checkin.listening') },
+        asking: sayState('checkin.ask', '#session.checkin.listening'),
         listening: listenState('checkin', '#session.checkin.silence'),
-        repairing: { initial: 'composing', states: sayStates('repair', '#session.checkin.listening') },
+        repairing: sayState('repair', '#session.checkin.listening'),
         screening: screenState('checkin', '#session.checkin.acknowledging', assign({ progress: ({ context }) => ({ ...context.progress, mood: context.pending?.text ?? null }) })),
-        replying: { initial: 'composing', states: sayStates('safe', '#session.advancing') },
+        replying: sayState('safe', '#session.advancing'),
         silence: {
           always: [
             { guard: 'mayReprompt', target: 'reprompting', actions: assign({ reprompts: ({ context }) => context.reprompts + 1 }) },
@@ -459,11 +391,10 @@ export const sessionMachine = setup({
             outcome: { status: 'missed' as const, reason: 'nobody answered' },
             scripted: { text: NOT_A_GOOD_TIME, act: 'goodbye' as const },
           }),
-          initial: 'composing',
-          states: sayStates('goodbye', '#session.done'),
+          ...sayState('goodbye', '#session.done'),
         },
-        reprompting: { initial: 'composing', states: sayStates('checkin.reprompt', '#session.checkin.listening') },
-        acknowledging: { initial: 'composing', states: sayStates('checkin.ack', '#session.advancing') },
+        reprompting: sayState('checkin.reprompt', '#session.checkin.listening'),
+        acknowledging: sayState('checkin.ack', '#session.advancing'),
       },
     },
 
@@ -493,11 +424,10 @@ export const sessionMachine = setup({
           },
         },
         routing: { always: [{ guard: ({ context }) => context.progress.paragraph === 0, target: 'introducing' }, { target: 'reading' }] },
-        introducing: { initial: 'composing', states: sayStates('story.intro', '#session.story.reading') },
+        introducing: sayState('story.intro', '#session.story.reading'),
         reading: {
           always: { guard: ({ context }) => !(context.story !== null && context.progress.paragraph < context.story.paragraphs.length), target: '#session.advancing' },
-          initial: 'composing',
-          states: sayStates('story', '#session.story.paragraphRead'),
+          ...sayState('story', '#session.story.paragraphRead'),
         },
         paragraphRead: {
           entry: [
@@ -513,18 +443,18 @@ export const sessionMachine = setup({
       initial: 'asking',
       entry: assign({ reprompts: 0 }),
       states: {
-        asking: { initial: 'composing', states: sayStates('reflection.ask', '#session.reflection.listening') },
+        asking: sayState('reflection.ask', '#session.reflection.listening'),
         listening: listenState('reflection', '#session.reflection.silence'),
-        repairing: { initial: 'composing', states: sayStates('repair', '#session.reflection.listening') },
+        repairing: sayState('repair', '#session.reflection.listening'),
         screening: screenState('reflection', '#session.advancing', shareHeard),
-        replying: { initial: 'composing', states: sayStates('safe', '#session.advancing') },
+        replying: sayState('safe', '#session.advancing'),
         silence: {
           always: [
             { guard: 'mayReprompt', target: 'reprompting', actions: assign({ reprompts: ({ context }) => context.reprompts + 1 }) },
             { target: '#session.advancing', actions: [assign({ lastUtterance: null }), silentEvent('reflection')] },
           ],
         },
-        reprompting: { initial: 'composing', states: sayStates('reflection.reprompt', '#session.reflection.listening') },
+        reprompting: sayState('reflection.reprompt', '#session.reflection.listening'),
       },
     },
 
@@ -540,7 +470,7 @@ export const sessionMachine = setup({
             { target: 'responding' },
           ],
         },
-        responding: { initial: 'composing', states: sayStates('empathy', '#session.empathy.responded') },
+        responding: sayState('empathy', '#session.empathy.responded'),
         responded: {
           entry: [
             assign({ progress: ({ context }) => ({ ...context.progress, exchanges: context.progress.exchanges + 1 }), reprompts: 0 }),
@@ -549,9 +479,9 @@ export const sessionMachine = setup({
           always: [{ guard: 'moreExchanges', target: 'listening' }, { target: '#session.advancing' }],
         },
         listening: listenState('empathy', '#session.advancing'),
-        repairing: { initial: 'composing', states: sayStates('repair', '#session.empathy.listening') },
+        repairing: sayState('repair', '#session.empathy.listening'),
         screening: screenState('empathy', '#session.empathy.responding', shareHeard),
-        replying: { initial: 'composing', states: sayStates('safe', '#session.empathy.responded') },
+        replying: sayState('safe', '#session.empathy.responded'),
       },
     },
 
@@ -566,7 +496,7 @@ export const sessionMachine = setup({
             { target: 'next' },
           ],
         },
-        introducing: { initial: 'composing', states: sayStates('survey.intro', '#session.survey.next') },
+        introducing: sayState('survey.intro', '#session.survey.next'),
         next: {
           entry: [assign({ reprompts: 0, unclear: null }), { type: 'saveProgress', params: ({ context }) => ({ step: currentStep(context), progress: context.progress }) }],
           always: [
@@ -575,14 +505,14 @@ export const sessionMachine = setup({
             { target: '#session.advancing' },
           ],
         },
-        asking: { initial: 'composing', states: sayStates('survey.ask', '#session.survey.listening') },
+        asking: sayState('survey.ask', '#session.survey.listening'),
         listening: listenState('survey', '#session.survey.silence'),
-        repairing: { initial: 'composing', states: sayStates('repair', '#session.survey.listening') },
+        repairing: sayState('repair', '#session.survey.listening'),
         // An answer is screened like anything else said: "I don't want to live anymore" is not "unclear".
         screening: screenState('survey', '#session.survey.heard'),
         // After a reply from the screen (an AI disclosure, a boundary), an answer given with it counts;
         // otherwise the item is asked again, word for word.
-        replying: { initial: 'composing', states: sayStates('safe', '#session.survey.replied') },
+        replying: sayState('safe', '#session.survey.replied'),
         replied: {
           always: [
             { guard: ({ context }) => parseScaleAnswer(context.lastUtterance?.text ?? '', currentItem(context).scale).kind !== 'unclear', target: 'heard' },
@@ -632,7 +562,7 @@ export const sessionMachine = setup({
             },
           ],
         },
-        reprompting: { initial: 'composing', states: sayStates('survey.reprompt', '#session.survey.listening') },
+        reprompting: sayState('survey.reprompt', '#session.survey.listening'),
         recorded: {
           entry: assign({ progress: ({ context }) => ({ ...context.progress, item: context.progress.item + 1 }) }),
           always: 'next',
@@ -643,8 +573,7 @@ export const sessionMachine = setup({
     goodbye: {
       entry: { type: 'saveProgress', params: ({ context }) => ({ step: 'goodbye', progress: context.progress }) },
       always: { guard: ({ context }) => context.progress.goodbyeSaid, target: 'done' },
-      initial: 'composing',
-      states: sayStates('goodbye', '#session.farewell'),
+      ...sayState('goodbye', '#session.farewell'),
     },
     farewell: {
       entry: [
@@ -663,7 +592,7 @@ export const sessionMachine = setup({
       entry: assign({ outcome: { status: 'completed', reason: ENDED_AFTER_CRISIS }, crisisTurns: 0, reprompts: 0 }),
       initial: 'replying',
       states: {
-        replying: { initial: 'composing', states: sayStates('crisis', '#session.crisis.listening') },
+        replying: sayState('crisis', '#session.crisis.listening'),
         listening: listenState('crisis', '#session.crisis.closing'),
         screening: {
           invoke: {
@@ -672,16 +601,16 @@ export const sessionMachine = setup({
             input: ({ context }) => screenRequest(context, 'crisis'),
             onDone: [
               // Another disclosure, or a safeguard reply: say it, and stay.
-              { guard: ({ event }) => event.output.route !== 'continue', target: 'replying', actions: [acted, assign({ scripted: ({ event }) => (event.output as ScreenResult & { line: RobotLine }).line })] },
+              { guard: ({ event }) => event.output.route !== 'continue', target: 'replying', actions: [acted, assign({ scripted: ({ event }) => replyOf(event.output) })] },
               // "Bye" in crisis care: let them go warmly, with the resource said again.
               { guard: 'wantsToStop', target: 'farewell', actions: acted },
-              { target: 'replying', actions: [acted, assign({ scripted: ({ context }) => crisisFollowUp(context.crisisTurns) })] },
+              { target: 'replying', actions: [acted, assign({ scripted: ({ context }) => ({ text: crisisFollowUp(context.crisisTurns), act: 'crisis' as const }) })] },
             ],
             onError: {
               target: 'replying',
               actions: [
                 acted,
-                assign({ scripted: ({ context }) => crisisFollowUp(context.crisisTurns) }),
+                assign({ scripted: ({ context }) => ({ text: crisisFollowUp(context.crisisTurns), act: 'crisis' as const }) }),
                 { type: 'recordSessionEvent', params: ({ event }) => ({ kind: 'screen.failed', detail: { step: 'crisis', error: errorText(event.error) } }) },
               ],
             },
@@ -692,16 +621,14 @@ export const sessionMachine = setup({
             assign({ scripted: ({ context }) => ({ text: crisisFarewell(context.input.region), act: 'crisis' as const }) }),
             { type: 'recordSessionEvent', params: { kind: 'crisis.ended', detail: { how: 'goodbye' } } },
           ],
-          initial: 'composing',
-          states: sayStates('crisis', '#session.done'),
+          ...sayState('crisis', '#session.done'),
         },
         closing: {
           entry: [
             assign({ scripted: { text: CRISIS_CLOSE, act: 'crisis' as const } }),
             { type: 'recordSessionEvent', params: { kind: 'crisis.ended', detail: { how: 'quiet' } } },
           ],
-          initial: 'composing',
-          states: sayStates('crisis', '#session.done'),
+          ...sayState('crisis', '#session.done'),
         },
         /** The participant went away (the terminal closed) during crisis care: still a session ended after a crisis. */
         left: {
@@ -721,13 +648,12 @@ export const sessionMachine = setup({
       entry: assign({ reprompts: 1 }),
       states: {
         listening: listenState('interruption', '#session.interruption.resuming'),
-        repairing: { initial: 'composing', states: sayStates('repair', '#session.interruption.listening') },
+        repairing: sayState('repair', '#session.interruption.listening'),
         screening: screenState('interruption', '#session.interruption.resuming'),
-        replying: { initial: 'composing', states: sayStates('safe', '#session.routing') },
+        replying: sayState('safe', '#session.routing'),
         resuming: {
           entry: assign({ scripted: { text: CARRY_ON, act: 'resume' as const } }),
-          initial: 'composing',
-          states: sayStates('resume', '#session.routing'),
+          ...sayState('resume', '#session.routing'),
         },
       },
     },
@@ -760,83 +686,54 @@ function withAnswer(c: SessionContext, forced?: null): SessionProgress {
 }
 
 type Target = `#session.${string}`;
-// The helpers below build repeated config fragments. XState cannot type fragments built outside
-// `createMachine`, so they return `any`; the machine is checked at run time and by the path tests.
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Fragment = any;
+// The helpers below build the repeated states with `session.createStateConfig`, so they are typed
+// against the session's context, events, actors and actions like the states written inline. What
+// stays a plain string is each `target`: XState types state ids only as strings.
 
-function silentEvent(step: SessionStep): Fragment {
-  return { type: 'recordSessionEvent', params: { kind: 'participant.silent', detail: { step } } };
+function silentEvent(step: SessionStep) {
+  return { type: 'recordSessionEvent' as const, params: { kind: 'participant.silent', detail: { step } } };
 }
 
-/** Compose a line for `act` (or say the scripted one), speak it, record it, then go to `next`. */
-function sayStates(act: SpeechAct, next: Target): Fragment {
-  return {
-    composing: {
-      invoke: {
-        id: 'compose',
-        src: 'compose',
-        input: ({ context }: { context: SessionContext }) => composeRequest(context, act),
-        onDone: {
-          target: 'speaking',
-          actions: assign({
-            line: ({ event, context }: Fragment) => ({ text: (event as { output: string }).output, act: (context as SessionContext).scripted?.act ?? act }),
-            scripted: null,
-          }),
-        },
-        onError: {
-          target: 'speaking',
-          actions: [
-            assign({
-              line: ({ context }: { context: SessionContext }) => context.scripted ?? { text: FALLBACK_LINES[act] ?? FALLBACK_LINES.safe!, act },
-              scripted: null,
-            }),
-            { type: 'recordSessionEvent', params: ({ event }: { event: { error: unknown } }) => ({ kind: 'compose.failed', detail: { act, error: errorText(event.error) } }) },
-          ],
-        },
-      },
-    },
-    speaking: {
-      // Barge-in: stop talking. A question's answer is simply listened to; a statement is paused.
-      on: bargeIn(act, next),
-      invoke: {
-        id: 'speak',
-        src: 'speak',
-        input: ({ context }: { context: SessionContext }) => context.line!,
-        onDone: {
-          // An empathic reply may go on: a model's reply is spoken sentence by sentence as it streams.
-          target: act === 'empathy' ? 'continuing' : next,
-          actions: [
-            { type: 'recordRobotTurn', params: ({ context, event }: { context: SessionContext; event: { output: SpokenLine } }) => ({ line: context.line!, spoken: event.output, step: stepOfAct(act, context) }) },
-            assign({ turnIndex: ({ context }: { context: SessionContext }) => context.turnIndex + 1 }),
-          ],
-        },
-        onError: {
+/**
+ * Say a line of `act` (composed, or the scripted one) through the `sayLine` child, then go to
+ * `next`. Barge-in is forwarded to the child, which stops an interruptible line: speaking over a
+ * question answers it (on to `next`, listening); over a statement pauses the session (`interruption`).
+ */
+function sayState(act: SpeechAct, next: Target) {
+  return session.createStateConfig({
+    on: { 'participant.interrupted': { actions: sendTo('say', ({ event }) => event) } },
+    invoke: {
+      id: 'say',
+      src: 'sayLine',
+      input: ({ context }) => ({ act, request: composeRequest(context, act), scripted: context.scripted, step: stepOfAct(act, context) }),
+      onDone: [
+        {
+          guard: ({ event }) => event.output.result === 'failed',
           target: '#session.deviceFailed',
-          actions: assign({ outcome: ({ event }: { event: { error: unknown } }) => ({ status: 'interrupted' as const, reason: `speaker failed: ${errorText(event.error)}`, deviceFault: 'speaker' as const }) }),
+          actions: assign(({ context, event }) => ({
+            ...said(context, event.output),
+            outcome: { status: 'interrupted' as const, reason: event.output.result === 'failed' ? event.output.reason : 'speaker failed', deviceFault: 'speaker' as const },
+          })),
         },
+        {
+          guard: ({ event }) => event.output.result === 'interrupted' && !event.output.question,
+          target: '#session.interruption',
+          actions: assign(({ context, event }) => said(context, event.output)),
+        },
+        { target: next, actions: assign(({ context, event }) => said(context, event.output)) },
+      ],
+      // The child machine itself failed (an actor it needs was not provided): the session cannot speak.
+      onError: {
+        target: '#session.deviceFailed',
+        actions: assign({ outcome: ({ event }) => ({ status: 'interrupted' as const, reason: `saying a line failed: ${errorText(event.error)}` }) }),
       },
     },
-    continuing: {
-      invoke: {
-        id: 'compose',
-        src: 'compose',
-        input: ({ context }: { context: SessionContext }) => ({ ...composeRequest(context, act), continuation: true }),
-        onDone: [
-          { guard: ({ event }: Fragment) => (event as { output: string }).output === '', target: next },
-          { target: 'speaking', actions: assign({ line: ({ event }: Fragment) => ({ text: (event as { output: string }).output, act }) }) },
-        ],
-        onError: { target: next },
-      },
-    },
-  };
+  });
 }
 
-/** Where speaking over the robot leads while it says a line of `act`. */
-function bargeIn(act: SpeechAct, next: Target): Fragment {
-  if (UNINTERRUPTIBLE.includes(act)) return {};
-  const note = { type: 'recordSessionEvent', params: ({ context }: { context: SessionContext }) => ({ kind: 'participant.barged-in', detail: { act, line: context.line?.text ?? null } }) };
-  return { 'participant.interrupted': { target: QUESTIONS.includes(act) ? next : '#session.interruption', actions: note } };
+/** What the session keeps from a line said (or cut short): the line, the count of lines, no scripted line pending. */
+function said(context: SessionContext, output: SayLineOutput): Pick<SessionContext, 'line' | 'turnIndex' | 'scripted'> {
+  return { line: output.line ?? context.line, turnIndex: context.turnIndex + output.spoken, scripted: null };
 }
 
 /** Below this speech-recognition confidence the robot asks the participant to say it again (once). */
@@ -858,24 +755,23 @@ function screenRequest(c: SessionContext, step: SessionStep): ScreenRequest {
  * the step's `screening` state first: the input safeguards see every utterance before anything acts
  * on it (a repair, a goodbye, a questionnaire answer, the next line). The path tests prove it.
  */
-function listenState(step: SessionStep, onSilence: Target): Fragment {
-  const record = { type: 'recordParticipantTurn', params: ({ event }: { event: HeardEvent }) => ({ utterance: event.utterance, step }) };
-  return {
+function listenState(step: SessionStep, onSilence: Target) {
+  return session.createStateConfig({
     invoke: {
       id: 'listen',
       src: 'listen',
-      input: ({ context }: { context: SessionContext }) => ({ step, prompt: context.line?.text ?? '' }),
+      input: ({ context }) => ({ step, prompt: context.line?.text ?? '' }),
     },
     after: { replyTimeout: onSilence },
     on: {
       'participant.spoke': {
         target: `#session.${step}.screening`,
         actions: [
-          record,
+          { type: 'recordParticipantTurn', params: ({ event }) => ({ utterance: event.utterance, step }) },
           assign({
-            pending: ({ event }: { event: HeardEvent }) => event.utterance,
+            pending: ({ event }) => event.utterance,
             heardAny: true,
-            crisisTurns: ({ context }: { context: SessionContext }) => context.crisisTurns + (step === 'crisis' ? 1 : 0),
+            crisisTurns: ({ context }) => context.crisisTurns + (step === 'crisis' ? 1 : 0),
           }),
         ],
       },
@@ -883,10 +779,10 @@ function listenState(step: SessionStep, onSilence: Target): Fragment {
       'participant.left': { target: step === 'crisis' ? '#session.crisis.left' : '#session.abandoned' },
       'listener.failed': {
         target: '#session.deviceFailed',
-        actions: assign({ outcome: ({ event }: { event: { reason: string } }) => ({ status: 'interrupted' as const, reason: `microphone failed: ${event.reason}`, deviceFault: 'microphone' as const }) }),
+        actions: assign({ outcome: ({ event }) => ({ status: 'interrupted' as const, reason: `microphone failed: ${event.reason}`, deviceFault: 'microphone' as const }) }),
       },
     },
-  };
+  });
 }
 
 /**
@@ -894,20 +790,20 @@ function listenState(step: SessionStep, onSilence: Target): Fragment {
  * (said in `<step>.replying`); a repair of an unsure utterance; goodbye when asked; or `onHeard`,
  * after `take` (what the step keeps of it).
  */
-function screenState(step: SessionStep, onHeard: Target, take?: Fragment): Fragment {
+function screenState(step: SessionStep, onHeard: Target, take?: typeof acted) {
   const replying = `#session.${step}.replying` as Target;
   // What the step keeps is taken from `pending` before `acted` clears it.
   const kept = take ? [take, acted] : [acted];
-  return {
+  return session.createStateConfig({
     invoke: {
       id: 'screen',
       src: 'screen',
-      input: ({ context }: { context: SessionContext }) => screenRequest(context, step),
+      input: ({ context }) => screenRequest(context, step),
       onDone: [
-        { guard: ({ event }: { event: { output: ScreenResult } }) => event.output.route === 'crisis', target: '#session.crisis', actions: [acted, assign({ scripted: ({ event }: { event: { output: ScreenResult & { line: RobotLine } } }) => event.output.line })] },
-        { guard: ({ event }: { event: { output: ScreenResult } }) => event.output.route === 'reply', target: replying, actions: [...kept, assign({ scripted: ({ event }: { event: { output: ScreenResult & { line: RobotLine } } }) => event.output.line })] },
+        { guard: ({ event }) => event.output.route === 'crisis', target: '#session.crisis', actions: [acted, assign({ scripted: ({ event }) => replyOf(event.output) })] },
+        { guard: ({ event }) => event.output.route === 'reply', target: replying, actions: [...kept, assign({ scripted: ({ event }) => replyOf(event.output) })] },
         // Not acted on: the participant is asked to say it again, and what they say then is screened.
-        { guard: 'tentative', target: `#session.${step}.repairing`, actions: assign({ reprompts: ({ context }: { context: SessionContext }) => context.reprompts + 1, pending: null }) },
+        { guard: 'tentative', target: `#session.${step}.repairing`, actions: assign({ reprompts: ({ context }) => context.reprompts + 1, pending: null }) },
         { guard: 'wantsToStop', target: '#session.goodbye', actions: [acted, assign({ outcome: { status: 'completed' as const, reason: 'ended early by participant' } })] },
         { target: onHeard, actions: kept },
       ],
@@ -917,11 +813,16 @@ function screenState(step: SessionStep, onHeard: Target, take?: Fragment): Fragm
         actions: [
           acted,
           assign({ scripted: { text: SCREEN_FAILED_LINE, act: 'crisis' as const } }),
-          { type: 'recordSessionEvent', params: ({ event }: { event: { error: unknown } }) => ({ kind: 'screen.failed', detail: { step, error: errorText(event.error) } }) },
+          { type: 'recordSessionEvent', params: ({ event }) => ({ kind: 'screen.failed', detail: { step, error: errorText(event.error) } }) },
         ],
       },
     },
-  };
+  });
+}
+
+/** The line a screen verdict asks the robot to say, if any. */
+function replyOf(result: ScreenResult): RobotLine | null {
+  return result.route === 'continue' ? null : result.line;
 }
 
 function stepOfAct(act: SpeechAct, c: SessionContext): SessionStep {

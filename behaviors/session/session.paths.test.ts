@@ -1,5 +1,5 @@
 import { getAdjacencyMap, getShortestPaths } from '@xstate/graph';
-import type { AnyStateNode } from 'xstate';
+import { createEmptyActor, type AnyActorLogic, type AnyActorScope, type AnyActorRef, type AnyMachineSnapshot, type AnyStateNode, type EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import type { Story } from '../stories/story.js';
 import { ENDED_AFTER_CRISIS, sessionMachine, type SessionInput } from './session.machine.js';
@@ -18,8 +18,100 @@ const input: SessionInput = {
 
 // Effects are no-ops here: the graph only follows transitions.
 const machine = sessionMachine.provide({
-  actions: { saveProgress: () => {}, recordRobotTurn: () => {}, recordParticipantTurn: () => {}, recordResponse: () => {}, recordStory: () => {}, recordSessionEvent: () => {} },
+  actions: { saveProgress: () => {}, recordParticipantTurn: () => {}, recordResponse: () => {}, recordStory: () => {}, recordSessionEvent: () => {} },
 });
+
+/**
+ * The session with the `sayLine` child it invokes for every line, as one graph: a state is the
+ * session's snapshot and the running child's. Events of the child's actors (compose, check, speak,
+ * the reply stream) go to the child, what the session sends it (barge-in) is delivered to it, and
+ * when it finishes the session gets its done event with the child's output, as the running system
+ * would do. `value` shows the child's state under the session state that invoked it, so
+ * `{ crisis: { replying: 'speaking' } }` is the crisis reply being spoken.
+ */
+interface Both {
+  value: unknown;
+  status: string;
+  output?: unknown;
+  context: AnyMachineSnapshot['context'];
+  /** The actors running in the session and in its `sayLine` child. */
+  children: Record<string, AnyActorRef>;
+  session: AnyMachineSnapshot;
+  say: AnyMachineSnapshot | null;
+}
+const SAY = 'say';
+const childEvents = new Set(['robot.sentence', 'robot.replied', 'robot.reply_failed']);
+
+// Pure transitions, as @xstate/graph makes them, keeping the actions they would execute (a `sendTo`).
+let executed: { type: string; params?: { to?: unknown; event?: EventObject } }[] = [];
+const empty = createEmptyActor();
+const scope = {
+  self: empty, system: empty.system, id: '', sessionId: 'paths', logger: () => {}, defer: () => {}, stopChild: () => {}, emit: () => {},
+  actionExecutor: (a: (typeof executed)[number]) => void executed.push(a),
+} as unknown as AnyActorScope;
+function transition(logic: AnyActorLogic, snapshot: unknown, event: EventObject) {
+  executed = [];
+  const next = logic.transition(snapshot, event, scope) as AnyMachineSnapshot;
+  return [next, executed] as const;
+}
+
+/** A child's logic and input, as the session created it (the provided `sayLine`, with its input resolved). */
+const created = (ref: AnyActorRef) => ref as unknown as { logic: AnyActorLogic; options: { input: unknown } };
+const startChild = (ref: AnyActorRef) => created(ref).logic.getInitialSnapshot(scope, created(ref).options.input) as AnyMachineSnapshot;
+
+function nest(value: unknown, child: unknown): unknown {
+  if (typeof value === 'string') return { [value]: child };
+  const [k, v] = Object.entries(value as Record<string, unknown>)[0]!;
+  return { [k]: nest(v, child) };
+}
+
+function both(session: AnyMachineSnapshot, say: AnyMachineSnapshot | null): Both {
+  const { [SAY]: _say, ...own } = session.children as Record<string, AnyActorRef>;
+  return {
+    value: say ? nest(session.value, say.value) : session.value,
+    status: session.status, output: session.output, context: session.context,
+    children: { ...own, ...(say ? { [SAY]: _say!, ...(say.children as Record<string, AnyActorRef>) } : {}) },
+    session, say,
+  };
+}
+
+/** Run the child on `event`; when it finishes, the session hears of it. */
+function stepChild(session: AnyMachineSnapshot, say: AnyMachineSnapshot, event: EventObject): Both {
+  const ref = session.children[SAY] as AnyActorRef;
+  const [next] = transition(created(ref).logic, say, event);
+  if (next.status === 'done') return stepSession(session, { type: `xstate.done.actor.${SAY}`, output: next.output, actorId: SAY } as EventObject);
+  if (next.status === 'error') return stepSession(session, { type: `xstate.error.actor.${SAY}`, error: next.error, actorId: SAY } as EventObject);
+  return both(session, next);
+}
+
+/** Run the session on `event`, start a `sayLine` it invoked, and deliver what it sent to the child. */
+function stepSession(session: AnyMachineSnapshot, event: EventObject, say: AnyMachineSnapshot | null = null): Both {
+  const before = session.children[SAY] as AnyActorRef | undefined;
+  const [next, actions] = transition(machine, session, event);
+  const ref = next.children[SAY] as AnyActorRef | undefined;
+  let child = ref === undefined ? null : ref === before ? say : startChild(ref);
+  let state = both(next, child);
+  for (const a of actions) {
+    if (a.type === 'xstate.sendTo' && ref && a.params?.to === ref && child) {
+      state = stepChild(next, child, a.params.event!);
+      child = state.say;
+    }
+  }
+  return state;
+}
+
+const logic = {
+  getInitialSnapshot: (): Both => {
+    const s = machine.getInitialSnapshot(scope, input) as AnyMachineSnapshot;
+    const ref = s.children[SAY] as AnyActorRef | undefined;
+    return both(s, ref ? startChild(ref) : null);
+  },
+  transition: (state: Both, event: EventObject): Both => {
+    const id = /^xstate\.(?:done|error)\.actor\.(.+)$/.exec(event.type)?.[1];
+    const forChild = state.say !== null && (childEvents.has(event.type) || (id !== undefined && id in (state.say.children as object)));
+    return forChild ? stepChild(state.session, state.say!, event) : stepSession(state.session, event, state.say);
+  },
+} as unknown as typeof machine;
 
 function afterEvents(node: AnyStateNode, out: string[] = []): string[] {
   for (const t of node.after ?? []) out.push(t.eventType);
@@ -30,8 +122,14 @@ function afterEvents(node: AnyStateNode, out: string[] = []): string[] {
 const spoke = (text: string, confidence?: number) => ({ type: 'participant.spoke' as const, utterance: { text, startedAt: 0, endedAt: 1, ...(confidence === undefined ? {} : { confidence }) } });
 const timers = afterEvents(machine.root);
 const actorEvents: Record<string, object[]> = {
-  compose: [{ type: 'xstate.done.actor.compose', output: 'a line' }, { type: 'xstate.done.actor.compose', output: '' }, { type: 'xstate.error.actor.compose', error: new Error('model down') }],
+  compose: [{ type: 'xstate.done.actor.compose', output: 'a line' }, { type: 'xstate.error.actor.compose', error: new Error('model down') }],
+  check: [
+    { type: 'xstate.done.actor.check', output: { text: 'a line', replaced: false } },
+    { type: 'xstate.done.actor.check', output: { text: 'A safe line.', replaced: true } },
+    { type: 'xstate.error.actor.check', error: new Error('check crashed') },
+  ],
   speak: [{ type: 'xstate.done.actor.speak', output: { startedAt: 0, endedAt: 1 } }, { type: 'xstate.error.actor.speak', error: new Error('speaker unplugged') }],
+  replyStream: [{ type: 'robot.sentence', text: 'Another sentence.', fromModel: true }, { type: 'robot.replied' }, { type: 'robot.reply_failed', error: 'stream broke' }],
   screen: [
     { type: 'xstate.done.actor.screen', output: { route: 'continue' } },
     { type: 'xstate.done.actor.screen', output: { route: 'crisis', line: { text: 'Call or text 988.', act: 'crisis' } } },
@@ -45,36 +143,43 @@ const actorEvents: Record<string, object[]> = {
     { type: 'participant.left' }, { type: 'listener.failed', reason: 'microphone unplugged' },
   ],
 };
+type Say = { queue: unknown[]; ended: boolean; replaced: boolean; streamError: string | null };
 // Only what can really happen in a state: results of the actors it runs, and its own timers.
-const events = ((state: { status: string; children: Record<string, unknown>; value: unknown }) => {
+const events = ((state: Both) => {
   if (state.status !== 'active') return [];
-  const running = Object.keys(state.children);
+  const say = state.say?.context as Say | undefined;
+  // A stream sends until it ends; one sentence waiting to be spoken stands for any number of them.
+  const streamMaySend = say !== undefined && say.queue.length === 0 && !say.ended;
+  const running = Object.keys(state.children).filter((id) => id !== 'replyStream' || streamMaySend);
   const out = running.flatMap((id) => actorEvents[id] ?? []);
   // The session time limit can fire in any state.
   out.push(...timers.filter((t) => t === 'xstate.after.sessionLimit.session').map((type) => ({ type })));
   if (running.includes('listen')) {
-    const path = ['session', ...JSON.stringify(state.value).match(/[a-z]+/gi)!].join('.');
+    const path = ['session', ...JSON.stringify(state.session.value).match(/[a-z]+/gi)!].join('.');
     out.push(...timers.filter((t) => t.endsWith(path)).map((type) => ({ type })));
   }
   return out;
 }) as never;
 
 // States differ by where we are and the counters that steer the flow.
-const serializeState = (s: { value: unknown; context: Record<string, unknown>; status: string }) => {
+const serializeState = (s: Both) => {
   const c = s.context as { progress: { stepIndex: number; paragraph: number; exchanges: number; item: number; goodbyeSaid: boolean }; story: unknown; reprompts: number; crisisTurns: number; scripted: unknown; pending: { text: string; confidence?: number } | null; lastUtterance: { text: string } | null; heardAny: boolean; overtime: boolean; outcome: unknown };
   const p = c.progress;
   // What is being screened steers what follows (a goodbye, a repair), and so does a survey answer said with a reply.
   const pending = c.pending && [c.pending.text, c.pending.confidence ?? null];
   const last = JSON.stringify(s.value).includes('"survey"') ? c.lastUtterance?.text ?? null : c.lastUtterance !== null;
-  return JSON.stringify([s.value, p.stepIndex, p.paragraph, p.exchanges, p.item, p.goodbyeSaid, c.story !== null, c.reprompts, Math.min(c.crisisTurns, 2), c.scripted !== null, pending, last, c.heardAny, c.overtime, s.status === 'done' ? c.outcome : null]);
+  // A streamed reply steers itself too: sentences waiting, a stream that ended (or failed), a replaced sentence.
+  const say = s.say?.context as (Say & { input: { act: string; scripted: unknown } }) | undefined;
+  const line = say && say.input.act === 'empathy' && say.input.scripted === null ? [say.queue.length, say.ended, say.streamError !== null, say.replaced] : null;
+  return JSON.stringify([s.value, p.stepIndex, p.paragraph, p.exchanges, p.item, p.goodbyeSaid, c.story !== null, c.reprompts, Math.min(c.crisisTurns, 2), c.scripted !== null, pending, last, c.heardAny, c.overtime, line, s.status === 'done' ? c.outcome : null]);
 };
 
 const isSpeaking = (value: unknown) => JSON.stringify(value).includes('"speaking"');
 
-// The whole state graph (158 states with a two-paragraph story). Invariants checked on the graph hold
+// The whole state graph (about 5,400 states with a two-paragraph story, the lines' own states included). Invariants checked on the graph hold
 // on every path through it, which enumerating simple paths could never finish doing.
 type Graph = Record<string, { state: unknown; transitions: Record<string, { event: { type: string }; state: unknown }> }>;
-const adjacency = getAdjacencyMap(machine, { events, input, serializeState: serializeState as never }) as unknown as Graph;
+const adjacency = getAdjacencyMap(logic, { events, input, serializeState: serializeState as never }) as unknown as Graph;
 const nodes = Object.entries(adjacency);
 const successors = (key: string) => Object.values(adjacency[key]!.transitions).map((t) => serializeState(t.state as never));
 type Snap = { value: unknown; status: string; output?: unknown };
@@ -169,8 +274,23 @@ describe('session statechart, on every path', () => {
     }
   });
 
+  it('no line is spoken unchecked: what was composed or streamed reaches the speaker only through the output check', () => {
+    let checked = 0;
+    for (const [k, node] of nodes) {
+      if (isSpeaking(snap(k).value)) continue;
+      for (const t of Object.values(node.transitions)) {
+        if (!isSpeaking((t.state as Snap).value)) continue;
+        // Besides the check's verdict, only Hearth's own fixed lines: the act's fallback when composing,
+        // checking or a stream failed, or the scripted line.
+        expect(['xstate.done.actor.check', 'xstate.error.actor.compose', 'xstate.error.actor.check', 'robot.replied', 'robot.reply_failed'], `${JSON.stringify(snap(k).value)} → ${t.event.type}`).toContain(t.event.type);
+        if (t.event.type === 'xstate.done.actor.check') checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
+
   it('a shortest path to the end exists that completes the session', () => {
-    const done = getShortestPaths(machine, { events, input, serializeState: serializeState as never, toState: (s) => s.status === 'done' && (s.output as { status: string }).status === 'completed' });
+    const done = getShortestPaths(logic, { events, input, serializeState: serializeState as never, toState: (s) => s.status === 'done' && (s.output as { status: string }).status === 'completed' });
     expect(done.length).toBeGreaterThan(0);
   });
 });
@@ -213,7 +333,7 @@ describe('every utterance is screened before anything acts on it, in every step'
           expect(screening(next)).toBe(true);
           expect(next.children.screen!.options?.input?.utterance).toEqual(heard);
           // Nothing is said, chosen or stored from the words before the verdict.
-          expect(Object.keys(next.children).filter((id) => ['compose', 'speak', 'chooseStory'].includes(id))).toEqual([]);
+          expect(Object.keys(next.children).filter((id) => ['say', 'compose', 'check', 'speak', 'replyStream', 'chooseStory'].includes(id))).toEqual([]);
           expect(taken(next.context)).toEqual(taken(full(node.state).context));
           screenedAt.add(step);
         } else if (serializeState(t.state as never) !== k) {

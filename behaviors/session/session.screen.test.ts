@@ -2,6 +2,7 @@ import { createActor, fromCallback, fromPromise, toPromise } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import type { RobotLine } from '../ports.js';
 import type { Story } from '../stories/story.js';
+import { sayLineMachine } from './say-line.machine.js';
 import { ENDED_AFTER_CRISIS, sessionMachine, type ScreenRequest, type ScreenResult } from './session.machine.js';
 
 // The session machine with fake effects and a screen that answers as each test says: what the
@@ -12,10 +13,21 @@ function session(heard: string[], screen: (req: ScreenRequest, n: number) => Scr
   const said: RobotLine[] = [];
   const events: { kind: string; detail?: unknown }[] = [];
   const screened: ScreenRequest[] = [];
-  const machine = sessionMachine.provide({
+  const sayLine = sayLineMachine.provide({
     actors: {
       compose: fromPromise(async ({ input }) => input.scripted ?? `(${input.act})`),
+      replyStream: fromCallback(({ sendBack, input }) => {
+        sendBack({ type: 'robot.sentence', text: `(${input.act})`, fromModel: false });
+        sendBack({ type: 'robot.replied' });
+      }),
+      check: fromPromise(async ({ input }) => ({ text: input.line.text, replaced: false })),
       speak: fromPromise(async ({ input }) => (said.push(input), { startedAt: 0, endedAt: 1 })),
+    },
+    actions: { recordRobotTurn: () => {}, recordSessionEvent: (_, { kind, detail }) => void events.push({ kind, detail }) },
+  });
+  const machine = sessionMachine.provide({
+    actors: {
+      sayLine,
       listen: fromCallback(({ sendBack }) => {
         const next = heard.shift();
         const h = setTimeout(() => sendBack(next === undefined ? { type: 'participant.left' } : { type: 'participant.spoke', utterance: { text: next, startedAt: 0, endedAt: 1 } }), 1);
@@ -26,7 +38,7 @@ function session(heard: string[], screen: (req: ScreenRequest, n: number) => Scr
       watchBargeIn: fromCallback(() => () => undefined),
     },
     actions: {
-      saveProgress: () => {}, recordRobotTurn: () => {}, recordParticipantTurn: () => {}, recordResponse: () => {}, recordStory: () => {},
+      saveProgress: () => {}, recordParticipantTurn: () => {}, recordResponse: () => {}, recordStory: () => {},
       recordSessionEvent: (_, p) => void events.push(p),
     },
     delays: { replyTimeout: 20 },
