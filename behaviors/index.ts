@@ -4,7 +4,7 @@ export { fnv1a } from './hash.js';
 export { wantsToStop } from './session/answers.js';
 export {
   composeRequest, currentInstrument, DEFAULT_STEPS, FALLBACK_LINES, RELATE_INSTRUMENT, SESSION_BEHAVIOURS, sessionMachine, type ResumePoint,
-  type ScreenResult, type SessionEvent, type SessionInput, type SessionDevice, type SessionOutcome, type SessionProgress, type SessionStep, type SurveyInstrument,
+  type ScreenRequest, type ScreenResult, type SessionEvent, type SessionInput, type SessionDevice, type SessionOutcome, type SessionProgress, type SessionStep, type SurveyInstrument,
   type SurveyItem,
 } from './session/session.machine.js';
 export { sayLineMachine, type CheckedLine, type CheckRequest, type SayLineEvent, type SayLineInput, type SayLineOutput } from './session/say-line.machine.js';

@@ -1,0 +1,47 @@
+import type { RobotLine, SessionStep, SpokenLine, SurveyInstrument, SurveyItem, Utterance, SessionProgress, Story } from '../../behaviors/index.js';
+import type { CompanionCore } from './core.js';
+
+/** What is stored instead of the participant's words when transcripts are not consented. */
+export const WITHHELD_TEXT = '[not kept: no consent for transcripts]';
+
+/** Everything the session stores, with consent applied: turns, answers, progress, the story, events. */
+export interface Persistence {
+  saveProgress(sessionId: string, p: { step: string; progress: SessionProgress }): void;
+  recordRobotTurn(p: { sessionId: string; line: RobotLine; spoken: SpokenLine; step: SessionStep }): void;
+  recordParticipantTurn(sessionId: string, p: { utterance: Utterance; step: SessionStep }): void;
+  recordResponse(sessionId: string, p: { instrument: SurveyInstrument; item: SurveyItem; value: number | null; raw: string | null; status: 'answered' | 'skipped' | 'unanswered' }): void;
+  recordStory(sessionId: string, p: { story: Story }): void;
+  recordSessionEvent(sessionId: string | null, p: { kind: string; detail?: unknown }): void;
+}
+
+/** The store writes of a session; the open session's services also keep the conversation. */
+export function createPersistence(core: CompanionCore): Persistence {
+  const { o, log, clock, allows } = core;
+  return {
+    saveProgress: (sessionId, p) => log.saveProgress(sessionId, p.step, p.progress, clock.now()),
+    recordRobotTurn: (p) => {
+      log.recordTurn({ sessionId: p.sessionId, speaker: 'robot', text: p.line.text, step: p.step, startMs: p.spoken.startedAt, endMs: p.spoken.endedAt });
+      if (p.step !== 'story') core.services(p.sessionId)?.remember({ speaker: 'robot', text: p.line.text });
+    },
+    recordParticipantTurn: (sessionId, p) => {
+      // The participant's words are kept only with consent for transcripts; the turn itself is always logged.
+      const text = allows('transcripts') ? p.utterance.text : WITHHELD_TEXT;
+      const turnId = log.recordTurn({ sessionId, speaker: 'participant', text, step: p.step, startMs: p.utterance.startedAt, endMs: p.utterance.endedAt });
+      core.services(sessionId)?.heard(turnId, { speaker: 'participant', text: p.utterance.text });
+    },
+    recordResponse: (sessionId, p) => {
+      if (p.instrument.records === 'consent') {
+        // Consent answers are consent records, not questionnaire data; a skipped question stays pending.
+        if (p.status === 'answered' && p.item.modality) o.recordVoiceConsent?.([{ modality: p.item.modality, granted: p.value === 1 }], clock.now());
+        log.recordEvent('consent.answered', { modality: p.item.code, status: p.status, granted: p.status === 'answered' ? p.value === 1 : null }, clock.now(), sessionId);
+        return;
+      }
+      log.recordResponse({
+        sessionId, instrument: p.instrument.id, item: p.item.code, value: p.value,
+        rawText: allows('transcripts') ? p.raw : p.raw === null ? null : WITHHELD_TEXT, status: p.status, scoringVersion: p.instrument.scoringVersion,
+      }, clock.now());
+    },
+    recordStory: (sessionId, p) => log.setSessionStory(sessionId, p.story.id, clock.now()),
+    recordSessionEvent: (sessionId, p) => log.recordEvent(p.kind, p.detail ?? null, clock.now(), sessionId),
+  };
+}

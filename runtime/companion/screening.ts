@@ -1,0 +1,54 @@
+import { detectMemoryIntent, toSafeguardEvents, wantsToStop, type CheckedLine, type CheckRequest, type ScreenRequest, type ScreenResult } from '../../behaviors/index.js';
+import type { CompanionCore } from './core.js';
+
+/** The safeguards on both sides of the conversation. */
+export interface Screening {
+  /** Safeguards, memory requests and memory notes for every participant turn, in every step. */
+  screen(req: ScreenRequest): Promise<ScreenResult>;
+  /** The output safeguards on every robot line before it is spoken; the learned layer reads what a model wrote. */
+  check(req: CheckRequest): Promise<CheckedLine>;
+}
+
+/** Input screening (crisis, harm, boundaries, memory requests) and output checks. */
+export function createScreening(core: CompanionCore): Screening {
+  const { log, clock, safeguards, memory } = core;
+  /** Where a check is filed: the open session's last participant turn. */
+  const placeOf = (sessionId: string) => core.services(sessionId)?.place() ?? { sessionId, turnId: null, studyDay: log.session(sessionId)?.studyDay ?? null };
+
+  const screen = async ({ utterance, sessionId, step, tentative }: ScreenRequest): Promise<ScreenResult> => {
+    const place = placeOf(sessionId);
+    // Earlier turns as "robot: …" / "participant: …"; the turn being screened is already the last line.
+    const lines = [...(core.services(sessionId)?.conversation ?? [])];
+    if (lines.at(-1)?.speaker === 'participant' && lines.at(-1)?.text === utterance.text) lines.pop();
+    const checkCtx = safeguards.context({ previousTurns: lines.slice(-4).map((l) => `${l.speaker}: ${l.text}`) });
+    let tentativeVerdict;
+    if (tentative) {
+      // The robot will ask again: only a crisis, harm or medical signal is acted on now. The checks
+      // are logged, but nothing else happens on words the recogniser was unsure of (no deletions,
+      // no memories, no values); what is said again is screened in full.
+      tentativeVerdict = await safeguards.checkTurn(utterance.text, place, checkCtx);
+      if (tentativeVerdict.safe) {
+        log.recordSafeguardEvents(toSafeguardEvents(tentativeVerdict, 'input', { atMs: clock.now(), ...place }));
+        return { route: 'continue' };
+      }
+    }
+    const decision = await safeguards.onParticipantTurn(utterance.text, place, checkCtx, tentativeVerdict);
+    if (decision.leaveStory && decision.reply) return { route: 'crisis', line: { ...decision.reply, act: 'crisis' } };
+    if (decision.reply) return { route: 'reply', line: decision.reply };
+    const mctx = core.memoryContext(sessionId, place.studyDay);
+    if (detectMemoryIntent(utterance.text)) {
+      const handled = memory.handle(mctx, utterance.text);
+      if (handled) return { route: 'reply', line: { text: handled.line, act: 'safe' } };
+    }
+    // A request to stop is not something to remember about the participant.
+    if ((step === 'reflection' || step === 'empathy' || step === 'checkin') && !wantsToStop(utterance.text)) memory.remember(mctx, utterance.text);
+    return { route: 'continue' };
+  };
+
+  const check = async (r: CheckRequest): Promise<CheckedLine> => {
+    const checked = await safeguards.beforeSpeaking(r.line, placeOf(r.sessionId), { ctx: { narration: r.narration }, vetted: !r.fromModel });
+    return { text: checked.line.text, replaced: checked.replaced };
+  };
+
+  return { screen, check };
+}
