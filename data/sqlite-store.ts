@@ -587,3 +587,22 @@ class SqliteDeviceLog implements DeviceLog {
   }
 }
 
+
+/**
+ * Copy the database `source` to the new file `dest` through SQLite's backup API, from a read-only
+ * connection. The copy is one consistent state of the source even while another connection or process
+ * writes to it (SQLite restarts a backup step the source changed under; the rest is copied in one step,
+ * under one read lock). The source is never written. Throws `StoreError` naming the source.
+ */
+export async function snapshotCopy(source: string, dest: string): Promise<void> {
+  let db: Db | undefined;
+  try {
+    db = new Database(source, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    await db.backup(dest, { progress: () => 0x7fffffff });
+  } catch (cause) {
+    throw new StoreError(`${source}: not a readable SQLite database (${(cause as Error).message})`, { cause });
+  } finally {
+    db?.close();
+  }
+}
