@@ -21,6 +21,8 @@ export interface SimulateOptions {
   hearthVersion?: string;
   /** A language model, used exactly as the live runtime uses it (simulated participants consent to it). */
   llm?: LanguageModel;
+  /** Number of the first participant (default 1): `P007` on `sim-device-007` for 7, so separate runs make distinct devices. */
+  firstParticipant?: number;
   /** Called after each participant's month. */
   onParticipant?: (summary: ParticipantSummary) => void;
 }
@@ -60,10 +62,11 @@ export async function simulate(o: SimulateOptions): Promise<ParticipantSummary[]
   const stories = o.stories ?? bundledStories();
   const allocationSeed = `simulation-${o.seed}`;
   const stratum = stratumKey(protocol, Object.fromEntries((protocol.allocation?.stratify_by ?? []).map((f) => [f, protocol.allocation!.strata![f]![0]!])));
-  const allocation = allocationSequence(protocol, allocationSeed, stratum, o.participants);
+  const first = o.firstParticipant ?? 1;
+  const allocation = allocationSequence(protocol, allocationSeed, stratum, first - 1 + o.participants);
   const summaries: ParticipantSummary[] = [];
   try {
-    for (let p = 1; p <= o.participants; p++) {
+    for (let p = first; p < first + o.participants; p++) {
       const participantId = `P${String(p).padStart(3, '0')}`;
       const deviceId = `sim-device-${String(p).padStart(3, '0')}`;
       const seed = fnv1a(`${o.seed}|${participantId}`);

@@ -17,3 +17,21 @@ export async function runCommand(register: (program: Command) => void, ...argv: 
   }
   return out;
 }
+
+/** Like `runCommand`, but a command that throws still gives back what it printed, with the error. */
+export async function runCommandResult(register: (program: Command) => void, ...argv: string[]): Promise<{ out: string[]; error: unknown }> {
+  const out: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((s: unknown) => {
+    out.push(String(s));
+  });
+  try {
+    const program = new Command('hearth').exitOverride();
+    register(program);
+    await program.parseAsync(['node', 'hearth', ...argv]);
+    return { out, error: undefined };
+  } catch (error) {
+    return { out, error };
+  } finally {
+    spy.mockRestore();
+  }
+}
