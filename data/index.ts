@@ -5,6 +5,14 @@ export type * from './ports.js';
 export { SqliteStore } from './sqlite-store.js';
 export { MemoryStore } from './memory-store.js';
 export { COLLECTIONS_TABLE, openForAnalysis, type AnalysisSource } from './analysis-source.js';
+export {
+  collectDevices, collectionsOf, type CollectionRecord, type CollectOptions, type CollectSummary, type DeviceCollected, type FileCollected,
+  type FileRefused, type FileResult, type TableCounts, type WithdrawalPurge,
+} from './collect/collect.js';
+export {
+  ADHERENCE_STATUSES, COMPLETENESS_TABLES, readReportData, type AdherenceCell, type AdherenceStatus, type AffectDay, type CompletenessCell,
+  type ReportData, type ReportIncident, type ReportParticipant, type ReportResponse, type SafeguardDay, type SessionDuration,
+} from './report/queries.js';
 export type * from './store.js';
 export {
   addDays, isoLocal, isoUtc, isValidTimeZone, localDate, localTimeToMs, stamp, studyDay, type ClockSource, type Stamp,
