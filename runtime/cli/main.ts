@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
+import { register as collect } from './commands/collect.js';
+import { register as exportCommand } from './commands/export.js';
 import { register as perceive } from './commands/perceive.js';
 import { register as provision } from './commands/provision.js';
+import { register as report } from './commands/report.js';
 import { register as safeguards } from './commands/safeguards.js';
 import { register as run } from './commands/run.js';
 import { register as schedule } from './commands/schedule.js';
@@ -21,7 +24,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [talk, run, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive]) register(program);
+  for (const register of [talk, run, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive, collect, exportCommand, report]) register(program);
   return program;
 }
 

@@ -1,0 +1,133 @@
+/**
+ * How each exported column travels: the SQLite expressions that read it, the staged DuckDB columns
+ * that hold it, and the DuckDB expressions that decode it into the export's types. Strings with few
+ * distinct values become dictionary codes and times become epoch milliseconds before they leave
+ * SQLite, so the JS loop moves numbers, not strings (see data/README.md, "Export: the writer").
+ */
+import { duckIdent, duckString, type StagedColumn } from '../duckdb.js';
+import type { ColumnSpec, ColumnType } from './tables.js';
+
+/** What the row loop does with one selected SQLite value. */
+export const Op = {
+  /** A number (or null) staged as is. */
+  Number: 0,
+  /** A string from a small set: staged as its dictionary code. */
+  Category: 1,
+  /** Text staged as is. */
+  Text: 2,
+  /** Epoch milliseconds: the participant's date shift is added. */
+  Instant: 3,
+  /** A local date YYYY-MM-DD: shifted by whole days. */
+  Date: 4,
+  /** A local time string that is not in Hearth's layout: kept as text, dropped when dates are shifted. */
+  LocalOverride: 5,
+  /** Read for the date-shift key only, not staged. */
+  Hidden: 6,
+} as const;
+/** One of `Op`. */
+export type Op = (typeof Op)[keyof typeof Op];
+
+/** One value selected from SQLite. */
+export interface Selected {
+  sql: string;
+  op: Op;
+  /** Staged column name (absent for Hidden). */
+  staged?: string;
+}
+
+/** The plan of one column: what to select, what to stage, how to decode for Parquet and CSV. */
+export interface ColumnPlan {
+  spec: ColumnSpec;
+  selects: Selected[];
+  staged: StagedColumn[];
+  /** DuckDB expression over the staged table giving the column's export value and type. */
+  decode: string;
+}
+
+const ms = (x: string): string => `CAST(round(unixepoch(${x}, 'subsec') * 1000) AS INTEGER)`;
+
+/** DuckDB: epoch milliseconds (double) → UTC instant. */
+const instantOf = (c: string): string => `CAST(epoch_ms(CAST(${c} AS BIGINT)) AS TIMESTAMPTZ)`;
+
+/** The SQLite selects, staged columns and decoding of one column. `dict(name)` names a column's dictionary variable. */
+export function planColumn(spec: ColumnSpec, dict: (staged: string) => string): ColumnPlan {
+  const sql = spec.sql!;
+  const n = spec.name;
+  const id = duckIdent(n);
+  switch (spec.type) {
+    case 'category':
+      return { spec, selects: [{ sql, op: Op.Category, staged: n }], staged: [{ name: n, kind: 'int32' }], decode: `getvariable(${duckString(dict(n))})[${id} + 1]` };
+    case 'text':
+    case 'json':
+      return { spec, selects: [{ sql, op: Op.Text, staged: n }], staged: [{ name: n, kind: 'text' }], decode: id };
+    case 'int':
+    case 'bigint':
+    case 'double':
+    case 'bool':
+      return { spec, selects: [{ sql, op: Op.Number, staged: n }], staged: [{ name: n, kind: 'double' }], decode: numberDecode(spec.type, id) };
+    case 'date':
+      return { spec, selects: [{ sql, op: Op.Date, staged: n }], staged: [{ name: n, kind: 'text' }], decode: `CAST(${id} AS DATE)` };
+    case 'instant':
+      return { spec, selects: [{ sql: ms(sql), op: Op.Instant, staged: n }], staged: [{ name: n, kind: 'double' }], decode: instantOf(id) };
+    case 'local': {
+      // Hearth writes local times as YYYY-MM-DDTHH:MM:SS.mmm±HH:MM (29 characters): staged as the
+      // instant and the offset in minutes, and rebuilt in the same layout. Anything else is kept as text.
+      const [m, off, raw] = [`${n}__ms`, `${n}__off`, `${n}__raw`].map(duckIdent) as [string, string, string];
+      const offSql = `CAST(round((julianday(substr(${sql}, 1, 23)) - julianday(${sql})) * 1440) AS INTEGER)`;
+      const rawSql = `CASE WHEN ${sql} IS NULL OR (length(${sql}) = 29 AND unixepoch(${sql}) IS NOT NULL) THEN NULL ELSE ${sql} END`;
+      return {
+        spec,
+        selects: [
+          { sql: ms(sql), op: Op.Instant, staged: `${n}__ms` },
+          { sql: offSql, op: Op.Number, staged: `${n}__off` },
+          { sql: rawSql, op: Op.LocalOverride, staged: `${n}__raw` },
+        ],
+        staged: [{ name: `${n}__ms`, kind: 'double' }, { name: `${n}__off`, kind: 'int32' }, { name: `${n}__raw`, kind: 'text' }],
+        decode: `CASE WHEN ${raw} IS NOT NULL THEN ${raw} WHEN ${m} IS NULL OR ${off} IS NULL THEN NULL ELSE `
+          + `strftime(epoch_ms(CAST(${m} + ${off} * 60000 AS BIGINT)), '%Y-%m-%dT%H:%M:%S.%g') || CASE WHEN ${off} < 0 THEN '-' ELSE '+' END `
+          + `|| lpad(CAST(abs(${off}) // 60 AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(${off}) % 60 AS VARCHAR), 2, '0') END`,
+      };
+    }
+  }
+}
+
+function numberDecode(type: 'int' | 'bigint' | 'double' | 'bool', id: string): string {
+  if (type === 'int') return `CAST(${id} AS INTEGER)`;
+  if (type === 'bigint') return `CAST(${id} AS BIGINT)`;
+  if (type === 'bool') return `CAST(${id} <> 0 AS BOOLEAN)`;
+  return id;
+}
+
+/** The DuckDB type a column has in the export (what Parquet readers see). */
+export function duckType(type: ColumnType): string {
+  switch (type) {
+    case 'int': return 'INTEGER';
+    case 'bigint': return 'BIGINT';
+    case 'double': return 'DOUBLE';
+    case 'bool': return 'BOOLEAN';
+    case 'instant': return 'TIMESTAMPTZ';
+    case 'date': return 'DATE';
+    default: return 'VARCHAR';
+  }
+}
+
+/** The Parquet physical and logical type, for the codebook. */
+export function parquetType(type: ColumnType): string {
+  switch (type) {
+    case 'int': return 'INT32';
+    case 'bigint': return 'INT64';
+    case 'double': return 'DOUBLE';
+    case 'bool': return 'BOOLEAN';
+    case 'instant': return 'INT64 TIMESTAMP(isAdjustedToUTC=true, MICROS)';
+    case 'date': return 'INT32 DATE';
+    case 'json': return 'BYTE_ARRAY STRING (JSON text)';
+    default: return 'BYTE_ARRAY STRING';
+  }
+}
+
+/** The DuckDB expression writing a column of a decoded view to CSV: instants as ISO-8601 with Z. */
+export function csvExpression(spec: ColumnSpec): string {
+  const id = duckIdent(spec.name);
+  if (spec.type === 'instant') return `strftime(${id}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${id}`;
+  return id;
+}
