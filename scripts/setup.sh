@@ -13,6 +13,7 @@ APT_PACKAGES=(
   pocketsphinx-testdata pulseaudio pulseaudio-utils  # speech test data; null-sink audio device for microphone tests
   python3-skimage opencv-doc               # face test images: astronaut.png, messi5.jpg (perception/camera tests)
   chromium                                 # headless browser for the report's tests (playwright-core drives it)
+  sqlite3                                  # the by-hand CSV dump that npm run bench:export compares hearth export against
 )
 
 missing=()
