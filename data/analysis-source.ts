@@ -25,7 +25,7 @@ export interface AnalysisSource {
   schemaVersion: number;
   /** Device ids with rows in the file, sorted. */
   deviceIds: string[];
-  /** Collections recorded in the file (0 for a device file). */
+  /** Rows of `collections`: one per device of each file collected (0 for a device file). */
   collections: number;
   /**
    * Run `fn` inside one read transaction, so every query it makes sees the same snapshot of the file,
