@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore, type DeviceIdentity } from '../../../data/index.js';
+import { collectDevices, openForAnalysis, SqliteStore, type DeviceIdentity } from '../../../data/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol } from '../../../study-protocol/index.js';
 import { simulate } from '../../simulate.js';
 import { ADHERENCE_COLOURS } from '../../report/model.js';
@@ -318,9 +318,34 @@ describe('hearth report', () => {
     await page.close();
   });
 
+  it('a study database (hearth collect) gives the same charts as the device file it was collected from', async () => {
+    const device = join(dir, 'device-for-collect.sqlite');
+    studyFixture(device);
+    const study = join(dir, 'collected.sqlite');
+    const collected = await collectDevices({ files: [device], into: study, hearthVersion: 'test' });
+    expect(collected.files.map((r) => r.status)).toEqual(['collected']);
+    await report('--db', device, '--out', join(dir, 'device.html'));
+    const modelOf = (file: string) => {
+      const json = /<script type="application\/json" id="hearth-report-data">(.*?)<\/script>/s.exec(readFileSync(file, 'utf8'))![1]!;
+      return JSON.parse(json) as Record<string, unknown> & { meta: { kind: string; collections: number } };
+    };
+    await report('--db', study, '--out', join(dir, 'collected.html'));
+    const fromStudy = modelOf(join(dir, 'collected.html'));
+    const fromDevice = modelOf(join(dir, 'device.html'));
+    const source = openForAnalysis(study);
+    const collections = source.collections;
+    source.close();
+    expect(collections).toBeGreaterThan(0);
+    expect(fromStudy.meta).toMatchObject({ kind: 'study', collections });
+    const { meta: _a, ...studyCharts } = fromStudy;
+    const { meta: _b, ...deviceCharts } = fromDevice;
+    expect(studyCharts).toEqual(deviceCharts);
+    expect(readFileSync(join(dir, 'collected.html'), 'utf8')).toContain(`study database, ${collections} collection(s)`);
+  });
+
   it('a simulated month: the grid shows each participant-day as the simulator stored it', async () => {
     const db = join(dir, 'sim.sqlite');
-    const summaries = await simulate({ participants: 2, days: 4, seed: 3, dbFile: db, hearthVersion: 'test' });
+    const summaries = await simulate({ participants: 2, days: 2, seed: 3, dbFile: db, hearthVersion: 'test' });
     const out = join(dir, 'sim.html');
     await report('--db', db, '--out', out);
     const { page, blocked, errors } = await openReport(out);
