@@ -246,7 +246,7 @@ describe('collectDevices', () => {
     expectSameRows(good, study, 'dev-a');
   });
 
-  it('refuses a device file as the study database, and a re-created device whose seq numbers start again', async () => {
+  it('refuses a device file as the study database, a re-created device, and another device under the same id', async () => {
     const dir = tmp();
     const a = new Device(join(dir, 'a.sqlite'), 'dev-a', 'P01');
     a.session();
@@ -262,6 +262,16 @@ describe('collectDevices', () => {
     db.close();
     const r = await collectDevices({ files: [again.file], into: study });
     expect((r.files[0] as FileRefused).problem).toMatch(/^device dev-a was registered at 2027-01-01T00:00:00.000Z .* the device database was re-created/);
+    // Another device given the same id, registered at the same instant (two simulations of one seed's first participant).
+    const twin = new Device(join(dir, 'twin.sqlite'), 'dev-a', 'P01');
+    twin.session('something else entirely');
+    twin.session();
+    const twinCopy = twin.copy(join(dir, 'twin-copy.sqlite'));
+    twin.store.close();
+    const before = count(study, 'SELECT COUNT(*) AS n FROM turns');
+    const t = await collectDevices({ files: [twinCopy], into: study });
+    expect((t.files[0] as FileRefused).problem).toMatch(/^device dev-a: its \w+ row seq \d+ differs from the one collected before under the same device id and seq/);
+    expect(count(study, 'SELECT COUNT(*) AS n FROM turns')).toBe(before);
   });
 
   it('reads a device that is being written through one consistent snapshot', async () => {

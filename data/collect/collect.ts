@@ -362,7 +362,7 @@ function merge(db: Db): DeviceCollected[] {
   for (const { device_id: deviceId, last_seq: srcLast } of devices) {
     const studyLast = (db.prepare('SELECT last_seq FROM main.device_seq WHERE device_id = ?').get(deviceId) as { last_seq: number } | undefined)?.last_seq ?? 0;
     const olderCopy = srcLast < studyLast;
-    checkLineage(db, deviceId);
+    checkLineage(db, deviceId, tablePlans, Math.min(srcLast, studyLast));
     const added: TableCounts = {};
     const updated: TableCounts = {};
     let seqMin: number | null = null;
@@ -402,8 +402,12 @@ function merge(db: Db): DeviceCollected[] {
   return out;
 }
 
-/** Refuse a device file that was re-created: its `devices` row differs from the one collected before. */
-function checkLineage(db: Db, deviceId: string): void {
+/**
+ * Refuse a file whose rows are not the ones collected before under the same device id and `seq`: a
+ * device database re-created (its `devices` row differs), or another device given the same id (the
+ * last row both hold of each append-only table differs).
+ */
+function checkLineage(db: Db, deviceId: string, tablePlans: readonly TablePlan[], commonLast: number): void {
   const q = (schema: string) => db.prepare(`SELECT ts_utc, seq FROM ${schema}.devices WHERE device_id = ?`).get(deviceId) as { ts_utc: string; seq: number } | undefined;
   const before = q('main');
   const now = q('src');
@@ -412,6 +416,19 @@ function checkLineage(db: Db, deviceId: string): void {
       `device ${deviceId} was registered at ${now.ts_utc} (seq ${now.seq}) in this file but at ${before.ts_utc} (seq ${before.seq}) in the one ` +
         'collected before: the device database was re-created, so its rows cannot be matched by seq; collect it into a new study database',
     );
+  }
+  for (const p of tablePlans) {
+    if (p.contentCompared) continue;
+    const differs = p.columns.map((c, i) => `m."${c}" IS NOT ${p.values[i]}`).join(' OR ');
+    const clash = db.prepare(`SELECT d.seq FROM src."${p.table}" AS d JOIN main."${p.table}" AS m ON m.device_id = d.device_id AND m.seq = d.seq
+      WHERE d.device_id = @dev AND d.seq = (SELECT MAX(seq) FROM main."${p.table}" WHERE device_id = @dev AND seq <= @last) AND (${differs})`)
+      .get({ dev: deviceId, last: commonLast }) as { seq: number } | undefined;
+    if (clash) {
+      throw new FileProblem(
+        `device ${deviceId}: its ${p.table} row seq ${clash.seq} differs from the one collected before under the same device id and seq ` +
+          '(another device with the same id, or a re-created database); collect it into a new study database',
+      );
+    }
   }
 }
 
