@@ -5,8 +5,8 @@ import {
   type LearnedLayer, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isValidTimeZone, localDate, SqliteStore, type Store } from '../data/index.js';
-import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant } from '../hardware/index.js';
-import { CameraPerceiver, CameraRunner, faceObservation, PeopleRegistry, PerceptionService, RawMediaWriter, UNRECOGNISED } from '../perception/index.js';
+import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
+import { CameraPerceiver, CameraRunner, faceObservation, PeopleRegistry, PerceptionService, RawMediaWriter, UNRECOGNISED, type PerceptionServiceOptions } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
@@ -105,68 +105,17 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
 
   const print = (line: RobotLine) => o.output.write(`Hearth: ${line.text}\n`);
   const voice = o.voice ? new EspeakSpeaker({ now: () => clock.now(), voice: config.hardware.voice }) : undefined;
-  let speaker: Speaker;
-  let listener: Listener;
-  let terminal: TerminalParticipant | null = null;
-  let perception: PerceptionService | null = null;
   let companionRef: { actor: { getSnapshot(): { context: { session: { sessionId: string } | null } } } } | null = null;
-  let ros: { close(): void } | null = null;
-  if (o.hardware === 'ros2') {
-    // A ROS4HRI robot: its TTS action speaks, /humans/voices/*/speech is heard, /humans/faces/*/expression is seen.
-    const rcl = o.rcl ?? (await loadRclnodejs());
-    await rcl.init();
-    const node = rcl.createNode('hearth');
-    speaker = new Ros2Speaker(rcl, node, { now: () => clock.now() });
-    const voices = new Ros4hriVoiceListener(node, () => clock.now());
-    listener = voices;
-    perception = new PerceptionService({
-      now: () => clock.now(), sink: (samples) => log.recordAffectSamples(samples),
-      sessionId: () => companionRef?.actor.getSnapshot().context.session?.sessionId ?? null,
-    });
-    const service = perception;
-    const faces = new Ros4hriFaceWatcher(node, () => clock.now(), (r) => {
-      if (r.faceId === people.addressee()?.faceId) service.observeFace(r);
-    });
-    const persons = new Ros4hriPeopleWatcher(node, () => clock.now(), people);
-    node.spin?.();
-    ros = { close: () => (voices.close(), faces.close(), persons.close(), rcl.shutdown?.()) };
-  } else if (script) {
-    const sim = new SimSpeaker(clock, { timeScale: o.timeScale ?? 1, onLine: print });
-    speaker = voice ? { speak: async (line, signal) => { await sim.speak(line, signal); return voice.speak(line, signal); } } : sim;
-    listener = new ScriptedParticipant(script, clock, { timeScale: o.timeScale ?? 1, onSay: (t) => o.output.write(`you> ${t}\n`) });
-  } else if (o.microphone !== undefined) {
-    // Speech in, through the microphone pipeline; lines printed (and spoken with --voice).
-    const ears = new UtteranceListener();
-    perception = new PerceptionService({
-      now: () => clock.now(),
-      audio: new LpcmMicrophone({ device: o.microphone || undefined }),
-      // Utterance audio is kept only with consent to keep raw media *and* to record audio (re-read each time).
-      rawMedia: new RawMediaWriter({
-        dir: join(dir, 'raw-media'),
-        consent: { mayKeepRaw: (m) => device.consent.allows('keep_raw_media') && device.consent.allows(m === 'audio' ? 'audio_recording' : 'video_recording') },
-        log: (e) => log.recordEvent(e.kind, e, clock.now()),
-        now: () => clock.now(),
-      }),
-      sink: (samples) => log.recordAffectSamples(samples),
-      sessionId: () => companionRef?.actor.getSnapshot().context.session?.sessionId ?? null,
-      events: {
-        utterance: (u) => {
-          o.output.write(`you> ${u.text}\n`);
-          ears.heard({ text: u.text, startedAt: u.startedAt, endedAt: u.endedAt, confidence: u.confidence });
-        },
-        fault: (f) => {
-          log.recordEvent('perception.fault', f, clock.now());
-          if (f.kind === 'microphone.lost') ears.fault(f.reason);
-        },
-      },
-    });
-    speaker = { speak: async (line, signal) => { print(line); return voice ? voice.speak(line, signal) : { startedAt: clock.now(), endedAt: clock.now() }; } };
-    listener = ears;
-  } else {
-    terminal = new TerminalParticipant({ input: o.input as never, output: o.output as never, now: () => clock.now(), voice });
-    speaker = terminal;
-    listener = terminal;
-  }
+  // One way to make the perception service: affect samples to the log, tagged with the open session.
+  const makePerception = (extra: Partial<PerceptionServiceOptions> = {}) => new PerceptionService({
+    now: () => clock.now(), sink: (samples) => log.recordAffectSamples(samples),
+    sessionId: () => companionRef?.actor.getSnapshot().context.session?.sessionId ?? null,
+    ...extra,
+  });
+  const backend: Backend = { o, clock, dir, device, people, voice, print, makePerception };
+  const hw = o.hardware === 'ros2' ? await ros2Hardware(backend) : script ? scriptedHardware(backend, script) : o.microphone !== undefined ? microphoneHardware(backend, o.microphone) : terminalHardware(backend);
+  const { speaker, listener, terminal, ros } = hw;
+  let perception = hw.perception;
 
   // The learned safeguard layer is tried now (to say so at start-up) and again before each session.
   const policy = device.protocol.protocol.safeguards?.on_model_failure ?? 'block';
@@ -194,10 +143,7 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
   // The camera feeds the fused affect state; its faults are logged and retried, never fatal.
   let camera: CameraRunner | null = null;
   if (o.camera) {
-    perception ??= new PerceptionService({
-      now: () => clock.now(), sink: (samples) => log.recordAffectSamples(samples),
-      sessionId: () => companionRef?.actor.getSnapshot().context.session?.sessionId ?? null,
-    });
+    perception ??= makePerception();
     const service = perception;
     camera = new CameraRunner(new FfmpegFrameSource(o.camera, { realtime: !o.camera.startsWith('/dev/') }), () => CameraPerceiver.create(), {
       onFrame: (result, atMs) => {
@@ -211,6 +157,85 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
     });
   }
   return { clock, device, companion, terminal, perception, camera, ros, alerts, people };
+}
+
+/** What every hardware backend is built from. */
+interface Backend {
+  o: LiveOptions;
+  clock: Clock;
+  dir: string;
+  device: ReturnType<typeof openStudyDevice>;
+  people: PeopleRegistry;
+  voice: EspeakSpeaker | undefined;
+  print: (line: RobotLine) => void;
+  makePerception: (extra?: Partial<PerceptionServiceOptions>) => PerceptionService;
+}
+
+/** What a backend gives the companion: a voice, ears, and what else it runs. */
+interface Hardware {
+  speaker: Speaker;
+  listener: Listener;
+  perception: PerceptionService | null;
+  terminal: TerminalParticipant | null;
+  ros: { close(): void } | null;
+}
+
+/** A ROS4HRI robot: its TTS action speaks, /humans/voices/*\/speech is heard, /humans/faces/*\/expression and /humans/persons are seen. */
+async function ros2Hardware({ o, clock, people, makePerception }: Backend): Promise<Hardware> {
+  const rcl = o.rcl ?? (await loadRclnodejs());
+  await rcl.init();
+  const node = rcl.createNode('hearth');
+  const speaker = new Ros2Speaker(rcl, node, { now: () => clock.now() });
+  const voices = new Ros4hriVoiceListener(node, () => clock.now());
+  const perception = makePerception();
+  const faces = new Ros4hriFaceWatcher(node, () => clock.now(), (r) => {
+    if (r.faceId === people.addressee()?.faceId) perception.observeFace(r);
+  });
+  const persons = new Ros4hriPeopleWatcher(node, () => clock.now(), people);
+  node.spin?.();
+  return { speaker, listener: voices, perception, terminal: null, ros: { close: () => (voices.close(), faces.close(), persons.close(), rcl.shutdown?.()) } };
+}
+
+/** A scripted participant on the simulated clock; lines printed (and spoken with --voice). */
+function scriptedHardware({ o, clock, voice, print }: Backend, script: ParticipantScript): Hardware {
+  const sim = new SimSpeaker(clock, { timeScale: o.timeScale ?? 1, onLine: print });
+  const speaker: Speaker = voice ? { speak: async (line, signal) => { await sim.speak(line, signal); return voice.speak(line, signal); } } : sim;
+  const listener = new ScriptedParticipant(script, clock, { timeScale: o.timeScale ?? 1, onSay: (t) => o.output.write(`you> ${t}\n`) });
+  return { speaker, listener, perception: null, terminal: null, ros: null };
+}
+
+/** Speech in, through the microphone pipeline; lines printed (and spoken with --voice). */
+function microphoneHardware({ o, clock, dir, device, voice, print, makePerception }: Backend, microphone: string): Hardware {
+  const { log } = device;
+  const ears = new UtteranceListener();
+  const perception = makePerception({
+    audio: new LpcmMicrophone({ device: microphone || undefined }),
+    // Utterance audio is kept only with consent to keep raw media *and* to record audio (re-read each time).
+    rawMedia: new RawMediaWriter({
+      dir: join(dir, 'raw-media'),
+      consent: { mayKeepRaw: (m) => device.consent.allows('keep_raw_media') && device.consent.allows(m === 'audio' ? 'audio_recording' : 'video_recording') },
+      log: (e) => log.recordEvent(e.kind, e, clock.now()),
+      now: () => clock.now(),
+    }),
+    events: {
+      utterance: (u) => {
+        o.output.write(`you> ${u.text}\n`);
+        ears.heard({ text: u.text, startedAt: u.startedAt, endedAt: u.endedAt, confidence: u.confidence });
+      },
+      fault: (f) => {
+        log.recordEvent('perception.fault', f, clock.now());
+        if (f.kind === 'microphone.lost') ears.fault(f.reason);
+      },
+    },
+  });
+  const speaker: Speaker = { speak: async (line, signal) => { print(line); return voice ? voice.speak(line, signal) : { startedAt: clock.now(), endedAt: clock.now() }; } };
+  return { speaker, listener: ears, perception, terminal: null, ros: null };
+}
+
+/** Typed conversation in the terminal (spoken with --voice). */
+function terminalHardware({ o, clock, voice }: Backend): Hardware {
+  const terminal = new TerminalParticipant({ input: o.input as never, output: o.output as never, now: () => clock.now(), voice });
+  return { speaker: terminal, listener: terminal, perception: null, terminal, ros: null };
 }
 
 /**
