@@ -28,8 +28,6 @@ export interface ComposeRequest {
   firstSession?: boolean;
   /** The robot is inviting the participant (a scheduled session), not answering them. */
   invitation?: boolean;
-  /** Ask for the next sentence of a reply still being spoken ('' when there is none). */
-  continuation?: boolean;
   /** A line already decided (a safeguard reply): said as it is. */
   scripted?: string;
   /** A questionnaire prompt, asked word for word. */
@@ -81,7 +79,6 @@ type Choose = (options: readonly string[], salt: string, index?: number) => stri
 export class OfflineResponder {
   /** Write the line for a request. */
   compose(req: ComposeRequest): string {
-    if (req.continuation) return '';
     if (req.scripted !== undefined) return req.scripted;
     const avoid = new Set(req.recentLines ?? []);
     const pick: Choose = (options, salt, index) => {
@@ -101,7 +98,7 @@ export class OfflineResponder {
    * among (for tests that check every line the robot can say; scripted lines are not included).
    */
   lines(req: ComposeRequest): string[] {
-    if (req.continuation || req.scripted !== undefined) return [];
+    if (req.scripted !== undefined) return [];
     const out = new Set<string>();
     // An odometer over the choices made while writing: each run follows `path`, then the last
     // choice that has another option moves on and the ones after it start again from the first.
