@@ -92,6 +92,7 @@ export class StageWriter {
   readonly #appender: DuckDBAppender;
   readonly #types: DuckDBType[];
   #columns: (number | string | null)[][];
+  readonly #chunk: DuckDBDataChunk;
   #rows = 0;
   /** Rows appended so far. */
   total = 0;
@@ -100,6 +101,7 @@ export class StageWriter {
     this.#appender = appender;
     this.#types = columns.map((c) => TYPES[c.kind]);
     this.#columns = columns.map(() => new Array(CHUNK_ROWS));
+    this.#chunk = DuckDBDataChunk.create(this.#types, CHUNK_ROWS);
   }
 
   /** Append one row: `values[i]` for column i (numbers for double/int32 columns, strings for text, null). */
@@ -113,7 +115,11 @@ export class StageWriter {
 
   private flush(): void {
     if (this.#rows === 0) return;
-    const chunk = DuckDBDataChunk.create(this.#types, this.#rows);
+    // One chunk, reused: a chunk's memory is native and freed only when its JS wrapper is collected,
+    // which a small JS heap rarely triggers, so a new chunk per 2048 rows piled up gigabytes.
+    const chunk = this.#chunk;
+    chunk.reset();
+    chunk.rowCount = this.#rows;
     for (let c = 0; c < this.#columns.length; c++) {
       const col = this.#rows === CHUNK_ROWS ? this.#columns[c]! : this.#columns[c]!.slice(0, this.#rows);
       chunk.setColumnValues(c, col as never);
