@@ -62,7 +62,7 @@ describe('hearth CLI', () => {
     expect((db.prepare("SELECT COUNT(*) AS n FROM sessions WHERE status = 'completed'").get() as { n: number }).n).toBeGreaterThan(0);
     expect((db.prepare("SELECT COUNT(*) AS n FROM responses WHERE instrument = 'mood'").get() as { n: number }).n).toBeGreaterThan(0);
     db.close();
-  });
+  }, 180_000);
 
   it('talk says why no session ran when the study has not started yet', async () => {
     const dir = tmp();
