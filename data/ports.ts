@@ -5,7 +5,7 @@
  */
 import type {
   DeviceIdentity, NewAffectSample, NewParticipant, NewResponse, NewSafeguardEvent, NewSession, NewTurn, ParticipantRecord,
-  ResponseStatus, SessionRecord, SessionStatus, TurnRecord,
+  SessionRecord, SessionStatus, TurnRecord,
 } from './store.js';
 import type {
   AllocationRecord, ConsentRecordRow, InstanceRowStatus, NewConsentRecord, NewScheduleInstance, ParticipantScope, PurgeCounts, RegistryStamp,
@@ -28,14 +28,7 @@ export interface EventRecord {
 }
 
 /** A `responses` row as read back. */
-export interface ResponseRecord {
-  sessionId: string;
-  instrument: string;
-  item: string;
-  value: number | null;
-  rawText: string | null;
-  status: ResponseStatus;
-  scoringVersion: string;
+export interface ResponseRecord extends NewResponse {
   tsUtc: string;
   studyDay: number | null;
   seq: number;

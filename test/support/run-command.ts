@@ -4,17 +4,8 @@ import { vi } from 'vitest';
 
 /** `register` is a command module's own; `argv` are the words after `hearth`. */
 export async function runCommand(register: (program: Command) => void, ...argv: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((s: unknown) => {
-    out.push(String(s));
-  });
-  try {
-    const program = new Command('hearth').exitOverride();
-    register(program);
-    await program.parseAsync(['node', 'hearth', ...argv]);
-  } finally {
-    spy.mockRestore();
-  }
+  const { out, error } = await runCommandResult(register, ...argv);
+  if (error !== undefined) throw error;
   return out;
 }
 
