@@ -11,7 +11,7 @@ import type {
   Store, StoreStats, StudyRecords, WithdrawalRecords,
 } from './ports.js';
 import {
-  checksWithoutWords, incidentReportOf, KEPT_TABLES, RETAINED_REASON, toAffectSample, toAllocation, toConsent, toEvent, toIncident, toMemory,
+  alreadyEnrolled, checksWithoutWords, incidentReportOf, KEPT_TABLES, RETAINED_REASON, toAffectSample, toAllocation, toConsent, toEvent, toIncident, toMemory,
   toOutboxLine, toParticipant, toResponse, toRetainedIncident, toSafeguardEvent, toScheduleInstance, toSession, toTurn, toValue, type MemoryRow, type Row,
 } from './rows.js';
 import type { IncidentInput, IncidentRecord, OutboxEntry, ValueInput, ValueRecord } from './safeguard-records.js';
@@ -266,13 +266,8 @@ class MemoryDeviceLog implements DeviceLog {
   }
 
   enrollParticipant(p: NewParticipant, atMs: number): ParticipantRecord {
-    const existing = this.participant(p.participantId);
-    if (existing) {
-      if (existing.deviceId !== this.identity.deviceId) {
-        throw new StoreError(`participant ${p.participantId} is enrolled on device ${existing.deviceId}, not ${this.identity.deviceId}`);
-      }
-      return existing;
-    }
+    const existing = alreadyEnrolled(this.participant(p.participantId), p.participantId, this.identity.deviceId);
+    if (existing) return existing;
     this.write(() => {
       const c = this.common(atMs, studyDayOf(atMs, p.startDate, this.identity.tz));
       this.s.requireRef('devices', 'device_id', this.identity.deviceId);

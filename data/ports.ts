@@ -35,13 +35,7 @@ export interface ResponseRecord extends NewResponse {
 }
 
 /** An `affect_samples` row as read back. */
-export interface AffectSampleRecord {
-  sessionId: string | null;
-  valence: number | null;
-  arousal: number | null;
-  label: string | null;
-  confidence: number;
-  sources: unknown;
+export interface AffectSampleRecord extends Omit<NewAffectSample, 'atMs'> {
   tsUtc: string;
   seq: number;
 }

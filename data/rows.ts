@@ -11,6 +11,7 @@ import type {
 } from './safeguard-records.js';
 import type { MemoryRecord } from './memory-records.js';
 import type { ClockSource } from './time.js';
+import { StoreError } from './errors.js';
 import { isoUtc } from './time.js';
 
 /** One stored row, by column name. */
@@ -355,4 +356,15 @@ export function incidentReportWithoutWords(report: unknown, retainedAtMs: number
     reportDueBy: text(r.reportDueBy),
     retained: { date: text((r.retained as Record<string, unknown> | undefined)?.date) ?? isoUtc(retainedAtMs), reason: RETAINED_REASON },
   };
+}
+
+/**
+ * Enrolling a participant who is already enrolled: on this device it is a no-op (the existing record),
+ * on another device an error. Shared by both store adapters.
+ */
+export function alreadyEnrolled(existing: ParticipantRecord | undefined, participantId: string, deviceId: string): ParticipantRecord | undefined {
+  if (existing && existing.deviceId !== deviceId) {
+    throw new StoreError(`participant ${participantId} is enrolled on device ${existing.deviceId}, not ${deviceId}`);
+  }
+  return existing;
 }

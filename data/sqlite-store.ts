@@ -9,7 +9,7 @@ import type {
   AffectSampleRecord, ConsentRecords, DeviceLog, EventRecord, LatestEvent, MemoryRecords, ResponseRecord, SafeguardEventRecord, SafeguardRecords,
   Store, StoreStats, StudyRecords, WithdrawalRecords,
 } from './ports.js';
-import { toAffectSample, toEvent, toParticipant, toResponse, toSafeguardEvent, toSession, toTurn, type Row } from './rows.js';
+import { alreadyEnrolled, toAffectSample, toEvent, toParticipant, toResponse, toSafeguardEvent, toSession, toTurn, type Row } from './rows.js';
 import { incidentOutbox, retainedIncidents, retainIncidentsWithoutWords, SqliteSafeguardRecords } from './safeguard-records.js';
 import type {
   DeviceIdentity, NewAffectSample, NewParticipant, NewResponse, NewSafeguardEvent, NewSession,
@@ -359,13 +359,8 @@ class SqliteDeviceLog implements DeviceLog {
   }
 
   enrollParticipant(p: NewParticipant, atMs: number): ParticipantRecord {
-    const existing = this.participant(p.participantId);
-    if (existing) {
-      if (existing.deviceId !== this.identity.deviceId) {
-        throw new StoreError(`participant ${p.participantId} is enrolled on device ${existing.deviceId}, not ${this.identity.deviceId}`);
-      }
-      return existing;
-    }
+    const existing = alreadyEnrolled(this.participant(p.participantId), p.participantId, this.identity.deviceId);
+    if (existing) return existing;
     this.write(() =>
       this.stmt.participantInsert!.run({
         participant_id: p.participantId,

@@ -104,22 +104,8 @@ export interface CollectOptions {
 }
 
 /** A collection record as stored in the `collections` table. */
-export interface CollectionRecord {
+export interface CollectionRecord extends DeviceCollected, Pick<FileCollected, 'file' | 'sha256' | 'bytes' | 'schemaVersion' | 'collectedTsUtc'> {
   collectionId: number;
-  file: string;
-  sha256: string;
-  bytes: number;
-  schemaVersion: number;
-  deviceId: string;
-  seqMin: number | null;
-  seqMax: number | null;
-  lastSeq: number;
-  olderCopy: boolean;
-  added: TableCounts;
-  updated: TableCounts;
-  deleted: TableCounts;
-  purges: WithdrawalPurge[];
-  collectedTsUtc: string;
   hearthVersion: string;
 }
 
