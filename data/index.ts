@@ -6,7 +6,7 @@ export { SqliteStore } from './sqlite-store.js';
 export { MemoryStore } from './memory-store.js';
 export { COLLECTIONS_TABLE, openForAnalysis, type AnalysisSource } from './analysis-source.js';
 export {
-  collectDevices, collectionsOf, type CollectionRecord, type CollectOptions, type CollectSummary, type DeviceCollected, type FileCollected,
+  collectDevices, collectInto, collectionsOf, INCREMENT_META, openStudyStore, type CollectIntoOptions, type CollectionRecord, type CollectOptions, type CollectSummary, type DeviceCollected, type FileCollected,
   type FileRefused, type FileResult, type TableCounts, type WithdrawalPurge,
 } from './collect/collect.js';
 export {

@@ -10,7 +10,7 @@ import { openForAnalysis } from '../analysis-source.js';
 import { SCHEMA_VERSION } from '../migrations.js';
 import { SqliteStore } from '../sqlite-store.js';
 import type { DeviceIdentity } from '../store.js';
-import { collectDevices, collectionsOf, type FileCollected, type FileRefused } from './collect.js';
+import { collectDevices, collectInto, collectionsOf, INCREMENT_META, openStudyStore, type FileCollected, type FileRefused } from './collect.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hearth-collect-test-'));
 const T0 = Date.UTC(2026, 11, 1, 14, 30);
@@ -373,5 +373,97 @@ describe('collectDevices', () => {
       },
       expect.objectContaining({ collectionId: 2, sha256: sha(fa), added: {}, collectedTsUtc: '2027-01-05T12:00:01.000Z' }),
     ]);
+  });
+});
+
+/** Complete tables of an increment (runtime/server/PROTOCOL.md). */
+const COMPLETE = ['devices', 'participants', 'memories', 'participant_values'];
+
+/**
+ * An increment by hand, as PROTOCOL.md defines it (the device's builder is data/uplink/): a copy of the
+ * device file holding the rows seqFrom < seq <= seqTo, every row that can change in place (a superset
+ * of the changed ones), the turns named by checks in range, and the complete tables as of seqTo.
+ */
+function incrementOf(device: string, out: string, deviceId: string, seqFrom: number, seqTo: number): string {
+  copyFileSync(device, out);
+  const db = new Database(out);
+  // An increment names sessions and participants of earlier batches: references are checked in the study, not here.
+  db.pragma('foreign_keys = OFF');
+  try {
+    for (const t of DEVICE_TABLES) {
+      const cols = (db.prepare('SELECT name FROM pragma_table_info(?)').all(t) as { name: string }[]).map((c) => c.name);
+      db.prepare(`DELETE FROM "${t}" WHERE seq > ?`).run(seqTo);
+      if (COMPLETE.includes(t) || cols.includes('updated_ts_utc') || cols.includes('last_activity_ms')) continue;
+      const referenced = t === 'turns' ? ' AND turn_id NOT IN (SELECT turn_id FROM safeguard_events WHERE seq > @from AND turn_id IS NOT NULL)' : '';
+      db.prepare(`DELETE FROM "${t}" WHERE seq <= @from${referenced}`).run({ from: seqFrom });
+    }
+    db.prepare('UPDATE device_seq SET last_seq = ?').run(seqTo);
+    db.exec(`CREATE TABLE ${INCREMENT_META} (key TEXT PRIMARY KEY, value TEXT)`);
+    const meta = { kind: 'increment', device_id: deviceId, seq_from: String(seqFrom), seq_to: String(seqTo), complete_tables: JSON.stringify(COMPLETE) };
+    for (const [k, v] of Object.entries(meta)) db.prepare(`INSERT INTO ${INCREMENT_META} VALUES (?, ?)`).run(k, v);
+  } finally {
+    db.close();
+  }
+  return out;
+}
+
+describe('collectInto with increments (the study server\'s merge)', () => {
+  it('increments in order give the same study as collecting the whole file; a replay adds nothing; deletions come from complete tables only', async () => {
+    const dir = tmp();
+    const a = new Device(join(dir, 'a.sqlite'), 'dev-a', 'P01');
+    a.session();
+    a.session();
+    const mid = count(a.file, "SELECT last_seq AS n FROM device_seq");
+    const early = a.copy(join(dir, 'early.sqlite'));
+    a.session();
+    // A memory of day 1 is forgotten after the first batch was built: only the complete table can say so.
+    const forgotten = a.store.memories(a.identity).list(a.pid)[0]!;
+    a.store.memories(a.identity).delete(a.pid, [forgotten.memoryId]);
+    const last = count(a.file, "SELECT last_seq AS n FROM device_seq");
+    const full = a.copy(join(dir, 'full.sqlite'));
+    a.store.close();
+
+    const first = incrementOf(early, join(dir, 'i1.sqlite'), 'dev-a', 0, mid);
+    const second = incrementOf(full, join(dir, 'i2.sqlite'), 'dev-a', mid, last);
+    const study = openStudyStore(join(dir, 'study.sqlite'));
+    const r1 = await collectInto(study, first, { label: 'uplink:dev-a:0-' + mid, private: true, onlyDevice: 'dev-a' });
+    expect(r1).toMatchObject({ status: 'collected', file: `uplink:dev-a:0-${mid}` });
+    // Concurrent calls queue: the second batch and a replay of the first arrive at once.
+    const [r2, replay] = await Promise.all([
+      collectInto(study, second, { private: true, onlyDevice: 'dev-a' }),
+      collectInto(study, first, { private: true, onlyDevice: 'dev-a' }),
+    ]);
+    expect(count(join(dir, 'study.sqlite'), "SELECT COUNT(*) AS n FROM memories")).toBe(2);
+    expect(collected(r2).devices[0]).toMatchObject({ lastSeq: last, added: expect.objectContaining({ sessions: 1, turns: 2, memories: 1 }), deleted: { memories: 1 } });
+    expect(collected(replay).devices[0]).toMatchObject({ olderCopy: true, added: {}, updated: {}, deleted: {} });
+    study.close();
+    expectSameRows(full, join(dir, 'study.sqlite'), 'dev-a');
+    // The first increment had no turns of day 3, yet nothing was deleted from the partial tables.
+    expect(count(join(dir, 'study.sqlite'), "SELECT COUNT(*) AS n FROM turns")).toBe(6);
+    expect(count(join(dir, 'study.sqlite'), "SELECT COUNT(*) AS n FROM memories")).toBe(2);
+  });
+
+  it('refuses an increment that leaves a gap, one holding another device\'s rows, and a malformed one, writing nothing', async () => {
+    const dir = tmp();
+    const a = new Device(join(dir, 'a.sqlite'), 'dev-a', 'P01');
+    a.session();
+    const mid = count(a.file, "SELECT last_seq AS n FROM device_seq");
+    a.session();
+    const last = count(a.file, "SELECT last_seq AS n FROM device_seq");
+    const full = a.copy(join(dir, 'full.sqlite'));
+    a.store.close();
+    const study = openStudyStore(join(dir, 'study.sqlite'));
+    const gap = await collectInto(study, incrementOf(full, join(dir, 'gap.sqlite'), 'dev-a', mid, last), { private: true });
+    expect((gap as FileRefused).problem).toMatch(new RegExp(`from seq ${mid}, but the study holds it only up to seq 0; resend from 0`));
+    const foreign = await collectInto(study, incrementOf(full, join(dir, 'other.sqlite'), 'dev-a', 0, last), { private: true, onlyDevice: 'dev-b' });
+    expect((foreign as FileRefused).problem).toMatch(/holds rows of device dev-a in devices, but may only hold device dev-b's/);
+    const bad = incrementOf(full, join(dir, 'bad.sqlite'), 'dev-a', 0, last);
+    const db = new Database(bad);
+    db.prepare(`UPDATE ${INCREMENT_META} SET value = 'nonsense' WHERE key = 'complete_tables'`).run();
+    db.close();
+    expect(((await collectInto(study, bad, { private: true })) as FileRefused).problem).toMatch(/increment_meta table is malformed/);
+    study.close();
+    expect(count(join(dir, 'study.sqlite'), 'SELECT COUNT(*) AS n FROM turns')).toBe(0);
+    expect(count(join(dir, 'study.sqlite'), 'SELECT COUNT(*) AS n FROM collections')).toBe(0);
   });
 });

@@ -109,6 +109,9 @@ export interface CollectionRecord extends DeviceCollected, Pick<FileCollected, '
   hearthVersion: string;
 }
 
+/** The table that marks a file as an increment (runtime/server/PROTOCOL.md). */
+export const INCREMENT_META = 'increment_meta';
+
 /** The study database's own table: one row per device per collected file. */
 const COLLECTIONS_DDL = `
   CREATE TABLE IF NOT EXISTS ${COLLECTIONS_TABLE} (
@@ -153,12 +156,11 @@ class FileProblem extends Error {}
  */
 export async function collectDevices(o: CollectOptions): Promise<CollectSummary> {
   const into = resolve(o.into);
-  const store = openStudy(into);
-  const db = sqliteHandle(store);
+  const store = openStudyStore(into);
   const results: FileResult[] = [];
   try {
     for (const [i, file] of o.files.entries()) {
-      const result = await collectFile(db, into, file, o.now ?? Date.now, o.hearthVersion ?? 'dev');
+      const result = await collectInto(store, file, { ...(o.now ? { now: o.now } : {}), ...(o.hearthVersion ? { hearthVersion: o.hearthVersion } : {}) });
       results.push(result);
       o.onFile?.(result, i, o.files.length);
     }
@@ -191,8 +193,43 @@ export function collectionsOf(study: SqliteStore): CollectionRecord[] {
   }));
 }
 
+/** Options of `collectInto`. */
+export interface CollectIntoOptions {
+  /** The clock for `collected_ts_utc` (default: the system clock). */
+  now?: () => number;
+  /** Written into each collection record. */
+  hearthVersion?: string;
+  /** Recorded as the collection's `file` instead of the path (e.g. `uplink:D01:100-200` for an upload). */
+  label?: string;
+  /**
+   * The file is private to the caller (an upload written to a temporary file): attach it directly
+   * instead of copying a snapshot first, since nothing else is writing it.
+   */
+  private?: boolean;
+  /** Refuse the file unless every row in it belongs to this device (an upload under a device's token). */
+  onlyDevice?: string;
+}
+
+/** Per study store, the collection running now: `collectInto` calls on one store run one after another. */
+const running = new WeakMap<SqliteStore, Promise<unknown>>();
+
+/**
+ * Merge one device file or increment (runtime/server/PROTOCOL.md, "Increments") into an open study
+ * database: the one merge behind `hearth collect` and the study server. Calls on the same store are
+ * queued, since a merge attaches the file under one name for its whole transaction.
+ */
+export function collectInto(study: SqliteStore, file: string, o: CollectIntoOptions = {}): Promise<FileResult> {
+  const previous = running.get(study) ?? Promise.resolve();
+  const next = previous.then(
+    () => collectFile(sqliteHandle(study), study.path, file, o),
+    () => collectFile(sqliteHandle(study), study.path, file, o),
+  );
+  running.set(study, next.catch(() => undefined));
+  return next;
+}
+
 /** Open (creating when absent) the study database; refuse a file that is not one. */
-function openStudy(into: string): SqliteStore {
+export function openStudyStore(into: string): SqliteStore {
   if (existsSync(into) && statSync(into).isFile() && statSync(into).size > 0) {
     // Probed read-only first, so a device file or another program's database is never migrated.
     const probe = SqliteStore.open(into, { create: false, readonly: true });
@@ -220,6 +257,9 @@ function openStudy(into: string): SqliteStore {
     for (const t of deviceTables(db, 'main')) db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS "study_${t}_device_seq" ON "${t}" (device_id, seq)`);
     // Deleted rows (withdrawals, forgotten memories) are overwritten on disk, as on the device.
     db.pragma('secure_delete = ON');
+    // Attached files come from devices (and, through the server, from the network): their schema's
+    // views, triggers and defaults must not call functions with side effects.
+    db.pragma('trusted_schema = OFF');
   } catch (cause) {
     store.close();
     throw new StoreError(`${into}: cannot prepare the study database (${(cause as Error).message})`, { cause });
@@ -227,9 +267,10 @@ function openStudy(into: string): SqliteStore {
   return store;
 }
 
-async function collectFile(db: Db, into: string, file: string, now: () => number, hearthVersion: string): Promise<FileResult> {
+async function collectFile(db: Db, into: string, file: string, o: CollectIntoOptions): Promise<FileResult> {
   const path = resolve(file);
-  const refused = (problem: string): FileRefused => ({ status: 'refused', file: path, problem });
+  const name = o.label ?? path;
+  const refused = (problem: string): FileRefused => ({ status: 'refused', file: name, problem });
   if (!existsSync(path)) return refused('file not found');
   if (statSync(path).isDirectory()) return refused(`is a folder, not a database file${existsSync(join(path, 'hearth.sqlite')) ? ` (did you mean ${join(path, 'hearth.sqlite')}?)` : ''}`);
   if (path === into) return refused('is the study database itself');
@@ -237,14 +278,16 @@ async function collectFile(db: Db, into: string, file: string, now: () => number
   if (bytes === 0) return refused('empty file, not a Hearth database');
   const short = truncation(path, bytes);
   if (short) return refused(short);
-  const dir = mkdtempSync(join(tmpdir(), 'hearth-collect-'));
-  const copy = join(dir, 'snapshot.sqlite');
+  const dir = o.private ? null : mkdtempSync(join(tmpdir(), 'hearth-collect-'));
+  const copy = dir ? join(dir, 'snapshot.sqlite') : path;
   try {
-    try {
-      await snapshotCopy(path, copy);
-    } catch (e) {
-      const why = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
-      return refused(/malformed|corrupt/i.test(why) ? `corrupt (${why})` : `not a SQLite database (${why})`);
+    if (dir) {
+      try {
+        await snapshotCopy(path, copy);
+      } catch (e) {
+        const why = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
+        return refused(/malformed|corrupt/i.test(why) ? `corrupt (${why})` : `not a SQLite database (${why})`);
+      }
     }
     try {
       db.prepare('ATTACH ? AS src').run(copy);
@@ -254,10 +297,11 @@ async function collectFile(db: Db, into: string, file: string, now: () => number
     let result: FileResult;
     try {
       const schemaVersion = checkSnapshot(db);
+      if (o.onlyDevice !== undefined) checkOnlyDevice(db, o.onlyDevice);
       const devices = merge(db);
-      const collectedTsUtc = isoUtc(now());
-      record(db, { path, sha256, bytes, schemaVersion, devices, collectedTsUtc, hearthVersion });
-      result = { status: 'collected', file: path, sha256, bytes, schemaVersion, devices, collectedTsUtc };
+      const collectedTsUtc = isoUtc((o.now ?? Date.now)());
+      record(db, { path: name, sha256, bytes, schemaVersion, devices, collectedTsUtc, hearthVersion: o.hearthVersion ?? 'dev' });
+      result = { status: 'collected', file: name, sha256, bytes, schemaVersion, devices, collectedTsUtc };
     } catch (e) {
       if (db.inTransaction) db.exec('ROLLBACK');
       result = refused(e instanceof FileProblem ? e.message : `cannot be merged, nothing of it was written (${(e as Error).message})`);
@@ -267,8 +311,47 @@ async function collectFile(db: Db, into: string, file: string, now: () => number
     if (result.status === 'collected') tidy(db, result.devices);
     return result;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Refuse an attached file holding rows of any device but `deviceId` (an upload can only speak for its own device). */
+function checkOnlyDevice(db: Db, deviceId: string): void {
+  for (const t of [...deviceTables(db, 'src'), 'device_seq']) {
+    const other = db.prepare(`SELECT device_id FROM src."${t}" WHERE device_id IS NOT ? LIMIT 1`).get(deviceId) as { device_id: string | null } | undefined;
+    if (other) throw new FileProblem(`holds rows of device ${other.device_id ?? '(none)'} in ${t}, but may only hold device ${deviceId}'s`);
+  }
+  const meta = incrementMeta(db);
+  if (meta && meta.deviceId !== deviceId) throw new FileProblem(`is an increment of device ${meta.deviceId}, but may only hold device ${deviceId}'s`);
+}
+
+/** What an increment file says about itself (runtime/server/PROTOCOL.md, "Increments"); null for a whole device file. */
+interface IncrementMeta {
+  deviceId: string;
+  seqFrom: number;
+  seqTo: number;
+  /** Tables holding every current row of the device: the only ones where a missing row means deleted. */
+  complete: Set<string>;
+}
+
+function incrementMeta(db: Db): IncrementMeta | null {
+  if (!tablesOf(db, 'src').has(INCREMENT_META)) return null;
+  const rows = db.prepare(`SELECT key, value FROM src.${INCREMENT_META}`).all() as { key: string; value: string }[];
+  const m = new Map(rows.map((r) => [r.key, r.value]));
+  if (m.get('kind') !== 'increment') throw new FileProblem(`its ${INCREMENT_META} table does not say kind = 'increment'`);
+  let complete: unknown;
+  try {
+    complete = JSON.parse(m.get('complete_tables') ?? 'null');
+  } catch {
+    complete = null;
+  }
+  const seqFrom = Number(m.get('seq_from'));
+  const seqTo = Number(m.get('seq_to'));
+  const deviceId = m.get('device_id');
+  if (!Array.isArray(complete) || !complete.every((t) => typeof t === 'string') || !deviceId || !Number.isInteger(seqFrom) || !Number.isInteger(seqTo) || seqTo < seqFrom) {
+    throw new FileProblem(`its ${INCREMENT_META} table is malformed (needs device_id, seq_from <= seq_to and complete_tables as a JSON array of names)`);
+  }
+  return { deviceId, seqFrom, seqTo, complete: new Set(complete as string[]) };
 }
 
 /** Check the attached copy: SQLite, Hearth's, a supported version, intact, a device file. Returns its version. */
@@ -288,6 +371,7 @@ function checkSnapshot(db: Db): number {
     throw new FileProblem(`not a Hearth database (${tables.size === 0 ? 'it has no tables' : "its tables are another program's"})`);
   }
   if (tables.has(COLLECTIONS_TABLE)) throw new FileProblem('is a study database, not a device database');
+  incrementMeta(db); // a malformed increment is refused before anything is merged
   let check: string[];
   try {
     check = (db.pragma('src.quick_check(5)') as { quick_check: string }[]).map((r) => r.quick_check);
@@ -341,12 +425,17 @@ function plans(db: Db): TablePlan[] {
 /** Merge the attached copy into the study database in one transaction. */
 function merge(db: Db): DeviceCollected[] {
   const tablePlans = plans(db);
+  const increment = incrementMeta(db);
   const devices = db.prepare('SELECT device_id, last_seq FROM src.device_seq ORDER BY device_id').all() as { device_id: string; last_seq: number }[];
   db.exec('BEGIN');
   db.pragma('defer_foreign_keys = ON');
   const out: DeviceCollected[] = [];
   for (const { device_id: deviceId, last_seq: srcLast } of devices) {
     const studyLast = (db.prepare('SELECT last_seq FROM main.device_seq WHERE device_id = ?').get(deviceId) as { last_seq: number } | undefined)?.last_seq ?? 0;
+    if (increment && increment.deviceId === deviceId && increment.seqFrom > studyLast) {
+      // Rows studyLast < seq <= seqFrom would never arrive: the sender must start from the study's cursor.
+      throw new FileProblem(`is an increment of device ${deviceId} from seq ${increment.seqFrom}, but the study holds it only up to seq ${studyLast}; resend from ${studyLast}`);
+    }
     const olderCopy = srcLast < studyLast;
     checkLineage(db, deviceId, tablePlans, Math.min(srcLast, studyLast));
     const added: TableCounts = {};
@@ -375,9 +464,11 @@ function merge(db: Db): DeviceCollected[] {
     out.push({ deviceId, seqMin, seqMax, lastSeq: srcLast, olderCopy, added, updated, deleted: {}, purges: [] });
   }
   const purges = propagateWithdrawals(db);
-  // Deletions on the device since an earlier collection: rows the file's counter has passed that it no longer holds.
+  // Deletions on the device since an earlier collection: rows the file's counter has passed that it no
+  // longer holds. An increment holds only some rows of most tables, so only its complete ones count.
   for (const d of out) {
     for (const p of tablePlans) {
+      if (increment && !increment.complete.has(p.table)) continue;
       const n = db.prepare(`DELETE FROM main."${p.table}" WHERE device_id = @dev AND seq <= @last
         AND seq NOT IN (SELECT seq FROM src."${p.table}" WHERE device_id = @dev)`).run({ dev: d.deviceId, last: d.lastSeq }).changes;
       if (n > 0) d.deleted[p.table] = n;
