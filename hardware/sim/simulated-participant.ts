@@ -45,6 +45,7 @@ const RATINGS: Record<number, readonly string[]> = {
   4: ['four', 'quite a lot', '4', "I'd say four"],
   5: ['five', 'very much', '5', 'completely'],
 };
+const AGREEMENT: Record<number, string> = { 1: 'strongly disagree', 2: 'disagree', 3: 'neither agree nor disagree', 4: 'agree', 5: 'strongly agree' };
 const UNCLEAR = ['hmm, let me think', 'maybe', 'I am not sure', 'it was nice'];
 
 function cap(s: string): string {
@@ -108,8 +109,35 @@ export class SimulatedParticipant implements Listener {
         const value = Math.min(5, Math.max(1, this.liking + drift));
         return this.pick(RATINGS[value]!);
       }
+      case 'survey':
+        return this.surveyAnswer(request.prompt);
       default:
         return 'Okay.';
     }
+  }
+
+  /**
+   * A questionnaire answer read off the question, as a person answers it: a number when it names a range
+   * ("from 1 to 9"), one of the choices when it lists them ("Hardly ever, some of the time, or often?"),
+   * otherwise how much they agree with the statement. Moods sit near the participant's own level.
+   */
+  private surveyAnswer(prompt: string): string {
+    const repair = /number|answer with|say one of/i.test(prompt);
+    if (!repair && this.rand() < 0.06) return this.pick(UNCLEAR);
+    const range = /\b(\d+)\s+(?:to|and)\s+(\d+)\b/.exec(prompt);
+    if (range) {
+      const lo = Number(range[1]);
+      const hi = Number(range[2]);
+      const level = lo + ((this.liking - 1) / 4) * (hi - lo);
+      const value = Math.min(hi, Math.max(lo, Math.round(level + (this.rand() - 0.5) * (hi - lo) * 0.5)));
+      return this.rand() < 0.5 ? String(value) : `I would say ${value}`;
+    }
+    const choices = /([A-Za-z][^?.,]*(?:,\s*[^?.,]+)*,?\s+or\s+[^?.,]+)\?\s*$/.exec(prompt);
+    if (choices) {
+      const options = choices[1]!.split(/,\s*|\s+or\s+/).map((o) => o.replace(/^or\s+/, '').trim()).filter(Boolean);
+      if (options.length >= 2) return cap(this.pick(options));
+    }
+    const drift = Math.round((this.rand() - 0.5) * 2);
+    return cap(AGREEMENT[Math.min(5, Math.max(1, this.liking + drift))]!);
   }
 }
