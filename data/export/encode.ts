@@ -49,8 +49,13 @@ const ms = (x: string): string => `CAST(round(unixepoch(${x}, 'subsec') * 1000) 
 /** DuckDB: epoch milliseconds (double) → UTC instant. */
 const instantOf = (c: string): string => `CAST(epoch_ms(CAST(${c} AS BIGINT)) AS TIMESTAMPTZ)`;
 
-/** The SQLite selects, staged columns and decoding of one column. `dict(name)` names a column's dictionary variable. */
-export function planColumn(spec: ColumnSpec, dict: (staged: string) => string): ColumnPlan {
+/**
+ * The SQLite selects, staged columns and decoding of one column. `dict(name)` names a column's
+ * dictionary variable. `zone`, a DuckDB expression for the row's IANA zone, is given when dates are
+ * shifted: a shifted local time then takes the zone's offset at its new instant (a shift of whole weeks
+ * can move a time across a daylight-saving change), instead of the offset it had on the real date.
+ */
+export function planColumn(spec: ColumnSpec, dict: (staged: string) => string, zone?: string): ColumnPlan {
   const sql = spec.sql!;
   const n = spec.name;
   const id = duckIdent(n);
@@ -75,6 +80,9 @@ export function planColumn(spec: ColumnSpec, dict: (staged: string) => string): 
       const [m, off, raw] = [`${n}__ms`, `${n}__off`, `${n}__raw`].map(duckIdent) as [string, string, string];
       const offSql = `CAST(round((julianday(substr(${sql}, 1, 23)) - julianday(${sql})) * 1440) AS INTEGER)`;
       const rawSql = `CASE WHEN ${sql} IS NULL OR (length(${sql}) = 29 AND unixepoch(${sql}) IS NOT NULL) THEN NULL ELSE ${sql} END`;
+      // ICU's offset of the zone at the (shifted) instant; the stored offset if the zone is unknown to ICU.
+      const offset = zone === undefined ? off
+        : `coalesce(TRY(CAST(date_diff('minute', epoch_ms(CAST(${m} AS BIGINT)), timezone(${zone}, CAST(epoch_ms(CAST(${m} AS BIGINT)) AS TIMESTAMPTZ))) AS INTEGER)), ${off})`;
       return {
         spec,
         selects: [
@@ -84,8 +92,8 @@ export function planColumn(spec: ColumnSpec, dict: (staged: string) => string): 
         ],
         staged: [{ name: `${n}__ms`, kind: 'double' }, { name: `${n}__off`, kind: 'int32' }, { name: `${n}__raw`, kind: 'text' }],
         decode: `CASE WHEN ${raw} IS NOT NULL THEN ${raw} WHEN ${m} IS NULL OR ${off} IS NULL THEN NULL ELSE `
-          + `strftime(epoch_ms(CAST(${m} + ${off} * 60000 AS BIGINT)), '%Y-%m-%dT%H:%M:%S.%g') || CASE WHEN ${off} < 0 THEN '-' ELSE '+' END `
-          + `|| lpad(CAST(abs(${off}) // 60 AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(${off}) % 60 AS VARCHAR), 2, '0') END`,
+          + `strftime(epoch_ms(CAST(${m} + ${offset} * 60000 AS BIGINT)), '%Y-%m-%dT%H:%M:%S.%g') || CASE WHEN ${offset} < 0 THEN '-' ELSE '+' END `
+          + `|| lpad(CAST(abs(${offset}) // 60 AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(${offset}) % 60 AS VARCHAR), 2, '0') END`,
       };
     }
   }

@@ -289,7 +289,9 @@ class ExportRun {
   private async stageTable(spec: TableSpec): Promise<void> {
     const columns = this.kept(spec);
     const dictName = (col: string) => `dict__${spec.name}__${col}`;
-    const plans: ColumnPlan[] = columns.map((c) => planColumn(c, dictName));
+    const tz = columns.find((c) => c.name === 'tz');
+    const zone = this.o.dateShiftSeed !== undefined && tz ? planColumn(tz, dictName).decode : undefined;
+    const plans: ColumnPlan[] = columns.map((c) => planColumn(c, dictName, zone));
     const selects: Selected[] = plans.flatMap((p) => p.selects);
     // The date shift is keyed by participant (by device before enrolment): read them even when not exported.
     const pidSpec = spec.columns.find((c) => c.name === 'participant_id')!;

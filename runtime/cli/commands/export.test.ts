@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DateTime } from 'luxon';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDb, SqliteStore, TABLES, type ColumnSpec, type TableSpec } from '../../../data/index.js';
@@ -167,14 +168,16 @@ describe('hearth export', () => {
 
   it('--deidentify --date-shift drops identifiers and free text and shifts each participant by whole weeks, keeping intervals and study days', async () => {
     const out = join(dir, 'deid');
-    await run('--out', out, '--deidentify', '--date-shift', 'secret-seed');
+    // This seed moves P001's December (Los Angeles, -08:00) into June, across a daylight-saving change.
+    await run('--out', out, '--deidentify', '--date-shift', 'seed-11');
     const cols = (await duck.all(`DESCRIBE SELECT * FROM read_parquet('${join(out, 'turns.parquet')}')`)).map((r) => r.column_name);
     expect(cols).not.toContain('text');
     expect(cols).not.toContain('device_id');
     expect(readFileSync(join(out, 'safeguard_incidents.csv'), 'utf8')).not.toContain('never');
-    const shifted = await duck.all(`SELECT session_id, started_ts_utc, ended_ts_utc, study_day, ts_local FROM read_parquet('${join(out, 'sessions.parquet')}') WHERE started_ts_utc IS NOT NULL`);
+    const shifted = await duck.all(`SELECT session_id, started_ts_utc, ended_ts_utc, study_day, ts_local, tz FROM read_parquet('${join(out, 'sessions.parquet')}') WHERE started_ts_utc IS NOT NULL`);
     const real = new Map(queryFile<{ session_id: string; started_ts_utc: string; ended_ts_utc: string; study_day: number }>(db, 'SELECT * FROM sessions').map((r) => [r.session_id, r]));
     const offsets = new Map<string, number>();
+    const zoneOffsets = new Set<string>();
     for (const s of shifted) {
       const r = real.get(String(s.session_id))!;
       const delta = Date.parse(r.started_ts_utc) - (s.started_ts_utc as Date).getTime();
@@ -183,11 +186,15 @@ describe('hearth export', () => {
       if (r.ended_ts_utc) expect((s.ended_ts_utc as Date).getTime() - (s.started_ts_utc as Date).getTime()).toBe(Date.parse(r.ended_ts_utc) - Date.parse(r.started_ts_utc));
       expect(s.study_day).toBe(r.study_day);
       expect(Date.parse(String(s.ts_local))).toBe((s.started_ts_utc as Date).getTime());
+      // The offset is the zone's on the shifted date (December data shifted into summer reads -04:00 in New York).
+      expect(String(s.ts_local).slice(-6)).toBe(DateTime.fromJSDate(s.started_ts_utc as Date, { zone: String(s.tz) }).toFormat('ZZ'));
+      zoneOffsets.add(String(s.ts_local).slice(-6));
       offsets.set(String(s.session_id).slice(0, 4), delta);
     }
     expect(new Set(offsets.values()).size).toBe(2);
+    expect([...zoneOffsets].sort()).toEqual(['+09:00', '-07:00']);
     const manifest = JSON.parse(readFileSync(join(out, 'export.json'), 'utf8'));
-    expect(JSON.stringify(manifest)).not.toContain('secret-seed');
+    expect(JSON.stringify(manifest)).not.toContain('seed-11');
     expect(manifest.date_shifted).toBe(true);
   });
 
