@@ -35,3 +35,6 @@ export {
   type ExportFormat, type ExportOptions, type ExportProgress, type ExportSummary, type ScoringRule, type TableSpec,
 } from './export/index.js';
 export { DuckDb } from './duckdb.js';
+export {
+  buildIncrement, changedRowsSince, COMPLETE_TABLES, INCREMENT_META_TABLE, uplinkBacklog, type Backlog, type Increment, type IncrementOptions,
+} from './uplink/increment.js';
