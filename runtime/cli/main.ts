@@ -7,6 +7,7 @@ import { register as report } from './commands/report.js';
 import { register as safeguards } from './commands/safeguards.js';
 import { register as run } from './commands/run.js';
 import { register as schedule } from './commands/schedule.js';
+import { register as serve } from './commands/serve.js';
 import { register as simulate } from './commands/simulate.js';
 import { register as status } from './commands/status.js';
 import { register as stories } from './commands/stories.js';
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [talk, run, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive, collect, exportCommand, report]) register(program);
+  for (const register of [talk, run, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive, collect, exportCommand, report, serve]) register(program);
   return program;
 }
 
