@@ -168,6 +168,9 @@ function buildApp(ctx: ServerContext, o: ServerOptions): FastifyInstance {
     reply.header('Cross-Origin-Resource-Policy', 'same-origin');
     if (ctx.tls || req.protocol === 'https') reply.header('Strict-Transport-Security', 'max-age=31536000');
     if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
+    // Answered before the whole body arrived (refused upload, bad token): the unread rest would be
+    // taken as the next request on a kept-alive connection, so this connection ends with the answer.
+    if (!req.raw.complete) reply.header('Connection', 'close');
     return payload;
   });
 
