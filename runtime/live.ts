@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  AlertOutbox, bundledStories, describeWebhookUrl, JsonlAlertChannel, LlmClient, resolveAlertWebhook, resolveLlmSettings, WebhookAlertTransport,
-  type LearnedLayer, type Listener, type RobotLine, type Speaker,
+  AlertOutbox, bundledStories, DEFAULT_ALERT_TIMEOUT_MS, describeWebhookUrl, JsonlAlertChannel, LlmClient, resolveAlertWebhook, resolveLlmSettings, WebhookAlertTransport,
+  type AlertWebhookSettings, type LearnedLayer, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isValidTimeZone, localDate, SqliteStore, type Store } from '../data/index.js';
 import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
@@ -13,6 +13,10 @@ import { createCompanion, type CompanionOptions } from './companion.js';
 import { learnedSafeguardGate } from './safeguard-model.js';
 import { StudyScheduler } from './scheduler.js';
 import { openStudyDevice } from './study-device.js';
+import { fileStateStore, readUplinkConfig, UPLINK_FILE, type UplinkConfig } from './uplink/config.js';
+import { deviceHealth } from './uplink/health.js';
+import { HttpUplinkTransport } from './uplink/http-transport.js';
+import { Uplink } from './uplink/uplink.js';
 
 /** A configuration mistake found before anything starts. */
 export class ConfigError extends Error {
@@ -97,7 +101,8 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
       if (e.type.startsWith('person.') || e.type === 'addressee.changed') log.recordEvent(e.type, e, clock.now());
     },
   });
-  const alerts = alertOutbox(dir, device, clock, o);
+  const enrollment = enrolledWith(dir, device);
+  const alerts = alertOutbox(dir, device, clock, o, enrollment);
 
   const llmSettings = resolveLlmSettings(o.env ?? process.env, {});
   const llm = llmSettings.ok ? new LlmClient(openAiModels(llmSettings.settings)) : undefined;
@@ -156,7 +161,38 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
       },
     });
   }
-  return { clock, device, companion, terminal, perception, camera, ros, alerts, people };
+  // Enrolled with a study server: data, heartbeats and (through the outbox above) alerts go there in the background.
+  const uplink = enrollment ? new Uplink({
+    transport: new HttpUplinkTransport({ server: enrollment.server, deviceId: enrollment.deviceId, token: enrollment.token }),
+    store: device.store, log, deviceId: config.deviceId, state: fileStateStore(dir, enrollment), timers: clock,
+    health: deviceHealth({
+      dir, store: device.store, log, participantId: config.participantId, hearthVersion: o.hearthVersion, protocolHash: device.protocol.hash,
+      clockSource: clock.source, perception: () => perception?.status() as Record<string, unknown> | undefined,
+    }),
+  }) : null;
+  return { clock, device, companion, terminal, perception, camera, ros, alerts, people, uplink };
+}
+
+/** The device folder's enrollment with a study server (`uplink.json`), checked against the device; null when not enrolled. */
+function enrolledWith(dir: string, device: ReturnType<typeof openStudyDevice>): UplinkConfig | null {
+  let enrollment: UplinkConfig | null;
+  try {
+    enrollment = readUplinkConfig(dir);
+  } catch (e) {
+    device.store.close();
+    throw e;
+  }
+  if (enrollment && enrollment.deviceId !== device.config.deviceId) {
+    device.store.close();
+    throw new ConfigError(`${join(dir, UPLINK_FILE)}: enrolled as device ${enrollment.deviceId}, but this device is ${device.config.deviceId}; enroll it again (hearth provision --server URL --code CODE --device-dir ${dir})`);
+  }
+  return enrollment;
+}
+
+/** The alert outbox's webhook settings for the study server's alerts route, under the device token. */
+function serverAlertSettings(dir: string, enrollment: UplinkConfig): AlertWebhookSettings {
+  const url = new HttpUplinkTransport({ server: enrollment.server, deviceId: enrollment.deviceId, token: enrollment.token }).alertsUrl;
+  return { url, source: `${join(dir, UPLINK_FILE)} (study server)`, secret: null, secretSource: null, timeoutMs: DEFAULT_ALERT_TIMEOUT_MS, bearerToken: enrollment.token };
 }
 
 /** What every hardware backend is built from. */
@@ -242,7 +278,7 @@ function terminalHardware({ o, clock, voice }: Backend): Hardware {
  * The alert outbox for a device: the local copy in `alerts.jsonl`, delivery to the configured webhook in
  * the background, and one line at start-up when no webhook is configured. A bad setting stops the start.
  */
-function alertOutbox(dir: string, device: ReturnType<typeof openStudyDevice>, clock: Clock, o: LiveOptions): AlertOutbox {
+function alertOutbox(dir: string, device: ReturnType<typeof openStudyDevice>, clock: Clock, o: LiveOptions, enrollment: UplinkConfig | null): AlertOutbox {
   const { log } = device;
   const resolved = resolveAlertWebhook({
     env: o.env ?? process.env, protocol: device.protocol.protocol.device?.alert_webhook, protocolFile: join(dir, 'protocol.yaml'), deviceDir: dir,
@@ -251,9 +287,12 @@ function alertOutbox(dir: string, device: ReturnType<typeof openStudyDevice>, cl
     device.store.close();
     throw new ConfigError(resolved.reason);
   }
-  const settings = resolved.settings;
+  // An enrolled device sends its alerts to the study server, which shows them to staff on the dashboard.
+  const settings = enrollment ? serverAlertSettings(dir, enrollment) : resolved.settings;
   if (settings) {
-    log.recordEvent('alerts.webhook', { url: describeWebhookUrl(settings.url), signed: settings.secret !== null, source: settings.source }, clock.now());
+    log.recordEvent('alerts.webhook', {
+      url: describeWebhookUrl(settings.url), signed: settings.secret !== null, source: settings.source, ...(settings.bearerToken ? { deviceToken: true } : {}),
+    }, clock.now());
   } else {
     o.output.write('[hearth] alerts: no webhook configured; safeguard incidents stay on this device (alerts.jsonl, hearth.sqlite) until one is (device.alert_webhook in the protocol, or HEARTH_ALERT_WEBHOOK)\n');
     log.recordEvent('alerts.no-webhook', { where: 'device.alert_webhook in the protocol, or HEARTH_ALERT_WEBHOOK' }, clock.now());
@@ -283,10 +322,22 @@ async function deliverRetainedAlerts(dir: string, clock: Clock, o: LiveOptions):
   } catch {
     setting = undefined;
   }
-  const resolved = resolveAlertWebhook({ env: o.env ?? process.env, protocol: setting, protocolFile: join(dir, 'protocol.yaml'), deviceDir: dir });
+  const webhook = resolveAlertWebhook({ env: o.env ?? process.env, protocol: setting, protocolFile: join(dir, 'protocol.yaml'), deviceDir: dir });
+  const enrollment = readUplinkConfig(dir);
+  const resolved = enrollment ? { ok: true as const, settings: serverAlertSettings(dir, enrollment) } : webhook;
   const store: Store = SqliteStore.open(join(dir, 'hearth.sqlite'), { create: false });
   try {
-    const records = store.safeguards(store.forDevice({ deviceId: record.deviceId, tz: record.tz, clockSource: clock.source }));
+    const log = store.forDevice({ deviceId: record.deviceId, tz: record.tz, clockSource: clock.source });
+    if (enrollment) {
+      // The tombstone (and what is left) must reach the study server, so its copy is purged too.
+      const uplink = new Uplink({
+        transport: new HttpUplinkTransport({ server: enrollment.server, deviceId: enrollment.deviceId, token: enrollment.token }), store, log,
+        deviceId: record.deviceId, state: fileStateStore(dir, enrollment), timers: clock, health: () => { throw new Error('no heartbeat from a withdrawn device'); },
+      });
+      const flushed = await uplink.flush();
+      o.output.write(`[hearth] uplink: participant withdrew; ${flushed.caughtUp ? `the study server is up to date (${flushed.batches} batch(es) sent)` : `not up to date with the study server (${flushed.error}); run again`}\n`);
+    }
+    const records = store.safeguards(log);
     const waiting = records.dueAlerts(null).length;
     if (waiting === 0) return;
     if (!resolved.ok || !resolved.settings) {
@@ -372,7 +423,7 @@ export async function runDevice(o: LiveOptions): Promise<void> {
  * is closed as interrupted first), and release every device and the database whatever happens.
  */
 async function operate<T>(wired: Awaited<ReturnType<typeof wire>>, body: (companion: Wired['companion'], device: Wired['device']) => Promise<T>): Promise<T> {
-  const { device, companion, terminal, perception, camera, ros, alerts } = wired;
+  const { device, companion, terminal, perception, camera, ros, alerts, uplink } = wired;
   const onSignal = () => companion.shutdown('stopped by the user');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -381,6 +432,7 @@ async function operate<T>(wired: Awaited<ReturnType<typeof wire>>, body: (compan
   try {
     // Unsent incidents (from before a restart too) go out in the background from now on.
     alerts.start();
+    uplink?.start();
     await perception?.start();
     cameraDone = camera?.run(cameraStop.signal);
     return await body(companion, device);
@@ -393,6 +445,7 @@ async function operate<T>(wired: Awaited<ReturnType<typeof wire>>, body: (compan
     await cameraDone;
     await perception?.stop();
     await alerts.stop();
+    await uplink?.stop();
     device.store.close();
   }
 }

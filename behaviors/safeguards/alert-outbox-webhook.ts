@@ -28,6 +28,8 @@ export interface AlertWebhookSettings {
   secret: string | null;
   secretSource: string | null;
   timeoutMs: number;
+  /** A device token sent as `Authorization: Bearer …` (the study server's alerts route); absent for a plain webhook. */
+  bearerToken?: string | null;
 }
 
 /** The protocol's `device.alert_webhook` section (field names as in the file). */
@@ -144,7 +146,7 @@ export class WebhookAlertTransport implements AlertTransport {
   constructor(settings: AlertWebhookSettings, fetchImpl: typeof fetch = fetch) {
     this.settings = settings;
     this.fetchImpl = fetchImpl;
-    this.describe = `${describeWebhookUrl(settings.url)} (${settings.secret ? 'signed with HMAC-SHA256' : 'unsigned'})`;
+    this.describe = `${describeWebhookUrl(settings.url)} (${settings.bearerToken ? 'with the device token' : settings.secret ? 'signed with HMAC-SHA256' : 'unsigned'})`;
   }
 
   async deliver(request: AlertRequest, signal: AbortSignal): Promise<'sent' | 'acknowledged'> {
@@ -155,6 +157,7 @@ export class WebhookAlertTransport implements AlertTransport {
       'user-agent': 'hearth-alerts/1',
     };
     if (this.settings.secret) headers['x-hearth-signature'] = signAlertBody(request.body, this.settings.secret);
+    if (this.settings.bearerToken) headers.authorization = `Bearer ${this.settings.bearerToken}`;
     let res: Response;
     try {
       res = await this.fetchImpl(this.settings.url, { method: 'POST', headers, body: request.body, signal, redirect: 'manual' });

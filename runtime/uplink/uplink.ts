@@ -113,6 +113,27 @@ export class Uplink {
     });
   }
 
+  /**
+   * Send everything waiting once, without heartbeats or retries, and say how it went: for a device
+   * that runs no sessions any more (its participant withdrew), whose tombstone must still reach the
+   * server so the server's copy is purged too.
+   */
+  async flush(): Promise<{ batches: number; caughtUp: boolean; error: string | null }> {
+    if (this.state.revoked) return { batches: 0, caughtUp: false, error: this.state.revoked.message };
+    let batches = 0;
+    try {
+      await this.sync();
+      while (await this.sendBatch()) batches++;
+      return { batches, caughtUp: true, error: null };
+    } catch (e) {
+      const err = e instanceof UplinkError ? e : new UplinkError(`${this.o.transport.server}: ${(e as Error).message}`, { failure: 'retry', cause: e });
+      // Kept in the state file only: a withdrawn device gains no rows.
+      const at = { message: err.message, atUtc: isoUtc(this.o.timers.now()) };
+      this.save(err.failure === 'revoked' ? { revoked: at, lastError: at } : { lastError: at });
+      return { batches, caughtUp: false, error: err.message };
+    }
+  }
+
   /** Look at the database now (new rows were written), instead of at the next poll. */
   nudge(): void {
     this.wake?.();

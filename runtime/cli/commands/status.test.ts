@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../../data/index.js';
 import { register } from './status.js';
 import { runCommand } from '../../../test/support/run-command.js';
+import { freshUplinkState, writeUplinkConfig, UPLINK_STATE_FILE, type UplinkState } from '../../uplink/config.js';
 
 const run = async (...args: string[]): Promise<string> => (await runCommand(register, 'status', ...args)).join('\n');
 afterEach(() => vi.restoreAllMocks());
@@ -52,7 +53,8 @@ describe('hearth status', () => {
     expect(lines[4]).toMatch(/^ {2}sent +inc-sent +harm +serious +25h.* old {2}0 attempts {2}sent \d{4}-/);
     expect(lines[5]).toMatch(/^ {2}acknowledged +inc-ack +medical .* acknowledged \d{4}-/);
     expect(lines[6]).toMatch(/^ {2}failed +inc-failed +minor +moderate .* last error: HTTP 403 Forbidden: refused by the receiver; not retried$/);
-    expect(lines.at(-1)).toMatch(/^safeguards: (no session prepared yet|rules \+ learned layer|DEGRADED)/);
+    expect(lines.at(-2)).toMatch(/^safeguards: (no session prepared yet|rules \+ learned layer|DEGRADED)/);
+    expect(lines.at(-1)).toBe('uplink: not enrolled with a study server (no uplink.json in the device folder)');
     expect(out).not.toMatch(/miss me|took them/);
   });
 
@@ -68,5 +70,37 @@ describe('hearth status', () => {
     expect(got.alerts.counts).toEqual({ unsent: 1, sent: 1, acknowledged: 1, failed: 1 });
     expect(got.alerts.incidents.map((i) => [i.incidentId, i.deliveryStatus])).toEqual([['inc-unsent', 'unsent'], ['inc-sent', 'sent'], ['inc-ack', 'acknowledged'], ['inc-failed', 'failed']]);
     expect(JSON.stringify(got)).not.toMatch(/miss me/);
+  });
+
+  describe('the study-server uplink', () => {
+    const enrolled = (state: Partial<UplinkState> | null) => {
+      const file = deviceFile('configured');
+      const dir = dirname(file);
+      const config = { server: 'https://study.example.edu', deviceId: 'dev-1', token: `hth_${'A'.repeat(43)}`, enrolledTsUtc: '2026-11-30T09:00:00.000Z' };
+      writeUplinkConfig(dir, config);
+      if (state) writeFileSync(join(dir, UPLINK_STATE_FILE), JSON.stringify({ ...freshUplinkState(config), ...state }));
+      return file;
+    };
+
+    it('shows server, cursor against last_seq with the rows waiting, last heartbeat, last batch and last error — never the token', async () => {
+      const hb = new Date(Date.now() - 4 * 60_000).toISOString();
+      const file = enrolled({ cursor: 5, lastHeartbeatUtc: hb, lastError: { message: 'https://study.example.edu: cannot reach the server (ECONNREFUSED)', atUtc: hb } });
+      const out = await run('--db', file);
+      const line = out.split('\n').at(-1)!;
+      expect(line).toMatch(/^uplink: https:\/\/study\.example\.edu as dev-1 \(enrolled 2026-11-30T09:00:00\.000Z\); cursor 5 of last_seq (\d+) \((\d+) rows waiting\); last heartbeat .* \(4m ago\); last batch never; last error .*: https:\/\/study\.example\.edu: cannot reach the server \(ECONNREFUSED\)$/);
+      const [, lastSeq, waiting] = /last_seq (\d+) \((\d+) rows/.exec(line)!;
+      // Every seq is one row here (nothing rolled back or deleted): the rows waiting are the ones above the cursor.
+      expect(Number(waiting)).toBe(Number(lastSeq) - 5);
+      expect(out).not.toMatch(/hth_/);
+      const json = JSON.parse(await run('--db', file, '--json')) as { uplink: Record<string, unknown> };
+      expect(json.uplink).toMatchObject({ enrolled: true, server: 'https://study.example.edu', cursor: 5, lastSeq: Number(lastSeq), backlogRows: Number(waiting), revoked: null });
+      expect(JSON.stringify(json)).not.toMatch(/hth_/);
+    });
+
+    it('says when the server was never reached, and when the token was revoked', async () => {
+      expect((await run('--db', enrolled(null))).split('\n').at(-1)).toMatch(/; server not reached yet; \d+ rows to send \(last_seq \d+\); last heartbeat never; last batch never$/);
+      const revoked = enrolled({ cursor: 3, revoked: { message: 'revoked', atUtc: '2026-12-01T10:00:00.000Z' } });
+      expect((await run('--db', revoked)).split('\n').at(-1)).toMatch(/: REVOKED at 2026-12-01T10:00:00\.000Z — nothing is sent; \d+ rows wait \(cursor 3 of last_seq \d+\); enroll again with hearth provision/);
+    });
   });
 });

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { SqliteStore, type DeliveryStatus, type OutboxLine, type Store, type StoreStats } from '../../../data/index.js';
+import { dirname } from 'node:path';
+import { SqliteStore, uplinkBacklog, type DeliveryStatus, type OutboxLine, type Store, type StoreStats } from '../../../data/index.js';
+import { readUplinkConfig, readUplinkState, UPLINK_FILE } from '../../uplink/config.js';
 
 /** Where the device said alerts go, at its last start (`alerts.webhook` / `alerts.no-webhook` events). */
 interface WebhookState {
@@ -30,12 +32,13 @@ export function register(program: Command): void {
         const counts = Object.fromEntries(STATUSES.map((s) => [s, outbox.filter((l) => l.deliveryStatus === s).length])) as Record<DeliveryStatus, number>;
         const webhook = webhookState(stats);
         const safeguards = safeguardState(stats);
+        const uplink = uplinkState(store, dirname(store.path));
         const summary = {
           db: store.path, schema_version: stats.schemaVersion, integrity: stats.integrityCheck(),
           devices: rows.devices, participants: rows.participants, sessions, turns: rows.turns, last_event_utc: stats.lastEventTsUtc(),
         };
         if (o.json) {
-          console.log(JSON.stringify({ ...summary, safeguards, alerts: { webhook, counts, incidents: outbox } }));
+          console.log(JSON.stringify({ ...summary, safeguards, alerts: { webhook, counts, incidents: outbox }, uplink }));
           return;
         }
         const sessionText = Object.entries(sessions).map(([s, n]) => `${s} ${n}`).join(', ') || 'none';
@@ -46,10 +49,53 @@ export function register(program: Command): void {
         const idWidth = Math.max(0, ...outbox.map((l) => l.incidentId.length));
         for (const line of outbox) console.log(`  ${outboxLine(line, now, idWidth)}`);
         console.log(safeguardLine(safeguards));
+        console.log(uplinkLine(uplink, now));
       } finally {
         store.close();
       }
     });
+}
+
+/** The study-server uplink of the device folder holding the database (`uplink.json`, `uplink-state.json`). */
+type UplinkStatus =
+  | { enrolled: false; problem: string | null }
+  | {
+    enrolled: true; server: string; deviceId: string; enrolledTsUtc: string; revoked: { message: string; atUtc: string } | null;
+    /** The server's acknowledged last seq (null before the uplink first reached it). */
+    cursor: number | null; lastSeq: number; backlogRows: number;
+    lastHeartbeatUtc: string | null; lastBatchUtc: string | null; lastError: { message: string; atUtc: string } | null;
+  };
+
+function uplinkState(store: Store, dir: string): UplinkStatus {
+  let config;
+  try {
+    config = readUplinkConfig(dir);
+  } catch (e) {
+    return { enrolled: false, problem: (e as Error).message };
+  }
+  if (!config) return { enrolled: false, problem: null };
+  const s = readUplinkState(dir);
+  const state = s && s.server === config.server && s.enrolledTsUtc === config.enrolledTsUtc ? s : null;
+  const cursor = state?.cursor ?? null;
+  const backlog = uplinkBacklog(store, config.deviceId, cursor ?? 0);
+  return {
+    enrolled: true, server: config.server, deviceId: config.deviceId, enrolledTsUtc: config.enrolledTsUtc, revoked: state?.revoked ?? null,
+    cursor, lastSeq: backlog.lastSeq, backlogRows: backlog.rows, lastHeartbeatUtc: state?.lastHeartbeatUtc ?? null,
+    lastBatchUtc: state?.lastBatch?.atUtc ?? null, lastError: state?.lastError ?? null,
+  };
+}
+
+function uplinkLine(u: UplinkStatus, now: number): string {
+  if (!u.enrolled) return u.problem ? `uplink: ${u.problem}` : `uplink: not enrolled with a study server (no ${UPLINK_FILE} in the device folder)`;
+  const ago = (iso: string | null) => (iso ? `${iso} (${age(now - Date.parse(iso))} ago)` : 'never');
+  const head = `uplink: ${u.server} as ${u.deviceId} (enrolled ${u.enrolledTsUtc})`;
+  if (u.revoked) {
+    return `${head}: REVOKED at ${u.revoked.atUtc} — nothing is sent; ${u.backlogRows} rows wait (cursor ${u.cursor ?? 'unknown'} of last_seq ${u.lastSeq}); ` +
+      'enroll again with hearth provision --server URL --code CODE --device-dir DIR';
+  }
+  const cursor = u.cursor === null ? `server not reached yet; ${u.backlogRows} rows to send (last_seq ${u.lastSeq})` : `cursor ${u.cursor} of last_seq ${u.lastSeq} (${u.backlogRows} rows waiting)`;
+  const error = u.lastError ? `; last error ${u.lastError.atUtc}: ${u.lastError.message}` : '';
+  return `${head}; ${cursor}; last heartbeat ${ago(u.lastHeartbeatUtc)}; last batch ${ago(u.lastBatchUtc)}${error}`;
 }
 
 /** The learned safeguard layer's last recorded state (`safeguards.ready/recovered/degraded` events). */
