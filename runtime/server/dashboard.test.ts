@@ -111,7 +111,7 @@ describe('staff pages', () => {
 
     const sam = new Browserless(server.url);
     expect((await sam.login('sam', PASSWORD)).status).toBe(303);
-    for (const fields of [{ note: 'called' }, { note: 'called', csrf: 'wrong' }]) {
+    for (const fields of [{ note: 'called' }, { note: 'called', csrf: 'wrong' }] as Record<string, string>[]) {
       const r = await sam.form('/alerts/inc-1/acknowledge', fields);
       expect(r.status, JSON.stringify(fields)).toBe(403);
     }

@@ -36,8 +36,9 @@ const envelope = (deviceId: string, incidentId: string) => ({
   },
 });
 
-async function call(path: string, o: { method?: string; token?: string | null; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = { ...o.headers };
+async function call(path: string, o: { method?: string; token?: string | null; json?: unknown; body?: string | Buffer; headers?: Record<string, string | undefined> } = {}) {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = v;
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   if (o.json !== undefined) headers['content-type'] = 'application/json';
   const r = await fetch(server!.url + path, { method: o.method ?? (o.json !== undefined || o.body !== undefined ? 'POST' : 'GET'), headers, body: o.json !== undefined ? JSON.stringify(o.json) : o.body ?? null });

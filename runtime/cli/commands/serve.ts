@@ -27,7 +27,12 @@ export function parseExpiry(value: string): number {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-function requireDb(db: string | undefined): string {
+/**
+ * `--db` of a subcommand. Commander gives an option the parent also declares to the parent
+ * (`hearth serve enroll --db F` sets serve's --db), so it is read with the ancestors' options.
+ */
+function requireDb(cmd: Command): string {
+  const db = (cmd.optsWithGlobals() as { db?: string }).db;
   if (!db) throw new UsageError('option --db <file> is required (the study database)');
   return db;
 }
@@ -86,8 +91,8 @@ export function register(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS directly (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--trust-proxy', 'trust X-Forwarded-For/-Proto from a reverse proxy on this machine (TLS terminated by Caddy or nginx)')
-    .action(async (o: { db?: string; listen: string; tlsCert?: string; tlsKey?: string; trustProxy?: boolean }) => {
-      const db = requireDb(o.db);
+    .action(async (o: { db?: string; listen: string; tlsCert?: string; tlsKey?: string; trustProxy?: boolean }, cmd: Command) => {
+      const db = requireDb(cmd);
       const { host, port } = parseListen(o.listen);
       if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
       let tls: { cert: Buffer; key: Buffer } | undefined;
@@ -124,8 +129,8 @@ export function register(program: Command): void {
     .option('--db <file>', 'study database')
     .option('--device <id>', 'the code enrolls only this device id')
     .option('--expires <duration>', 'how long the code is valid: 30m, 24h, 7d (at most 30d)', '24h')
-    .action(async (o: { db?: string; device?: string; expires: string }) => {
-      const db = requireDb(o.db);
+    .action(async (o: { device?: string; expires: string }, cmd: Command) => {
+      const db = requireDb(cmd);
       const expiresInMs = parseExpiry(o.expires);
       if (o.device !== undefined && !new RegExp(DEVICE_ID_PATTERN).test(o.device)) throw new UsageError(`option --device: "${o.device}" is not a device id (letters, digits, . _ : -)`);
       const { code, expiresTsUtc } = await withRecords(db, (records) => {
@@ -142,8 +147,8 @@ export function register(program: Command): void {
     .description("revoke a device's token: its next request gets 401 revoked and its uplink stops")
     .option('--db <file>', 'study database')
     .requiredOption('--device <id>', 'device id')
-    .action(async (o: { db?: string; device: string }) => {
-      const db = requireDb(o.db);
+    .action(async (o: { device: string }, cmd: Command) => {
+      const db = requireDb(cmd);
       const n = await withRecords(db, (records) => {
         if (!records.isEnrolled(o.device)) throw new UsageError(`device ${o.device} was never enrolled on this server`);
         const revoked = records.revokeDevice(o.device, cliActor());
@@ -161,8 +166,8 @@ export function register(program: Command): void {
     .requiredOption('--user <name>', 'user name')
     .requiredOption('--role <role>', `role: ${STAFF_ROLES.join(' | ')} (researchers can also download exports)`)
     .option('--password-file <file>', 'read the password from the first line of this file')
-    .action(async (o: { db?: string; user: string; role: string; passwordFile?: string }) => {
-      const db = requireDb(o.db);
+    .action(async (o: { user: string; role: string; passwordFile?: string }, cmd: Command) => {
+      const db = requireDb(cmd);
       if (!STAFF_ROLES.includes(o.role as StaffRole)) throw new UsageError(`option --role: expected ${STAFF_ROLES.join(' or ')}, got "${o.role}"`);
       if (!/^[A-Za-z0-9._@-]{1,64}$/.test(o.user)) throw new UsageError(`option --user: "${o.user}" is not a user name (letters, digits, . _ @ -; at most 64)`);
       const password = await readPassword(o.passwordFile);
