@@ -36,7 +36,7 @@ describe('SimulatedParticipant answering questionnaires', () => {
           } else {
             // Asked again in the robot's repair wording, the answer is understood.
             expect(answer.kind, `${item.code}: "${first}"`).toBe('unclear');
-            const again = ask(p, repromptFor(item, 'unrecognised'));
+            const again = ask(p, repromptFor(item, 'no_match'));
             if (again !== '') expect(parseScaleAnswer(again, item.scale).kind, `${item.code} repaired: "${again}"`).toBe('value');
           }
         }
