@@ -38,3 +38,4 @@ export { DuckDb } from './duckdb.js';
 export {
   buildIncrement, changedRowsSince, COMPLETE_TABLES, INCREMENT_META_TABLE, uplinkBacklog, type Backlog, type Increment, type IncrementOptions,
 } from './uplink/increment.js';
+export * from './server/index.js';
