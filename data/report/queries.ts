@@ -152,7 +152,7 @@ function participants(db: Db): ReportParticipant[] {
  * (invited, never started) as stored; `scheduled`, `delivered` or `started` is still open. A
  * participant without a stored schedule (a `hearth talk` device) gets cells from its sessions.
  */
-function adherence(db: Db): AdherenceCell[] {
+export function adherence(db: Db): AdherenceCell[] {
   const rows = db.prepare(`
     SELECT si.participant_id AS participant_id, si.study_day AS study_day,
       CASE

@@ -6,8 +6,7 @@
  * incident descriptions, no response text. Sessions are read by status and time only.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { AdherenceStatus } from '../report/queries.js';
-import { ADHERENCE_STATUSES } from '../report/queries.js';
+import { adherence, type AdherenceCell } from '../report/queries.js';
 import { sqliteHandle, type SqliteStore } from '../sqlite-store.js';
 
 type Db = BetterSqlite3.Database;
@@ -68,14 +67,8 @@ export interface AlertView {
   acknowledgementNote: string | null;
 }
 
-/** One cell of the adherence grid. */
-export interface AdherenceView {
-  participantId: string;
-  studyDay: number;
-  status: AdherenceStatus;
-  /** Sessions planned that day. */
-  planned: number;
-}
+/** One cell of the adherence grid (the same cells as `hearth report`'s). */
+export type AdherenceView = AdherenceCell;
 
 /** A session on a device's page: status and times only. */
 export interface SessionView {
@@ -165,33 +158,7 @@ export class DashboardQueries {
    * open), the best of a day's instances; from sessions for a participant with no stored schedule.
    */
   adherence(): AdherenceView[] {
-    const rows = this.#db.prepare(`
-      SELECT si.participant_id AS participant_id, si.study_day AS study_day,
-        CASE
-          WHEN si.status = 'completed' THEN 'completed'
-          WHEN EXISTS (SELECT 1 FROM sessions s WHERE s.status = 'interrupted'
-            AND (s.session_id = si.session_id OR (si.session_id IS NULL AND s.participant_id = si.participant_id AND s.study_day = si.study_day))) THEN 'interrupted'
-          WHEN si.status IN ('missed', 'expired') THEN si.status
-          ELSE 'open'
-        END AS status
-      FROM schedule_instances si
-      UNION ALL
-      SELECT s.participant_id, s.study_day, CASE s.status WHEN 'started' THEN 'open' ELSE s.status END
-      FROM sessions s
-      WHERE s.study_day IS NOT NULL AND s.status != 'scheduled'
-        AND NOT EXISTS (SELECT 1 FROM schedule_instances si WHERE si.participant_id = s.participant_id)
-      ORDER BY 1, 2`).all() as { participant_id: string; study_day: number; status: AdherenceStatus }[];
-    const cells = new Map<string, AdherenceView>();
-    for (const r of rows) {
-      const key = `${r.participant_id}\u0000${r.study_day}`;
-      const cell = cells.get(key);
-      if (!cell) cells.set(key, { participantId: r.participant_id, studyDay: r.study_day, status: r.status, planned: 1 });
-      else {
-        cell.planned += 1;
-        if (ADHERENCE_STATUSES.indexOf(r.status) < ADHERENCE_STATUSES.indexOf(cell.status)) cell.status = r.status;
-      }
-    }
-    return [...cells.values()];
+    return adherence(this.#db);
   }
 
   private heartbeat(id: number): HeartbeatView {
