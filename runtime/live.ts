@@ -169,6 +169,8 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
       dir, store: device.store, log, participantId: config.participantId, hearthVersion: o.hearthVersion, protocolHash: device.protocol.hash,
       clockSource: clock.source, perception: () => perception?.status() as Record<string, unknown> | undefined,
     }),
+    // Data waits while a session runs (building a batch holds the event loop for tens of ms); heartbeats do not.
+    busy: () => (companionRef?.actor.getSnapshot().context.session ?? null) !== null,
   }) : null;
   return { clock, device, companion, terminal, perception, camera, ros, alerts, people, uplink };
 }
@@ -445,7 +447,8 @@ async function operate<T>(wired: Awaited<ReturnType<typeof wire>>, body: (compan
     await cameraDone;
     await perception?.stop();
     await alerts.stop();
-    await uplink?.stop();
+    // What the session wrote goes out before the process ends, if the server answers within a few seconds.
+    await uplink?.stop({ drainMs: 5_000 });
     device.store.close();
   }
 }

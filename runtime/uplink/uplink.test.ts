@@ -221,4 +221,19 @@ describe('Uplink against a local study server', () => {
     await u.stop();
     expect(u.status).toBe('stopped');
   });
+
+  it('while a session runs, data waits and heartbeats do not; stop({ drainMs }) sends what the session wrote before ending', async () => {
+    const { server, device, uplink, caughtUp } = await setup(2);
+    let inSession = true;
+    const u = uplink({ busy: () => inSession, heartbeatMs: 100 });
+    u.start();
+    await until('two heartbeats arrived', () => server.heartbeats.length >= 2);
+    expect(server.batches).toHaveLength(0);
+    inSession = false;
+    await until('the backlog went once the session closed', caughtUp);
+    device.session();
+    await u.stop({ drainMs: 10_000 });
+    expect(caughtUp()).toBe(true);
+    expect(contents(server.study)).toEqual(contents(device.store));
+  });
 });

@@ -60,6 +60,12 @@ export interface UplinkOptions {
   random?: () => number;
   /** Where increment files are written (default: the system's temporary folder). */
   tmpDir?: string;
+  /**
+   * True while a session runs: data batches wait (heartbeats and alerts do not). Building a batch
+   * holds the event loop for tens of milliseconds (measured: about 40 ms for 5,000 rows, up to 80 ms on
+   * a loaded machine), which a session should never feel; between sessions there is time to spare.
+   */
+  busy?: () => boolean;
 }
 
 /** What the uplink is doing, for tests and `hearth status` in-process. */
@@ -139,12 +145,29 @@ export class Uplink {
     this.wake?.();
   }
 
-  /** Stop: a request in flight is aborted (the server keeps or drops it whole); resolves when the loop ended. */
-  async stop(): Promise<void> {
+  /**
+   * Stop: with `drainMs`, first give the backlog that long to go out (a `hearth talk` session just
+   * ended); then a request in flight is aborted (the server keeps or drops it whole). Resolves when the
+   * loop has ended.
+   */
+  async stop(o: { drainMs?: number } = {}): Promise<void> {
+    if (o.drainMs && this.loop && (this.phase === 'running' || this.phase === 'backing-off')) {
+      const deadline = this.o.timers.now() + o.drainMs;
+      // A server already failing is not waited for: the backlog goes on the next start.
+      const failing = () => this.failures > 0 || (this.phase as UplinkPhase) === 'revoked';
+      this.nudge();
+      while (this.o.timers.now() < deadline && !failing() && !this.caughtUp()) {
+        await new Promise<void>((r) => this.o.timers.setTimeout(r, 20));
+      }
+    }
     if (this.phase !== 'revoked') this.phase = 'stopped';
     this.abort.abort();
     this.wake?.();
     await this.loop;
+  }
+
+  private caughtUp(): boolean {
+    return this.state.cursor !== null && uplinkBacklog(this.o.store, this.o.deviceId, this.state.cursor).lastSeq === this.state.cursor;
   }
 
   private get stopped(): boolean {
@@ -157,7 +180,7 @@ export class Uplink {
         this.heartbeatIfDue();
         if (this.pendingHeartbeat) await this.sendHeartbeat();
         if (!this.synced) await this.sync();
-        const sent = await this.sendBatch();
+        const sent = this.o.busy?.() ? false : await this.sendBatch();
         this.recovered();
         if (sent) {
           // Let the session's work run between slices.
