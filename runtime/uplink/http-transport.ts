@@ -150,6 +150,9 @@ function failureOf(server: string, what: string, a: Answer): UplinkError {
   const status = `HTTP ${a.status}${code ? ` ${code}` : a.statusText ? ` ${a.statusText}` : ''}`;
   const line = `${server}: ${what} answered ${status}${message ? `: ${message}` : ''}`;
   if (a.status === 401 && code === 'revoked') return new UplinkError(`${server}: the device token was revoked (${status}); enroll the device again`, { failure: 'revoked', status: a.status });
+  if (a.status === 409 && code === 'gap') {
+    return new UplinkError(line, { failure: 'resync', status: a.status, ...(isCount(a.json?.lastSeq) ? { lastSeq: a.json.lastSeq } : {}) });
+  }
   if (a.status === 408 || a.status === 429 || a.status >= 500) {
     return new UplinkError(line, { failure: 'retry', status: a.status, retryAfterMs: retryAfterMs(a.retryAfter) });
   }

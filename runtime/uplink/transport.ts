@@ -60,10 +60,11 @@ export interface UplinkTransport {
 
 /**
  * What a failed call means (PROTOCOL.md, "Device retry rule"): `retry` with backoff (408, 429, 5xx,
- * 507, timeouts, connection errors, an answer that cannot be read); `revoked` stops the uplink; `permanent`
- * is a refusal of that request, logged and not repeated at once.
+ * 507, timeouts, connection errors, an answer that cannot be read); `revoked` stops the uplink; `resync`
+ * (409 `gap`) means the batch started above the server's cursor: rebuild from `lastSeq` at once;
+ * `permanent` is a refusal of that request, logged and not repeated at once.
  */
-export type UplinkFailure = 'retry' | 'revoked' | 'permanent';
+export type UplinkFailure = 'retry' | 'revoked' | 'resync' | 'permanent';
 
 /** A failed uplink call; the message names the server and the problem in one line. */
 export class UplinkError extends Error {
@@ -73,10 +74,13 @@ export class UplinkError extends Error {
   readonly status: number | null;
   /** How long the server asked us to wait (`Retry-After`), if it did. */
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, o: { failure: UplinkFailure; status?: number | null; retryAfterMs?: number; cause?: unknown }) {
+  /** With `resync`: the server's cursor, when it said. */
+  readonly lastSeq: number | undefined;
+  constructor(message: string, o: { failure: UplinkFailure; status?: number | null; retryAfterMs?: number; lastSeq?: number; cause?: unknown }) {
     super(message, { cause: o.cause });
     this.failure = o.failure;
     this.status = o.status ?? null;
     this.retryAfterMs = o.retryAfterMs;
+    this.lastSeq = o.lastSeq;
   }
 }

@@ -86,6 +86,7 @@ export class Uplink {
   private pendingHeartbeat: HeartbeatBody | null = null;
   private lastChangedOnlyMs = -Infinity;
   private clockOffsetMs: number | null = null;
+  private resyncs = 0;
 
   constructor(options: UplinkOptions) {
     this.o = options;
@@ -181,6 +182,7 @@ export class Uplink {
         if (this.pendingHeartbeat) await this.sendHeartbeat();
         if (!this.synced) await this.sync();
         const sent = this.o.busy?.() ? false : await this.sendBatch();
+        if (sent) this.resyncs = 0;
         this.recovered();
         if (sent) {
           // Let the session's work run between slices.
@@ -194,6 +196,13 @@ export class Uplink {
         if (err.failure === 'revoked') {
           this.revoke(err.message);
           break;
+        }
+        // The server's cursor is behind ours (it lost rows, or our cursor is stale): rebuild from its
+        // cursor now. Only the first few in a row skip the backoff, so a confused server is not hammered.
+        if (err.failure === 'resync' && ++this.resyncs <= 3) {
+          this.synced = false;
+          if (err.lastSeq !== undefined) this.save({ cursor: err.lastSeq, changedSinceMs: null });
+          continue;
         }
         this.synced = false;
         this.failures++;
