@@ -3,7 +3,8 @@
  * runtime/server/PROTOCOL.md, batches merged into a real study database with `collectInto` (so a
  * duplicate or a gap shows up as it would on the real server). It can misbehave on demand: answer
  * 500 (with Retry-After), hang, cut the connection, take a batch and lose the answer, answer 401
- * revoked, or stop listening altogether and come back on the same port.
+ * revoked, answer 409 gap (as a server restored from an older backup would), or stop listening
+ * altogether and come back on the same port.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import { collectInto, openStudyStore, type SqliteStore } from '../../data/index.js';
 
 /** How the server answers the next requests. */
-export type ServerMode = 'ok' | 'fail' | 'hang' | 'cut' | 'lose-answer' | 'revoked';
+export type ServerMode = 'ok' | 'fail' | 'hang' | 'cut' | 'lose-answer' | 'revoked' | 'gap';
 
 /** What the server has seen. */
 export interface SeenRequest {
@@ -140,6 +141,9 @@ export class FixtureServer {
         return send(200, { received: true, acknowledged: false });
       }
       case 'batches': {
+        // Once: a restored server answers the gap, then takes the batch rebuilt from its cursor.
+        if (mode === 'gap') this.mode = 'ok';
+        if (mode === 'gap') return send(409, { error: 'gap', message: 'the batch starts above the server\'s cursor', lastSeq: this.lastSeq(deviceId) });
         if (req.headers['content-encoding'] !== 'gzip' || req.headers['content-type'] !== 'application/vnd.hearth.increment+sqlite') {
           return send(400, { error: 'bad_request', message: 'not a gzipped increment' });
         }

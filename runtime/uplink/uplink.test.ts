@@ -236,4 +236,17 @@ describe('Uplink against a local study server', () => {
     expect(caughtUp()).toBe(true);
     expect(contents(server.study)).toEqual(contents(device.store));
   });
+
+  it('a 409 gap makes the uplink rebuild from the server\'s cursor at once, without backing off', async () => {
+    const { server, device, uplink, caughtUp } = await setup(3);
+    server.modeRoute = '/batches';
+    server.mode = 'gap';
+    const u = uplink({ backoff: { baseMs: 60_000, maxMs: 60_000 } });
+    u.start();
+    await until('the gap was answered', () => server.requests.some((r) => r.status === 409));
+    // A one-minute backoff would fail this wait: a gap is not a failure to wait out (after three in a row it is).
+    await until('the server holds every row', caughtUp, 10_000);
+    await u.stop();
+    expect(contents(server.study)).toEqual(contents(device.store));
+  });
 });
