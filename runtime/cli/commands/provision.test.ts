@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localDate } from '../../../data/index.js';
 import { BUNDLED_PROTOCOL } from '../../../study-protocol/index.js';
 import { runCommandResult } from '../../../test/support/run-command.js';
-import { readUplinkConfig } from '../../uplink/config.js';
+import { freshUplinkState, readUplinkConfig, UPLINK_STATE_FILE } from '../../uplink/config.js';
 import { FixtureServer } from '../../uplink/uplink-server.fixture.js';
 import { register } from './provision.js';
 
@@ -54,6 +54,13 @@ describe('hearth provision --server', () => {
     expect(again.error).toBeUndefined();
     expect(again.out).toMatch(/is already enrolled with http:\/\/127\.0\.0\.1:\d+ \(since .*\); the code was not used/);
     expect(server.codes.has('code-2')).toBe(true);
+
+    // Once the uplink has recorded the token as revoked, a new code enrolls again.
+    writeFileSync(join(dir, 'd1', UPLINK_STATE_FILE), JSON.stringify({ ...freshUplinkState(config), revoked: { message: 'revoked', atUtc: new Date().toISOString() } }));
+    const renewed = await run('--device-dir', join(dir, 'd1'), '--server', server.url, '--code', 'code-2');
+    expect(renewed.error).toBeUndefined();
+    expect(renewed.out).toMatch(/^enrolled /);
+    expect(readUplinkConfig(join(dir, 'd1'))!.token).not.toBe(config.token);
   });
 
   it('on a device folder that exists, --server and --code only enroll', async () => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONSENT_MODALITIES, defaultRegistryPath, provisionDevice, StudyError, type ConsentModality, type DeviceConfig } from '../../../study-protocol/index.js';
-import { readUplinkConfig, serverUrlProblem, UPLINK_FILE, writeUplinkConfig } from '../../uplink/config.js';
+import { readUplinkConfig, readUplinkState, serverUrlProblem, UPLINK_FILE, writeUplinkConfig } from '../../uplink/config.js';
 import { enrollDevice } from '../../uplink/http-transport.js';
 import { UplinkError } from '../../uplink/transport.js';
 import { UsageError } from '../errors.js';
@@ -96,7 +96,10 @@ async function enroll(dir: string, server: string, code: string, quiet: boolean)
   }
   if (typeof deviceId !== 'string' || !deviceId) throw new UsageError(`${deviceFile}: has no deviceId`);
   const existing = readUplinkConfig(dir);
-  if (existing) {
+  const state = readUplinkState(dir);
+  // A revoked enrollment is replaced by the new code's (the server revokes the old token anyway).
+  const revoked = existing !== null && state?.revoked != null && state.server === existing.server && state.enrolledTsUtc === existing.enrolledTsUtc;
+  if (existing && !revoked) {
     if (existing.server === server && existing.deviceId === deviceId) {
       if (!quiet) console.log(`${deviceId} is already enrolled with ${existing.server} (since ${existing.enrolledTsUtc}); the code was not used`);
       return { server, deviceId, enrolledTsUtc: existing.enrolledTsUtc, file: join(dir, UPLINK_FILE) };
