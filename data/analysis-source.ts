@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { StoreError } from './errors.js';
+import { StoreError, unreadable } from './errors.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { sqliteHandle, SqliteStore } from './sqlite-store.js';
 
@@ -52,7 +52,7 @@ export function openForAnalysis(file: string): AnalysisSource {
     try {
       tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
     } catch (cause) {
-      throw new StoreError(`${path}: not a readable Hearth database (${(cause as Error).message})`, { cause });
+      throw unreadable(path, cause);
     }
     const version = store.schemaVersion;
     if (version === 0 || !tables.has('devices') || !tables.has('device_seq')) {

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { StoreError } from './errors.js';
+import { StoreError, unreadable } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { SqliteMemoryRecords } from './memory-records.js';
 import type {
@@ -260,8 +260,7 @@ function checkVersion(path: string): void {
       );
     }
   } catch (cause) {
-    if (cause instanceof StoreError) throw cause;
-    throw new StoreError(`${path}: not a readable Hearth database (${(cause as Error).message})`, { cause });
+    throw unreadable(path, cause);
   } finally {
     probe?.close();
   }

@@ -5,7 +5,7 @@
  * protocol's instruments); only SQL, in one read snapshot.
  */
 import type { AnalysisSource } from '../analysis-source.js';
-import { StoreError } from '../errors.js';
+import { unreadable } from '../errors.js';
 import { sqliteHandle } from '../sqlite-store.js';
 
 /** How a participant's study day went: one cell of the adherence grid. */
@@ -133,8 +133,7 @@ export async function readReportData(source: AnalysisSource, instruments: readon
       completeness: completeness(db),
     }));
   } catch (cause) {
-    if (cause instanceof StoreError) throw cause;
-    throw new StoreError(`${source.path}: not a readable Hearth database (${(cause as Error).message})`, { cause });
+    throw unreadable(source.path, cause);
   }
 }
 

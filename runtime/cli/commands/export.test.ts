@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -236,5 +237,28 @@ describe('hearth export', () => {
     expect(existsSync(out)).toBe(false);
     mkdirSync(join(dir, 'empty-dir'));
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('a database locked by another process: one line saying so, nothing written', async () => {
+    const locked = join(dir, 'locked.sqlite');
+    copyFileSync(db, locked);
+    // Another process holding the file exclusively (a device runtime in exclusive locking mode mid-write).
+    const holder = spawn(process.execPath, ['-e', `
+      const db = new (require('better-sqlite3'))(${JSON.stringify(locked)});
+      db.pragma('locking_mode = EXCLUSIVE'); db.exec('BEGIN EXCLUSIVE'); db.exec("UPDATE devices SET hearth_version = hearth_version");
+      process.stdout.write('locked\\n'); setTimeout(() => {}, 60000);`], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on('data', (b: Buffer) => b.toString().includes('locked') && resolve());
+        holder.on('exit', (code) => reject(new Error(`lock holder exited ${code}`)));
+      });
+      const out = join(dir, 'locked-out');
+      const err = (await runCommandResult(register, 'export', '--db', locked, '--out', out)).error as Error & { exitCode?: number };
+      expect(err.message).toMatch(/locked\.sqlite: the database is locked by another process; try again when it is done/);
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    } finally {
+      holder.kill();
+    }
   });
 });
