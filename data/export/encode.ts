@@ -27,6 +27,38 @@ export const Op = {
 /** One of `Op`. */
 export type Op = (typeof Op)[keyof typeof Op];
 
+/**
+ * How `planColumn` plans: `packed` categories travel inside the row's context key (one string per row
+ * for all of a table's categories, see `contextSql`); `localAsText` local times travel as their text.
+ */
+export interface PlanOptions {
+  packed?: boolean;
+  localAsText?: boolean;
+}
+
+/** The staged column holding a row's context code: the index of its tuple of category values. */
+export const CONTEXT_COLUMN = '__context';
+/** Separates the values in a context key. */
+export const CONTEXT_SEPARATOR = '\u001f';
+
+/**
+ * The SQLite expression of a row's context key: every category value of the row, each `=value` or
+ * empty for NULL, joined by U+001F. One string per row replaces one string per category column, which
+ * is what reading millions of rows costs (better-sqlite3 creates a JS value per column per row). A
+ * value holding U+001F itself makes the key split into too many parts; `splitContext` says so and the
+ * table is read again column by column.
+ */
+export function contextSql(sqls: readonly string[]): string {
+  return sqls.map((x) => `ifnull('=' || ${x}, '')`).join(` || char(31) || `);
+}
+
+/** The values of a context key, or null when it does not split into `n` parts (a value held U+001F). */
+export function splitContext(key: string, n: number): (string | null)[] | null {
+  const parts = key.split(CONTEXT_SEPARATOR);
+  if (parts.length !== n) return null;
+  return parts.map((p) => (p === '' ? null : p.slice(1)));
+}
+
 /** One value selected from SQLite. */
 export interface Selected {
   sql: string;
@@ -55,12 +87,13 @@ const instantOf = (c: string): string => `CAST(epoch_ms(CAST(${c} AS BIGINT)) AS
  * shifted: a shifted local time then takes the zone's offset at its new instant (a shift of whole weeks
  * can move a time across a daylight-saving change), instead of the offset it had on the real date.
  */
-export function planColumn(spec: ColumnSpec, dict: (staged: string) => string, zone?: string): ColumnPlan {
+export function planColumn(spec: ColumnSpec, dict: (staged: string) => string, zone?: string, how: PlanOptions = {}): ColumnPlan {
   const sql = spec.sql!;
   const n = spec.name;
   const id = duckIdent(n);
   switch (spec.type) {
     case 'category':
+      if (how.packed) return { spec, selects: [], staged: [], decode: `getvariable(${duckString(dict(n))})[${duckIdent(CONTEXT_COLUMN)} + 1]` };
       return { spec, selects: [{ sql, op: Op.Category, staged: n }], staged: [{ name: n, kind: 'int32' }], decode: `getvariable(${duckString(dict(n))})[${id} + 1]` };
     case 'text':
     case 'json':
@@ -75,6 +108,8 @@ export function planColumn(spec: ColumnSpec, dict: (staged: string) => string, z
     case 'instant':
       return { spec, selects: [{ sql: ms(sql), op: Op.Instant, staged: n }], staged: [{ name: n, kind: 'double' }], decode: instantOf(id) };
     case 'local': {
+      // Not shifting: the text is exported as stored (Hearth's layout or not), so it travels as is.
+      if (how.localAsText) return { spec, selects: [{ sql, op: Op.Text, staged: n }], staged: [{ name: n, kind: 'text' }], decode: id };
       // Hearth writes local times as YYYY-MM-DDTHH:MM:SS.mmm±HH:MM (29 characters): staged as the
       // instant and the offset in minutes, and rebuilt in the same layout. Anything else is kept as text.
       const [m, off, raw] = [`${n}__ms`, `${n}__off`, `${n}__raw`].map(duckIdent) as [string, string, string];

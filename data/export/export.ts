@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } fr
 import { basename, dirname, join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openForAnalysis, type AnalysisSource } from '../analysis-source.js';
-import { DuckDb, duckIdent, duckString, type StageWriter } from '../duckdb.js';
+import { DuckDb, duckIdent, duckString, type StagedColumn, type StageWriter } from '../duckdb.js';
 import { StoreError } from '../errors.js';
 import { sqliteHandle } from '../sqlite-store.js';
 import { addDays } from '../time.js';
 import { codebookCsv, sidecar } from './codebook.js';
-import { csvExpression, duckType, Op, planColumn, type ColumnPlan, type Selected } from './encode.js';
+import { CONTEXT_COLUMN, contextSql, csvExpression, duckType, Op, planColumn, splitContext, type ColumnPlan, type Selected } from './encode.js';
 import { TABLE_NAMES, TABLES, type ColumnSpec, type TableSpec } from './tables.js';
 
 /** Output formats. */
@@ -285,46 +285,79 @@ class ExportRun {
     return days * DAY_MS;
   }
 
-  /** Stream one table from SQLite into a DuckDB staging table and define its decoded view. */
-  private async stageTable(spec: TableSpec): Promise<void> {
+  /**
+   * Stream one table from SQLite into a DuckDB staging table and define its decoded view. With
+   * `pack`, the table's category columns (and the participant and device that key the date shift)
+   * travel as one context key per row, coded once per distinct tuple; a value that defeats the key
+   * (it holds U+001F) makes the table go again without packing.
+   */
+  private async stageTable(spec: TableSpec, pack = true): Promise<void> {
     const columns = this.kept(spec);
+    const shifting = this.o.dateShiftSeed !== undefined;
     const dictName = (col: string) => `dict__${spec.name}__${col}`;
     const tz = columns.find((c) => c.name === 'tz');
-    const zone = this.o.dateShiftSeed !== undefined && tz ? planColumn(tz, dictName).decode : undefined;
-    const plans: ColumnPlan[] = columns.map((c) => planColumn(c, dictName, zone));
-    const selects: Selected[] = plans.flatMap((p) => p.selects);
+    const packed = pack ? columns.filter((c) => c.type === 'category') : [];
+    const zone = shifting && tz ? planColumn(tz, dictName, undefined, { packed: packed.includes(tz) }).decode : undefined;
+    const plans: ColumnPlan[] = columns.map((c) => planColumn(c, dictName, zone, { packed: packed.includes(c), localAsText: !shifting }));
     // The date shift is keyed by participant (by device before enrolment): read them even when not exported.
     const pidSpec = spec.columns.find((c) => c.name === 'participant_id')!;
     const devSpec = spec.columns.find((c) => c.name === 'device_id')!;
-    let pidAt = columns.indexOf(pidSpec) >= 0 ? selects.findIndex((s) => s.staged === 'participant_id') : -1;
-    let devAt = columns.indexOf(devSpec) >= 0 ? selects.findIndex((s) => s.staged === 'device_id') : -1;
-    if (pidAt < 0) {
-      pidAt = selects.length;
-      selects.push({ sql: pidSpec.sql!, op: Op.Hidden });
-    }
-    if (devAt < 0) {
-      devAt = selects.length;
-      selects.push({ sql: devSpec.sql!, op: Op.Hidden });
+    const contextCols = [...packed.map((c) => c.sql!), pidSpec.sql!, devSpec.sql!];
+    const selects: Selected[] = [
+      ...(pack ? [{ sql: contextSql(contextCols), op: Op.Text, staged: CONTEXT_COLUMN }] : []),
+      ...plans.flatMap((p) => p.selects),
+    ];
+    const stagedCols: StagedColumn[] = [...(pack ? [{ name: CONTEXT_COLUMN, kind: 'int32' as const }] : []), ...plans.flatMap((p) => p.staged)];
+    let pidAt = -1;
+    let devAt = -1;
+    if (!pack) {
+      pidAt = columns.includes(pidSpec) ? selects.findIndex((x) => x.staged === 'participant_id') : -1;
+      devAt = columns.includes(devSpec) ? selects.findIndex((x) => x.staged === 'device_id') : -1;
+      if (pidAt < 0) pidAt = selects.push({ sql: pidSpec.sql!, op: Op.Hidden }) - 1;
+      if (devAt < 0) devAt = selects.push({ sql: devSpec.sql!, op: Op.Hidden }) - 1;
     }
     const where = [spec.where, spec.sinceDate && this.o.since ? `${spec.sinceDate} >= @since` : undefined].filter(Boolean).map((w) => `(${w})`);
     const whereSql = where.length ? ` WHERE ${where.join(' AND ')}` : '';
     const params = this.o.since && spec.sinceDate ? { since: this.o.since } : {};
     const total = (this.db.prepare(`SELECT COUNT(*) FROM ${spec.from}${whereSql}`).pluck().get(params) as number);
-    const stmt = this.db.prepare(`SELECT ${selects.map((s) => s.sql).join(', ')} FROM ${spec.from}${whereSql} ORDER BY ${spec.orderBy}`).raw(true);
-    const stagedCols = plans.flatMap((p) => p.staged);
+    const stmt = this.db.prepare(`SELECT ${selects.map((x) => x.sql).join(', ')} FROM ${spec.from}${whereSql} ORDER BY ${spec.orderBy}`).raw(true);
     const writer = await this.duck.stage(`stage__${spec.name}`, stagedCols);
-    const ops = selects.map((s) => s.op);
+    const ops = selects.map((x) => x.op);
     const dicts = ops.map((op) => (op === Op.Category ? new Map<string, number>() : null));
-    const shifting = this.o.dateShiftSeed !== undefined;
+    // Context keys: code by key, the category values and the date shift of each code.
+    const contexts = new Map<string, number>();
+    const contextValues: (string | null)[][] = [];
+    const contextShift: number[] = [];
     const row: (number | string | null)[] = new Array(stagedCols.length);
     let done = 0;
     let dropped = 0;
     const progress = this.o.onProgress;
     progress?.({ table: spec.name, phase: 'read', done: 0, total });
     for (const values of stmt.iterate(params) as Iterable<unknown[]>) {
-      const shift = shifting ? this.shiftMs(values[pidAt], values[devAt]) : 0;
-      let k = 0;
-      for (let i = 0; i < ops.length; i++) {
+      let shift = 0;
+      let first = 0;
+      if (pack) {
+        const key = values[0] as string;
+        let code = contexts.get(key);
+        if (code === undefined) {
+          const parts = splitContext(key, contextCols.length);
+          if (!parts) {
+            writer.close();
+            return this.stageTable(spec, false);
+          }
+          code = contextValues.length;
+          contexts.set(key, code);
+          contextValues.push(parts);
+          contextShift.push(shifting ? this.shiftMs(parts.at(-2), parts.at(-1)) : 0);
+        }
+        row[0] = code;
+        shift = contextShift[code]!;
+        first = 1;
+      } else if (shifting) {
+        shift = this.shiftMs(values[pidAt], values[devAt]);
+      }
+      let k = first;
+      for (let i = first; i < ops.length; i++) {
         const v = values[i];
         switch (ops[i]) {
           case Op.Number:
@@ -368,6 +401,7 @@ class ExportRun {
     progress?.({ table: spec.name, phase: 'read', done: total, total });
     if (dropped) this.warnings.push(`${spec.name}: ${dropped} local time(s) not in Hearth's layout could not be date-shifted and are missing`);
     await this.defineDicts(selects, dicts, dictName);
+    for (const [j, c] of packed.entries()) await this.defineList(dictName(c.name), contextValues.map((t) => t[j]!));
     await this.duck.run(`CREATE OR REPLACE VIEW ${duckIdent(`v__${spec.name}`)} AS SELECT ${plans.map((p) => `${p.decode} AS ${duckIdent(p.spec.name)}`).join(', ')} FROM ${duckIdent(`stage__${spec.name}`)}`);
     this.staged.set(spec.name, { columns, rows: writer.total });
   }
@@ -375,14 +409,17 @@ class ExportRun {
   private async defineDicts(selects: Selected[], dicts: (Map<string, number> | null)[], dictName: (c: string) => string): Promise<void> {
     for (let i = 0; i < selects.length; i++) {
       const dict = dicts[i];
-      if (!dict) continue;
-      const name = dictName(selects[i]!.staged!);
-      const w: StageWriter = await this.duck.stage(name, [{ name: 'k', kind: 'int32' }, { name: 'v', kind: 'text' }]);
-      for (const [v, k] of dict) w.push([k, v]);
-      w.close();
-      await this.duck.run(`SET VARIABLE ${duckIdent(name)} = (SELECT COALESCE(list(v ORDER BY k), []::VARCHAR[]) FROM ${duckIdent(name)})`);
-      await this.duck.run(`DROP TABLE ${duckIdent(name)}`);
+      if (dict) await this.defineList(dictName(selects[i]!.staged!), [...dict.keys()]);
     }
+  }
+
+  /** A DuckDB list variable `name` holding `values` in code order (a code c decodes as name[c + 1]; NULL stays NULL). */
+  private async defineList(name: string, values: readonly (string | null)[]): Promise<void> {
+    const w: StageWriter = await this.duck.stage(name, [{ name: 'k', kind: 'int32' }, { name: 'v', kind: 'text' }]);
+    for (const [k, v] of values.entries()) w.push([k, v]);
+    w.close();
+    await this.duck.run(`SET VARIABLE ${duckIdent(name)} = (SELECT COALESCE(list(v ORDER BY k), []::VARCHAR[]) FROM ${duckIdent(name)})`);
+    await this.duck.run(`DROP TABLE ${duckIdent(name)}`);
   }
 
   /**

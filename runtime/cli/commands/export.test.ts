@@ -239,6 +239,22 @@ describe('hearth export', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it('category values that defeat the packed context key (U+001F inside) still export exactly', async () => {
+    const odd = join(dir, 'odd.sqlite');
+    copyFileSync(db, odd);
+    const store = SqliteStore.open(odd);
+    const p = queryFile<{ device_id: string; tz: string }>(odd, 'SELECT device_id, tz FROM participants ORDER BY participant_id LIMIT 1')[0]!;
+    const log = store.forDevice({ deviceId: p.device_id, tz: p.tz, clockSource: 'simulated' });
+    log.recordEvent('device.odd\u001fkind', { ok: true }, Date.UTC(2026, 11, 2, 12));
+    log.recordEvent('device.plain', { ok: true }, Date.UTC(2026, 11, 2, 12, 1));
+    store.close();
+    const out = join(dir, 'odd-out');
+    await runCommand(register, 'export', '--db', odd, '--out', out, '--format', 'parquet', '--tables', 'device_health');
+    const kinds = (await duck.all(`SELECT kind FROM read_parquet('${join(out, 'device_health.parquet')}') ORDER BY event_id`)).map((r) => r.kind);
+    expect(kinds).toEqual(queryFile<{ kind: string }>(odd, "SELECT kind FROM events WHERE kind LIKE 'device.%' ORDER BY event_id").map((r) => r.kind));
+    expect(kinds).toContain('device.odd\u001fkind');
+  });
+
   it('a database locked by another process: one line saying so, nothing written', async () => {
     const locked = join(dir, 'locked.sqlite');
     copyFileSync(db, locked);
