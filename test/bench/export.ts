@@ -78,10 +78,11 @@ if (!existsSync(db)) await generate();
 const rows = queryFile<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM affect_samples')[0]!.n;
 line({ step: 'database', file: db, bytes: statSync(db).size, affect_samples: rows });
 
-// Hearth: the real CLI in its own process (tsx transpiles on start-up, counted in the time).
+// Hearth: the command a researcher runs (bin/hearth.js, the compiled CLI), in its own process; built first, not timed.
+timed('npm', ['run', '--silent', 'build']);
 const out = join(work, 'hearth-export');
 rmSync(out, { recursive: true, force: true });
-const hearth = timed(process.execPath, ['--import', 'tsx', '--import', RSS_HOOK, 'runtime/cli/main.ts', 'export', '--db', db, '--out', out, '--format', 'parquet', '--json']);
+const hearth = timed(process.execPath, ['--import', RSS_HOOK, 'bin/hearth.js', 'export', '--db', db, '--out', out, '--format', 'parquet', '--json']);
 const rssMb = Number(/maxrss_kb=(\d+)/.exec(hearth.stderr)?.[1] ?? NaN) / 1024;
 const summary = JSON.parse(hearth.stdout.trim().split('\n').at(-1)!) as { tables: { name: string; rows: number }[]; seconds: number };
 line({ step: 'hearth_export', seconds: +hearth.seconds.toFixed(2), export_reported_s: summary.seconds, peak_rss_mb: +rssMb.toFixed(0),
