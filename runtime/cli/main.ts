@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { register as collect } from './commands/collect.js';
+import { register as doctor } from './commands/doctor.js';
 import { register as exportCommand } from './commands/export.js';
 import { register as perceive } from './commands/perceive.js';
 import { register as provision } from './commands/provision.js';
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [talk, run, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive, collect, exportCommand, report, serve]) register(program);
+  for (const register of [talk, run, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive, collect, exportCommand, report, serve, doctor]) register(program);
   return program;
 }
 
@@ -35,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command that found problems (doctor, withdraw) sets process.exitCode; keep it.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (isUserError(e)) {
