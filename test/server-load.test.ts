@@ -6,7 +6,7 @@
  * participant withdraws while the uploads run. When every uplink has caught up, each device file is
  * compared with the study database table by table by (device_id, seq): every row arrived, once; every
  * incident reached the alerts table once; the withdrawn participant's rows are gone from the server.
- * Loopback only; about 30 s on a loaded 2-core machine.
+ * Loopback only; about 50 s on a loaded 2-core machine.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +25,7 @@ import { DAY_MS, MONTH_T0, SimulatedDevice } from './support/device-month.js';
 const DEVICES = 50;
 const DAYS = 30;
 /** Share of proxied connections that are cut part-way. */
-const CUT_FRACTION = 0.3;
+const CUT_FRACTION = 0.5;
 /** The participant who withdraws while the uploads run. */
 const WITHDRAWING = 7;
 
@@ -80,7 +80,7 @@ class CuttingProxy {
     const doomed = this.cutting && this.random() < this.fraction;
     const inRequest = this.random() < 0.5;
     // Requests carry increments of tens of kilobytes; answers are a few hundred bytes each.
-    const limit = 1 + Math.floor(this.random() * (inRequest ? 60_000 : 3_000));
+    const limit = 1 + Math.floor(this.random() * (inRequest ? 30_000 : 1_500));
     const pipe = (from: Socket, to: Socket, direction: 'request' | 'answer') => {
       let passed = 0;
       from.on('data', (chunk: Buffer) => {
