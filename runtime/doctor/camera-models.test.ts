@@ -58,7 +58,7 @@ describe('model files check', () => {
       if (f === damaged) {
         copyFileSync(join(models, f), join(copy, f));
         const bytes = readFileSync(join(copy, f));
-        bytes[bytes.length >> 1] ^= 0x01;
+        bytes[bytes.length >> 1]! ^= 0x01;
         writeFileSync(join(copy, f), bytes);
       } else symlinkSync(join(models, f), join(copy, f));
     }
