@@ -16,8 +16,8 @@
 // 12,000 rows a device) are made once and kept in $TMPDIR/hearth-bench-server-50x30/ (BENCH_FRESH=1
 // makes them again). Each run uploads copies, since the uplink writes its own events into them.
 //
-// Measured 2026-12-02 on the shared 2-core machine with other engineers' work running (load average
-// about 2 before the run): see runtime/server/README.md, "Scale and performance".
+// Measured 2026-12-02 on the shared 2-core machine while other engineers' tests ran (load average 1.6
+// and 4.1 at the start of the two recorded runs): see runtime/server/README.md, "Scale and performance".
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
