@@ -36,8 +36,6 @@ export interface PlanOptions {
   localAsText?: boolean;
 }
 
-/** The staged column holding a row's context code: the index of its tuple of category values. */
-export const CONTEXT_COLUMN = '__context';
 /** Separates the values in a context key. */
 export const CONTEXT_SEPARATOR = '\u001f';
 
@@ -93,7 +91,8 @@ export function planColumn(spec: ColumnSpec, dict: (staged: string) => string, z
   const id = duckIdent(n);
   switch (spec.type) {
     case 'category':
-      if (how.packed) return { spec, selects: [], staged: [], decode: `getvariable(${duckString(dict(n))})[${duckIdent(CONTEXT_COLUMN)} + 1]` };
+      // Packed: not selected on its own, but staged and decoded the same (its code comes from the context).
+      if (how.packed) return { spec, selects: [], staged: [{ name: n, kind: 'int32' }], decode: `getvariable(${duckString(dict(n))})[${id} + 1]` };
       return { spec, selects: [{ sql, op: Op.Category, staged: n }], staged: [{ name: n, kind: 'int32' }], decode: `getvariable(${duckString(dict(n))})[${id} + 1]` };
     case 'text':
     case 'json':

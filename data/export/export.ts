@@ -14,7 +14,7 @@ import { StoreError } from '../errors.js';
 import { sqliteHandle } from '../sqlite-store.js';
 import { addDays } from '../time.js';
 import { codebookCsv, sidecar } from './codebook.js';
-import { CONTEXT_COLUMN, contextSql, csvExpression, duckType, Op, planColumn, splitContext, type ColumnPlan, type Selected } from './encode.js';
+import { contextSql, csvExpression, duckType, Op, planColumn, splitContext, type ColumnPlan, type Selected } from './encode.js';
 import { TABLE_NAMES, TABLES, type ColumnSpec, type TableSpec } from './tables.js';
 
 /** Output formats. */
@@ -303,11 +303,10 @@ class ExportRun {
     const pidSpec = spec.columns.find((c) => c.name === 'participant_id')!;
     const devSpec = spec.columns.find((c) => c.name === 'device_id')!;
     const contextCols = [...packed.map((c) => c.sql!), pidSpec.sql!, devSpec.sql!];
-    const selects: Selected[] = [
-      ...(pack ? [{ sql: contextSql(contextCols), op: Op.Text, staged: CONTEXT_COLUMN }] : []),
-      ...plans.flatMap((p) => p.selects),
-    ];
-    const stagedCols: StagedColumn[] = [...(pack ? [{ name: CONTEXT_COLUMN, kind: 'int32' as const }] : []), ...plans.flatMap((p) => p.staged)];
+    const selects: Selected[] = [...(pack ? [{ sql: contextSql(contextCols), op: Op.Hidden }] : []), ...plans.flatMap((p) => p.selects)];
+    // Packed categories are staged first (their codes come from the context), then the selected values in order.
+    const packedPlans = plans.filter((p) => packed.includes(p.spec));
+    const stagedCols: StagedColumn[] = [...packedPlans.flatMap((p) => p.staged), ...plans.filter((p) => !packed.includes(p.spec)).flatMap((p) => p.staged)];
     let pidAt = -1;
     let devAt = -1;
     if (!pack) {
@@ -324,9 +323,10 @@ class ExportRun {
     const writer = await this.duck.stage(`stage__${spec.name}`, stagedCols);
     const ops = selects.map((x) => x.op);
     const dicts = ops.map((op) => (op === Op.Category ? new Map<string, number>() : null));
-    // Context keys: code by key, the category values and the date shift of each code.
+    // Context keys: code by key; per code, each packed column's dictionary code and the date shift.
     const contexts = new Map<string, number>();
-    const contextValues: (string | null)[][] = [];
+    const columnDicts = packed.map(() => new Map<string, number>());
+    const contextCodes: (number | null)[][] = [];
     const contextShift: number[] = [];
     const row: (number | string | null)[] = new Array(stagedCols.length);
     let done = 0;
@@ -345,18 +345,28 @@ class ExportRun {
             writer.close();
             return this.stageTable(spec, false);
           }
-          code = contextValues.length;
+          code = contextCodes.length;
           contexts.set(key, code);
-          contextValues.push(parts);
+          contextCodes.push(packed.map((_, j) => {
+            const v = parts[j]!;
+            if (v === null) return null;
+            let c = columnDicts[j]!.get(v);
+            if (c === undefined) {
+              c = columnDicts[j]!.size;
+              columnDicts[j]!.set(v, c);
+            }
+            return c;
+          }));
           contextShift.push(shifting ? this.shiftMs(parts.at(-2), parts.at(-1)) : 0);
         }
-        row[0] = code;
+        const codes = contextCodes[code]!;
+        for (let j = 0; j < codes.length; j++) row[j] = codes[j]!;
         shift = contextShift[code]!;
         first = 1;
       } else if (shifting) {
         shift = this.shiftMs(values[pidAt], values[devAt]);
       }
-      let k = first;
+      let k = packed.length;
       for (let i = first; i < ops.length; i++) {
         const v = values[i];
         switch (ops[i]) {
@@ -401,7 +411,7 @@ class ExportRun {
     progress?.({ table: spec.name, phase: 'read', done: total, total });
     if (dropped) this.warnings.push(`${spec.name}: ${dropped} local time(s) not in Hearth's layout could not be date-shifted and are missing`);
     await this.defineDicts(selects, dicts, dictName);
-    for (const [j, c] of packed.entries()) await this.defineList(dictName(c.name), contextValues.map((t) => t[j]!));
+    for (const [j, c] of packed.entries()) await this.defineList(dictName(c.name), [...columnDicts[j]!.keys()]);
     await this.duck.run(`CREATE OR REPLACE VIEW ${duckIdent(`v__${spec.name}`)} AS SELECT ${plans.map((p) => `${p.decode} AS ${duckIdent(p.spec.name)}`).join(', ')} FROM ${duckIdent(`stage__${spec.name}`)}`);
     this.staged.set(spec.name, { columns, rows: writer.total });
   }
