@@ -29,7 +29,7 @@ export {
 export type { MemoryRecord, NewMemoryRecord } from './memory-records.js';
 export { packageRoot } from './package-root.js';
 export * from './language/index.js';
-export { backoffDelay, sleep, type BackoffPolicy } from './backoff.js';
+export { backoffDelay, networkReason, retryAfterMs, sleep, type BackoffPolicy } from './backoff.js';
 export {
   checkExportOptions, dateShiftDays, EXPORT_FORMATS, ExportError, exportData, TABLE_NAMES, TABLES, type ColumnSpec, type ColumnType,
   type ExportFormat, type ExportOptions, type ExportProgress, type ExportSummary, type ScoringRule, type TableSpec,

@@ -17,6 +17,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { networkReason, retryAfterMs } from '../../data/index.js';
 import { AlertDeliveryError, DEFAULT_ALERT_TIMEOUT_MS, type AlertRequest, type AlertTransport } from './alert-outbox.js';
 
 /** Webhook settings, resolved and checked. */
@@ -170,7 +171,7 @@ export class WebhookAlertTransport implements AlertTransport {
     // The answer's body is never kept: a receiver may echo the request, and the request holds the report.
     await res.body?.cancel().catch(() => undefined);
     if (res.status === 408 || res.status === 429 || res.status >= 500) {
-      throw new AlertDeliveryError(status, { permanent: false, retryAfterMs: retryAfter(res.headers.get('retry-after')) });
+      throw new AlertDeliveryError(status, { permanent: false, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
     }
     if (res.status >= 300 && res.status < 400) {
       throw new AlertDeliveryError(`${status}: redirects are not followed; configure the final URL`, { permanent: true });
@@ -204,16 +205,3 @@ async function acknowledged(res: Response, signal: AbortSignal): Promise<boolean
   }
 }
 
-/** `Retry-After` as milliseconds (seconds or an HTTP date), or undefined. */
-function retryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-/** The system error code behind a failed fetch (`ECONNREFUSED`, `ENOTFOUND`…), or its message. */
-function networkReason(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (e as Error).message ?? String(e);
-}

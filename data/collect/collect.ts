@@ -20,6 +20,7 @@ import { KEPT_TABLES } from '../rows.js';
 import { retainedIncidents, retainIncidentsWithoutWords } from '../safeguard-records.js';
 import { snapshotCopy, sqliteHandle, SqliteStore } from '../sqlite-store.js';
 import { participantScope, userTables, type PurgeCounts } from '../study-records.js';
+import { columnsOf, deviceTables, tablesOf } from '../schema.js';
 import { isoUtc } from '../time.js';
 
 type Db = BetterSqlite3.Database;
@@ -638,21 +639,4 @@ function hashFile(path: string): { sha256: string; bytes: number } {
     closeSync(fd);
   }
   return { sha256: hash.digest('hex'), bytes };
-}
-
-function tablesOf(db: Db, schema: string): Set<string> {
-  return new Set((db.prepare(`SELECT name FROM ${schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map((r) => r.name));
-}
-
-function columnsOf(db: Db, schema: string, table: string): { name: string; type: string; pk: number }[] {
-  return db.prepare('SELECT name, type, pk FROM pragma_table_info(?, ?)').all(table, schema) as { name: string; type: string; pk: number }[];
-}
-
-/** Tables holding device rows (a `device_id` and a `seq`), in creation order. */
-function deviceTables(db: Db, schema: string): string[] {
-  const names = (db.prepare(`SELECT name FROM ${schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid`).all() as { name: string }[]).map((r) => r.name);
-  return names.filter((t) => {
-    const cols = columnsOf(db, schema, t).map((c) => c.name);
-    return t !== COLLECTIONS_TABLE && cols.includes('device_id') && cols.includes('seq');
-  });
 }

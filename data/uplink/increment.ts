@@ -20,6 +20,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type { Store } from '../ports.js';
 import { sqliteHandle, SqliteStore } from '../sqlite-store.js';
+import { columnsOf, deviceTables } from '../schema.js';
 import { isoUtc } from '../time.js';
 
 type Db = BetterSqlite3.Database;
@@ -258,18 +259,6 @@ function versionColumn(db: Db, schema: string, table: string): string | null {
   return Object.keys(VERSION_COLUMNS).find((v) => names.has(v)) ?? null;
 }
 
-function columnsOf(db: Db, schema: string, table: string): { name: string; type: string; pk: number }[] {
-  return db.prepare('SELECT name, type, pk FROM pragma_table_info(?, ?)').all(table, schema) as { name: string; type: string; pk: number }[];
-}
-
-/** Tables holding device rows (a `device_id` and a `seq`), in creation order. */
-function deviceTables(db: Db, schema: string): string[] {
-  const names = (db.prepare(`SELECT name FROM ${schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid`).all() as { name: string }[]).map((r) => r.name);
-  return names.filter((t) => {
-    const cols = columnsOf(db, schema, t).map((c) => c.name);
-    return cols.includes('device_id') && cols.includes('seq');
-  });
-}
 
 function deviceFile(store: Store): string {
   if (!(store instanceof SqliteStore)) throw new StoreError('increments are built from a SQLite device database, not an in-memory store');

@@ -4,6 +4,7 @@
  * where it enters; nothing from the server is trusted to have the right shape.
  */
 import { describeWebhookUrl } from '../../behaviors/index.js';
+import { networkReason, retryAfterMs } from '../../data/index.js';
 import {
   UplinkError, type BatchAnswer, type BatchUpload, type CursorAnswer, type HeartbeatAnswer, type HeartbeatBody, type UplinkTransport,
 } from './transport.js';
@@ -187,16 +188,3 @@ function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;
 }
 
-/** `Retry-After` as milliseconds (seconds or an HTTP date), or undefined. */
-function retryAfterMs(value: string | null): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-/** The system error code behind a failed fetch (`ECONNREFUSED`, `ECONNRESET`…), or its message. */
-function networkReason(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (e as Error).message ?? String(e);
-}

@@ -2,23 +2,10 @@
  * The port between the device's uplink and the study server (runtime/server/PROTOCOL.md, "Device
  * routes"): three calls, each failing with an `UplinkError` that says what the uplink should do next.
  */
+import type { HeartbeatInput } from '../../data/index.js';
 
-/** The heartbeat body, field for field as PROTOCOL.md lists it (every field present; null where unknown). */
-export interface HeartbeatBody {
-  tsUtc: string;
-  deviceClockMs: number;
-  clockSource: string;
-  clockOffsetMs: number | null;
-  hearthVersion: string;
-  protocolHash: string | null;
-  freeDiskBytes: number | null;
-  dbBytes: number | null;
-  lastSession: { sessionId: string; status: string; tsUtc: string } | null;
-  perception: string;
-  safeguards: string;
-  alertOutbox: number;
-  uplinkBacklogRows: number;
-}
+/** The heartbeat body, field for field as PROTOCOL.md lists it (every field present; null where unknown): the type the server stores. */
+export type HeartbeatBody = HeartbeatInput;
 
 /** The server's answer to `GET …/cursor`. */
 export interface CursorAnswer {
