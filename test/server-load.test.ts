@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertOutbox, WebhookAlertTransport } from '../behaviors/index.js';
 import { collectionsOf } from '../data/index.js';
+import { seededRandom } from '../hardware/index.js';
 import { enrollDevice, testServer } from '../runtime/server/server.fixture.js';
 import { freshUplinkState, type UplinkState, type UplinkStateStore } from '../runtime/uplink/config.js';
 import { HttpUplinkTransport } from '../runtime/uplink/http-transport.js';
@@ -29,17 +30,8 @@ const CUT_FRACTION = 0.5;
 /** The participant who withdraws while the uploads run. */
 const WITHDRAWING = 7;
 
-/** A small deterministic generator (mulberry32), so a failing run can be repeated with its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A small deterministic generator, so a failing run can be repeated with its seed. */
+const seeded = seededRandom;
 
 /**
  * A TCP proxy in front of the server. Each connection is, with probability `fraction`, doomed: it is
