@@ -23,12 +23,16 @@ interface Timer {
 /**
  * A discrete-event clock for simulation: time stands still until `step()` jumps to the next timer.
  * Timers at the same instant fire in the order they were set, so runs are reproducible.
+ * Real I/O the simulation waits for (a language-model call over HTTP) is registered with `track()`:
+ * while any is pending, `runUntil` lets simulated time pass only as fast as real time.
  */
 export class ManualClock implements Clock {
   readonly source = 'simulated' as const;
   private current: number;
   private nextId = 1;
   private timers: Timer[] = [];
+  private inFlight = 0;
+  private ioWaiters: (() => void)[] = [];
 
   constructor(startMs: number) {
     this.current = startMs;
@@ -51,6 +55,55 @@ export class ManualClock implements Clock {
   /** Number of timers waiting. */
   get pending(): number {
     return this.timers.length;
+  }
+
+  /** Number of tracked real operations still pending. */
+  get ioPending(): number {
+    return this.inFlight;
+  }
+
+  /** When the earliest timer is due; undefined when none is set. */
+  get nextAt(): number | undefined {
+    let at: number | undefined;
+    for (const t of this.timers) if (at === undefined || t.at < at) at = t.at;
+    return at;
+  }
+
+  /**
+   * Register real I/O the simulation depends on: until `work` settles, the clock does not jump ahead
+   * of it (see `runUntil`). Returns `work`'s own result.
+   */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight++;
+    const done = () => {
+      this.inFlight--;
+      for (const wake of this.ioWaiters.splice(0)) wake();
+    };
+    work.then(done, done);
+    return work;
+  }
+
+  /** Resolve when a tracked operation settles, or after `realMs` of real time, whichever is first. */
+  waitForIo(realMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(finish, Math.max(0, realMs));
+      function finish() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.ioWaiters.push(finish);
+    });
+  }
+
+  /**
+   * Fire the earliest timer if it is due at or before `ms` and return true; otherwise move time to `ms`
+   * and return false. Used to let simulated time follow real time while I/O is pending.
+   */
+  stepUntil(ms: number): boolean {
+    const at = this.nextAt;
+    if (at !== undefined && at <= ms) return this.step();
+    this.current = Math.max(this.current, ms);
+    return false;
   }
 
   /** Move time forward to `ms` without firing timers that fall before it (used between sessions when idle). */
@@ -76,10 +129,16 @@ export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Longest real wait between two looks at the simulation while tracked I/O is pending. */
+const IO_POLL_MS = 50;
+
 /**
  * Drive a ManualClock until `done()` holds: settle promises, then fire the next timer, repeatedly.
- * When nothing is scheduled, real I/O may still be under way (a language-model call over HTTP): wait
- * for it in real time, up to `ioWaitMs`, before calling the simulation stalled.
+ * While tracked real I/O is pending (`ManualClock.track`), simulated time never jumps: it follows real
+ * time, firing the timers that fall due meanwhile, so a slow or failing request costs the simulated
+ * session what it costs a real one (a reply timeout measured in real time is then the same span of
+ * simulated time). When nothing is scheduled, untracked real I/O may still be under way: wait for it
+ * in real time, up to `ioWaitMs`, before calling the simulation stalled.
  */
 export async function runUntil(clock: ManualClock, done: () => boolean, options: { maxSteps?: number; ioWaitMs?: number } = {}): Promise<void> {
   const maxSteps = options.maxSteps ?? 1_000_000;
@@ -87,6 +146,18 @@ export async function runUntil(clock: ManualClock, done: () => boolean, options:
   for (let i = 0; i < maxSteps; i++) {
     await settle();
     if (done()) return;
+    if (clock.ioPending > 0) {
+      const realStart = performance.now();
+      const simStart = clock.now();
+      const next = clock.nextAt;
+      await clock.waitForIo(next === undefined ? IO_POLL_MS : Math.min(IO_POLL_MS, next - simStart));
+      const target = simStart + (performance.now() - realStart);
+      while (clock.stepUntil(target)) {
+        await settle();
+        if (done()) return;
+      }
+      continue;
+    }
     if (clock.step()) continue;
     const until = Date.now() + ioWaitMs;
     while (Date.now() < until && clock.pending === 0 && !done()) await new Promise((r) => setTimeout(r, 2));

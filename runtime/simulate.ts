@@ -2,7 +2,7 @@ import { bundledStories, fnv1a, type AlertChannel, type IncidentReport, type Lan
 import { addDays, localDate, localTimeToMs, SqliteStore, type Store } from '../data/index.js';
 import { SimSpeaker, SimulatedParticipant } from '../hardware/index.js';
 import { allocationSequence, BUNDLED_PROTOCOL, loadProtocol, sessionPlanFor, stratumKey } from '../study-protocol/index.js';
-import { ManualClock, runUntil } from './clock.js';
+import { ManualClock, runUntil, type Clock } from './clock.js';
 import { createCompanion, type SessionPlanInput } from './companion.js';
 import { StudyScheduler } from './scheduler.js';
 import { toSurveyInstrument } from './study-device.js';
@@ -19,8 +19,16 @@ export interface SimulateOptions {
   startDate?: string;
   stories?: readonly Story[];
   hearthVersion?: string;
-  /** A language model, used exactly as the live runtime uses it (simulated participants consent to it). */
+  /**
+   * A language model, used exactly as the live runtime uses it (simulated participants consent to it).
+   * Its calls are real I/O: the simulated clock waits for them in real time. Shared by every participant.
+   */
   llm?: LanguageModel;
+  /**
+   * A language model per participant, made on that participant's simulated clock (give an `LlmClient`
+   * `now: () => clock.now()`, so its breaker cools down in simulated time, as on a device). Wins over `llm`.
+   */
+  llmFor?: (clock: Clock) => LanguageModel;
   /** Number of the first participant (default 1): `P007` on `sim-device-007` for 7, so separate runs make distinct devices. */
   firstParticipant?: number;
   /** Called after each participant's month. */
@@ -46,6 +54,23 @@ const ZONES = ['America/New_York', 'Europe/Berlin', 'America/Los_Angeles', 'Asia
 /** Alerts of simulated participants go to the device log only. */
 function logAlerts(record: (report: IncidentReport) => void): AlertChannel {
   return { send: async (report) => record(report) };
+}
+
+/**
+ * A language model whose calls the simulated clock knows are pending: while one is, simulated time
+ * passes only as fast as real time (see `runUntil`), so the session waits for the reply, its timeouts
+ * and its fallback exactly as long as a live session would, and never runs on for days meanwhile.
+ */
+export function trackedModel(llm: LanguageModel, clock: ManualClock): LanguageModel {
+  return {
+    get chatModel() { return llm.chatModel; },
+    get embeddingModel() { return llm.embeddingModel; },
+    reply: (req) => clock.track(llm.reply(req)),
+    embedder: (onRecord) => {
+      const embed = llm.embedder(onRecord);
+      return (texts, signal) => clock.track(embed(texts, signal));
+    },
+  };
 }
 
 /**
@@ -85,13 +110,14 @@ export async function simulate(o: SimulateOptions): Promise<ParticipantSummary[]
         const plan = sessionPlanFor(protocol, { condition }, day);
         return plan && { steps: plan.steps, instruments: Object.fromEntries(plan.instruments.map((i) => [i.id, toSurveyInstrument(i)])), storySelection: plan.storySelection, slot: plan.slot };
       };
+      const model = o.llmFor?.(clock) ?? o.llm;
       const participant = new SimulatedParticipant(seed, clock, (ms) => localDate(ms, tz));
       let scheduler: StudyScheduler | null = null;
       const companion = createCompanion({
         store, log, clock, participant: record, speaker: new SimSpeaker(clock), listener: participant, stories,
         hardware: 'sim', hearthVersion: o.hearthVersion ?? 'dev', planFor, storySeed: `${allocationSeed}|${participantId}`,
         // Simulated participants consent to everything, language-model processing included.
-        consent: { allows: () => true }, llm: o.llm, region: 'US',
+        consent: { allows: () => true }, llm: model && trackedModel(model, clock), region: 'US',
         alerts: logAlerts((report) => log.recordEvent('safeguard.alert', { incidentId: report.incidentId, kind: report.kind }, clock.now())),
         onSessionClosed: (c) => scheduler?.sessionClosed(c.instanceId, c.sessionId, c.outcome),
       });
