@@ -1,0 +1,5 @@
+/** Running Hearth as a systemd service: the heartbeat `hearth run` writes and its check, and the unit files. */
+export {
+  checkHeartbeat, heartbeatPath, HEARTBEAT_FILE, HEARTBEAT_INTERVAL_MS, ServiceHeartbeat, systemHeartbeatEffects, withServiceHeartbeat,
+  type HeartbeatCheck, type HeartbeatEffects, type HeartbeatRecord,
+} from './heartbeat.js';
