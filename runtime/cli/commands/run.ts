@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { lockDevice } from '../../device-lock.js';
 import { runDevice } from '../../live.js';
 import { hardwareOptions, liveOptions, type HardwareFlags } from './device-options.js';
 
@@ -10,6 +11,12 @@ export function register(program: Command): void {
       .description("run the device: follow the study's schedule and invite the participant inside each window (Ctrl-C stops)")
       .requiredOption('--device-dir <dir>', 'device folder made by hearth provision'),
   ).action(async (o: HardwareFlags) => {
-    await runDevice({ ...liveOptions(o), participantId: 'P01', tz: 'UTC', requireProvisioned: true });
+    // Held until the runtime stops: a second `run`, a `talk` or a `withdraw` on this folder is refused meanwhile.
+    const lock = lockDevice(o.deviceDir, 'run');
+    try {
+      await runDevice({ ...liveOptions(o), participantId: 'P01', tz: 'UTC', requireProvisioned: true });
+    } finally {
+      lock.release();
+    }
   });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { withdrawParticipant } from '../../../study-protocol/index.js';
+import { lockDevice } from '../../device-lock.js';
 
 /** `hearth withdraw`: purge a participant's rows and files from a device, keep tombstone and consent, print the scan. */
 export function register(program: Command): void {
@@ -10,7 +11,17 @@ export function register(program: Command): void {
     .requiredOption('--participant <id>', 'participant id (must be the device\'s participant)')
     .option('--json', 'print the report as JSON')
     .action((o: { deviceDir: string; participant: string; json?: boolean }) => {
-      const r = withdrawParticipant({ deviceDir: o.deviceDir, participantId: o.participant, now: Date.now() });
+      // Refuse rather than wait while a runtime holds the folder: `hearth run` never ends by itself, and a
+      // session writing during the purge would put rows back after the scan said none remain.
+      const lock = lockDevice(o.deviceDir, 'withdraw', {
+        busyHint: 'stop the runtime first (Ctrl-C where it runs, or `systemctl stop hearth` for the service), then run hearth withdraw again',
+      });
+      let r: ReturnType<typeof withdrawParticipant>;
+      try {
+        r = withdrawParticipant({ deviceDir: o.deviceDir, participantId: o.participant, now: Date.now() });
+      } finally {
+        lock.release();
+      }
       if (o.json) {
         console.log(JSON.stringify(r));
       } else {
@@ -20,8 +31,12 @@ export function register(program: Command): void {
         console.log(`scan of ${r.deviceDir} for ${r.participantId} and ${r.scan.sessionIds} session ids:`);
         for (const t of r.scan.tables) console.log(`  table ${t.table.padEnd(20)} ${t.rows} rows${t.kept ? ' (kept on purpose)' : ''}`);
         for (const f of r.scan.files) console.log(`  file  ${f.file.padEnd(20)} ${f.found.join('; ')}${f.kept ? ' (kept: withdrawal record / tombstone and consent rows)' : ''}`);
-        console.log(r.scan.remaining === 0 ? `result: none of ${r.participantId}'s data remains (tombstone and consent record kept)` : `result: ${r.scan.remaining} rows or files still hold ${r.participantId}'s data`);
+        console.log(r.scan.remaining === 0
+          ? `result: none of ${r.participantId}'s data remains (tombstone and consent record kept)`
+          : `result: ${r.scan.remaining} rows or files still hold ${r.participantId}'s data — the withdrawal is NOT complete; ` +
+            'close any other program that has the database open (a sqlite3 shell, a backup, hearth export) and run hearth withdraw again');
       }
+      // The report is printed either way; a scan that still finds data is a failure, not a success.
       if (r.scan.remaining > 0) process.exitCode = 1;
     });
 }
