@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { lockDevice } from '../../device-lock.js';
 import { runDevice } from '../../live.js';
+import { withServiceHeartbeat } from '../../service/index.js';
 import { hardwareOptions, liveOptions, type HardwareFlags } from './device-options.js';
 
 /** `hearth run`: the device runtime, following the study's schedule until stopped. */
@@ -14,7 +15,8 @@ export function register(program: Command): void {
     // Held until the runtime stops: a second `run`, a `talk` or a `withdraw` on this folder is refused meanwhile.
     const lock = lockDevice(o.deviceDir, 'run');
     try {
-      await runDevice({ ...liveOptions(o), participantId: 'P01', tz: 'UTC', requireProvisioned: true });
+      // The service heartbeat a systemd timer checks (runtime/service/README.md).
+      await withServiceHeartbeat(o.deviceDir, () => runDevice({ ...liveOptions(o), participantId: 'P01', tz: 'UTC', requireProvisioned: true }));
     } finally {
       lock.release();
     }
