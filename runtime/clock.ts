@@ -129,8 +129,8 @@ export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Longest real wait between two looks at the simulation while tracked I/O is pending. */
-const IO_POLL_MS = 50;
+/** Longest real wait between two looks at the simulation while tracked I/O is pending: simulated time lags real time by at most this. */
+const IO_POLL_MS = 2;
 
 /**
  * Drive a ManualClock until `done()` holds: settle promises, then fire the next timer, repeatedly.
@@ -143,21 +143,25 @@ const IO_POLL_MS = 50;
 export async function runUntil(clock: ManualClock, done: () => boolean, options: { maxSteps?: number; ioWaitMs?: number } = {}): Promise<void> {
   const maxSteps = options.maxSteps ?? 1_000_000;
   const ioWaitMs = options.ioWaitMs ?? 60_000;
+  // While I/O is pending: the real and simulated instants simulated time is measured from.
+  let anchor: { real: number; sim: number } | null = null;
   for (let i = 0; i < maxSteps; i++) {
     await settle();
     if (done()) return;
     if (clock.ioPending > 0) {
-      const realStart = performance.now();
-      const simStart = clock.now();
+      anchor ??= { real: performance.now(), sim: clock.now() };
       const next = clock.nextAt;
-      await clock.waitForIo(next === undefined ? IO_POLL_MS : Math.min(IO_POLL_MS, next - simStart));
-      const target = simStart + (performance.now() - realStart);
+      const ahead = anchor.sim + (performance.now() - anchor.real);
+      await clock.waitForIo(next === undefined ? IO_POLL_MS : Math.min(IO_POLL_MS, next - ahead));
+      // All real time since the I/O began counts, the work done between waits included.
+      const target = anchor.sim + (performance.now() - anchor.real);
       while (clock.stepUntil(target)) {
         await settle();
         if (done()) return;
       }
       continue;
     }
+    anchor = null;
     if (clock.step()) continue;
     const until = Date.now() + ioWaitMs;
     while (Date.now() < until && clock.pending === 0 && !done()) await new Promise((r) => setTimeout(r, 2));
