@@ -1,10 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../../data/index.js';
 import { register } from './status.js';
-import { runCommand } from '../../../test/support/run-command.js';
+import { isUserError } from '../errors.js';
+import { runCommand, runCommandResult } from '../../../test/support/run-command.js';
 import { freshUplinkState, writeUplinkConfig, UPLINK_STATE_FILE, type UplinkState } from '../../uplink/config.js';
 
 const run = async (...args: string[]): Promise<string> => (await runCommand(register, 'status', ...args)).join('\n');
@@ -101,6 +103,69 @@ describe('hearth status', () => {
       expect((await run('--db', enrolled(null))).split('\n').at(-1)).toMatch(/; server not reached yet; \d+ rows to send \(last_seq \d+\); last heartbeat never; last batch never$/);
       const revoked = enrolled({ cursor: 3, revoked: { message: 'revoked', atUtc: '2026-12-01T10:00:00.000Z' } });
       expect((await run('--db', revoked)).split('\n').at(-1)).toMatch(/: REVOKED at 2026-12-01T10:00:00\.000Z — nothing is sent; \d+ rows wait \(cursor 3 of last_seq \d+\); enroll again with hearth provision/);
+    });
+  });
+
+  describe('only reads: never creates, migrates or writes the file', () => {
+    /** The file's bytes and mtime (set in the past, so a write in the same millisecond still shows). */
+    const fingerprint = (file: string) => ({ sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), mtimeMs: statSync(file).mtimeMs });
+    const aged = (file: string) => {
+      utimesSync(file, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z'));
+      return fingerprint(file);
+    };
+    const refused = async (file: string, pattern: RegExp) => {
+      const { out, error } = await runCommandResult(register, 'status', '--db', file);
+      expect(out).toEqual([]);
+      expect(isUserError(error), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(pattern);
+      expect((error as Error).message).not.toMatch(/\n/);
+    };
+
+    it("another application's database: refused, not given Hearth's tables or user_version", async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'hearth-status-')), 'notes.sqlite');
+      const { default: Database } = await import('better-sqlite3');
+      const db = new Database(file);
+      db.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('shopping list')");
+      db.close();
+      const before = aged(file);
+      await refused(file, /notes\.sqlite: not a Hearth database .*the file was not modified/);
+      expect(fingerprint(file)).toEqual(before);
+      expect(existsSync(`${file}-wal`)).toBe(false);
+    });
+
+    it('a zero-byte file: refused, still zero bytes', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'hearth-status-')), 'empty.sqlite');
+      writeFileSync(file, '');
+      const before = aged(file);
+      await refused(file, /empty\.sqlite: not a Hearth database/);
+      expect(fingerprint(file)).toEqual(before);
+      expect(statSync(file).size).toBe(0);
+      expect(existsSync(`${file}-wal`)).toBe(false);
+    });
+
+    it('a missing file: refused, not created', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'hearth-status-')), 'missing.sqlite');
+      await refused(file, /missing\.sqlite: database not found/);
+      expect(existsSync(file)).toBe(false);
+    });
+
+    it('a Hearth file from an older schema: refused, not upgraded', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'hearth-status-')), 'old.sqlite');
+      const { default: Database } = await import('better-sqlite3');
+      const db = new Database(file);
+      db.exec('CREATE TABLE devices (device_id TEXT)');
+      db.pragma('user_version = 1');
+      db.close();
+      const before = aged(file);
+      await refused(file, /old\.sqlite: database schema version 1 is older .*does not upgrade it/);
+      expect(fingerprint(file)).toEqual(before);
+    });
+
+    it("a device's own database: reported, and its bytes and mtime are unchanged", async () => {
+      const file = deviceFile('configured');
+      const before = aged(file);
+      expect(await run('--db', file)).toMatch(/schema \d+, integrity ok; 1 device\(s\), 1 participant\(s\)/);
+      expect(fingerprint(file)).toEqual(before);
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { dirname } from 'node:path';
-import { SqliteStore, uplinkBacklog, type DeliveryStatus, type OutboxLine, type Store, type StoreStats } from '../../../data/index.js';
+import { SCHEMA_VERSION, SqliteStore, StoreError, uplinkBacklog, type DeliveryStatus, type OutboxLine, type Store, type StoreStats } from '../../../data/index.js';
 import { readUplinkConfig, readUplinkState, UPLINK_FILE } from '../../uplink/config.js';
 
 /** Where the device said alerts go, at its last start (`alerts.webhook` / `alerts.no-webhook` events). */
@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .requiredOption('--db <file>', 'SQLite file')
     .option('--json', 'print one JSON object')
     .action((o: { db: string; json?: boolean }) => {
-      const store: Store = SqliteStore.open(o.db, { create: false });
+      const store = openReadOnly(o.db);
       try {
         const stats = store.stats;
         const now = Date.now();
@@ -50,10 +50,31 @@ export function register(program: Command): void {
         for (const line of outbox) console.log(`  ${outboxLine(line, now, idWidth)}`);
         console.log(safeguardLine(safeguards));
         console.log(uplinkLine(uplink, now));
+      } catch (e) {
+        // A Hearth-versioned file whose tables are not Hearth's: the query fails; say so in one line.
+        if (e instanceof StoreError || !String((e as { code?: unknown }).code ?? '').startsWith('SQLITE')) throw e;
+        throw new StoreError(`${store.path}: not a readable Hearth database (${(e as Error).message}); hearth status only reads, the file was not modified`, { cause: e });
       } finally {
         store.close();
       }
     });
+}
+
+/**
+ * Open a database for `hearth status` without writing to it: read-only, never created, never migrated.
+ * A file that is not Hearth's (another application's database, a zero-byte file) or from an older
+ * Hearth is refused in one line, untouched; the device itself upgrades an older file at its next start.
+ */
+function openReadOnly(file: string): Store {
+  const store: Store = SqliteStore.open(file, { create: false, readonly: true });
+  const version = store.stats.schemaVersion;
+  if (version === SCHEMA_VERSION) return store;
+  store.close();
+  if (version === 0) throw new StoreError(`${store.path}: not a Hearth database (schema version 0, no Hearth schema); hearth status only reads, the file was not modified`);
+  throw new StoreError(
+    `${store.path}: database schema version ${version} is older than this Hearth's (${SCHEMA_VERSION}); hearth status only reads and does not upgrade it ` +
+      '(the file was not modified); the device upgrades it at its next hearth run or hearth talk',
+  );
 }
 
 /** The study-server uplink of the device folder holding the database (`uplink.json`, `uplink-state.json`). */
