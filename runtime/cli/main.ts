@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { register as collect } from './commands/collect.js';
 import { register as doctor } from './commands/doctor.js';
 import { register as exportCommand } from './commands/export.js';
+import { register as installService } from './commands/install-service.js';
 import { register as perceive } from './commands/perceive.js';
 import { register as provision } from './commands/provision.js';
 import { register as report } from './commands/report.js';
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [talk, run, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive, collect, exportCommand, report, serve, doctor]) register(program);
+  for (const register of [talk, run, simulate, status, study, provision, schedule, withdraw, stories, safeguards, perceive, collect, exportCommand, report, serve, doctor, installService]) register(program);
   return program;
 }
 

@@ -3,3 +3,5 @@ export {
   checkHeartbeat, heartbeatPath, HEARTBEAT_FILE, HEARTBEAT_INTERVAL_MS, ServiceHeartbeat, systemHeartbeatEffects, withServiceHeartbeat,
   type HeartbeatCheck, type HeartbeatEffects, type HeartbeatRecord,
 } from './heartbeat.js';
+export { ENVIRONMENT_FILE, execArg, renderUnits, validUnitName, validUserName, type UnitFile, type UnitOptions } from './unit.js';
+export { nextSteps, ServiceError, systemdRunning, writeUnits, type UnitWrite } from './install.js';
