@@ -103,6 +103,8 @@ function expectEveryDayRan(r: Run): void {
     else expect(s!.status).toBe('completed');
   }
   expect(r.sessions.some((s) => s.status === 'started')).toBe(false);
+  // Two days were asked for: none is run past them.
+  expect(r.sessions.filter((s) => s.studyDay > 2)).toEqual([]);
 }
 
 /** Each day's simulated session length is within ±20% of the healthy run's. */

@@ -126,7 +126,9 @@ export async function simulate(o: SimulateOptions): Promise<ParticipantSummary[]
       scheduler = new StudyScheduler({ clock, store, log, config: { participantId, deviceId, tz, startDate }, protocol: loaded, companion, maxSleepMs: 24 * 3_600_000 });
       scheduler.start();
       const end = localTimeToMs(addDays(startDate, o.days), '00:00', tz);
-      await runUntil(clock, () => clock.now() >= end && companion.state() === 'idle');
+      // Done once the companion is idle and nothing is due before the end of the last day: stepping on
+      // to the next timer would start day days+1's session.
+      await runUntil(clock, () => companion.state() === 'idle' && (clock.now() >= end || (clock.nextAt ?? end) >= end));
       scheduler.stop();
       companion.shutdown('simulation finished');
       await runUntil(clock, () => companion.state() === 'stopped');
