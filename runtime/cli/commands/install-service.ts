@@ -20,6 +20,8 @@ export interface ServiceParts {
   /** Run `systemctl ARGS`; resolves with whether it succeeded and what it printed. */
   systemctl?: (args: string[]) => Promise<{ ok: boolean; output: string }>;
   heartbeat?: Pick<HeartbeatEffects, 'monotonicMs' | 'bootId' | 'read'>;
+  /** The folder systemd reads units from (default /etc/systemd/system). */
+  systemUnitDir?: string;
 }
 
 const realSystemctl = (args: string[]) => new Promise<{ ok: boolean; output: string }>((done) =>
@@ -32,7 +34,7 @@ export function register(program: Command, parts: ServiceParts = {}): void {
     .description('write systemd units that run `hearth run --device-dir DIR` at boot, restart it when it stops or hangs, and log to the journal')
     .requiredOption('--device-dir <dir>', 'device folder made by hearth provision')
     .option('--user <user>', 'account the runtime runs as (recommended; default root); it must own the device folder')
-    .option('--unit-dir <dir>', 'where the unit files go', SYSTEM_UNIT_DIR)
+    .option('--unit-dir <dir>', 'where the unit files go', parts.systemUnitDir ?? SYSTEM_UNIT_DIR)
     .option('--name <name>', 'unit name', 'hearth')
     .option('--max-age <seconds>', 'heartbeat age at which the watchdog restarts the runtime', positiveInt('--max-age', 60), 120)
     .option('--force', 'replace unit files that exist with other content')
@@ -60,9 +62,10 @@ export function register(program: Command, parts: ServiceParts = {}): void {
       }
       for (const w of writeUnits(units, unitDir, { force: o.force })) console.log(`${w.action} ${w.path}`);
       if (!o.user) console.log('note: the runtime runs as root; prefer --user with the account that owns the device folder');
-      const live = unitDir === SYSTEM_UNIT_DIR && (parts.systemdRunning ?? systemdRunning)();
+      const systemDir = unitDir === resolve(parts.systemUnitDir ?? SYSTEM_UNIT_DIR);
+      const live = systemDir && (parts.systemdRunning ?? systemdRunning)();
       if (!live) {
-        console.log(`systemd ${unitDir === SYSTEM_UNIT_DIR ? 'is not running here' : `does not read ${unitDir}`}; to start it where it does:`);
+        console.log(`systemd ${systemDir ? 'is not running here' : `does not read ${unitDir}`}; to start it where it does:`);
         for (const s of steps) console.log(`  systemctl ${s.join(' ')}`);
       } else {
         const systemctl = parts.systemctl ?? realSystemctl;
