@@ -77,7 +77,7 @@ export class ManualClock implements Clock {
     this.inFlight++;
     const done = () => {
       this.inFlight--;
-      for (const wake of this.ioWaiters.splice(0)) wake();
+      for (const wake of [...this.ioWaiters]) wake();
     };
     work.then(done, done);
     return work;
@@ -86,11 +86,12 @@ export class ManualClock implements Clock {
   /** Resolve when a tracked operation settles, or after `realMs` of real time, whichever is first. */
   waitForIo(realMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(finish, Math.max(0, realMs));
-      function finish() {
+      const finish = () => {
         clearTimeout(timer);
+        this.ioWaiters = this.ioWaiters.filter((w) => w !== finish);
         resolve();
-      }
+      };
+      const timer = setTimeout(finish, Math.max(0, realMs));
       this.ioWaiters.push(finish);
     });
   }
