@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { openForAnalysis, SCHEMA_VERSION, SqliteStore, StoreError } from '../../../data/index.js';
 import { LlmClient, resolveLlmSettings } from '../../../behaviors/index.js';
 import { openAiModels } from '../../../hardware/index.js';
 import { simulate } from '../../simulate.js';
@@ -19,6 +21,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON line per participant')
     .action(async (o: { participants: number; days: number; seed: number; start: string; protocol?: string; db: string; json?: boolean }) => {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(o.start) || Number.isNaN(Date.parse(o.start))) throw new UsageError(`option --start: expected YYYY-MM-DD, got "${o.start}"`);
+      refuseRealDeviceFile(o.db);
       const t0 = performance.now();
       const llmSettings = resolveLlmSettings(process.env, {});
       const summaries = await simulate({
@@ -33,4 +36,40 @@ export function register(program: Command): void {
       const line = { participants: summaries.length, days: o.days, seed: o.seed, db: o.db, seconds: Number(seconds.toFixed(2)) };
       console.log(o.json ? JSON.stringify(line) : `simulated ${line.participants} participants x ${line.days} days into ${o.db} in ${line.seconds} s`);
     });
+}
+
+/** Devices `hearth simulate` makes (`sim-device-NNN`, see `runtime/simulate.ts`); any other device in a file is a real one. */
+const SIMULATED_DEVICE = /^sim-device-\d+$/;
+
+/**
+ * Simulate only into a new file, an empty one, or one holding nothing but simulated devices: a real
+ * device's database (a participant's words, their schedule) must never get simulated participants
+ * beside its own, which analysis and export could not tell apart afterwards.
+ */
+function refuseRealDeviceFile(file: string): void {
+  if (!existsSync(file) || statSync(file).size === 0) return;
+  // Read-only: refuses a file that is not SQLite, or from a newer Hearth, before anything is written.
+  const probe = SqliteStore.open(file, { create: false, readonly: true });
+  let version: number;
+  let participants: number;
+  try {
+    version = probe.stats.schemaVersion;
+    participants = version === SCHEMA_VERSION ? probe.stats.counts().participants : -1;
+  } finally {
+    probe.close();
+  }
+  if (version === 0 || participants === 0) return;
+  // An older Hearth file is refused by openForAnalysis (it cannot be checked without upgrading it).
+  const source = openForAnalysis(file);
+  try {
+    const real = source.deviceIds.filter((d) => !SIMULATED_DEVICE.test(d));
+    if (real.length > 0) {
+      throw new StoreError(
+        `${source.path}: holds the data of ${real.length === 1 ? 'a real device' : `${real.length} real devices`} (${real.slice(0, 3).join(', ')}${real.length > 3 ? ', …' : ''}), ` +
+          'not a simulation; hearth simulate never adds simulated participants to it — pass a new file with --db (the file was not modified)',
+      );
+    }
+  } finally {
+    source.close();
+  }
 }
