@@ -61,7 +61,7 @@ export function openForAnalysis(file: string): AnalysisSource {
     if (version < SCHEMA_VERSION) {
       throw new StoreError(
         `${path}: database schema version ${version} is older than this Hearth's (${SCHEMA_VERSION}); ` +
-          'collect it into a study database with `hearth collect` (which reads older versions), or open it once with `hearth status` to upgrade it',
+          'collect it into a study database with `hearth collect` (which reads older versions), or let the device upgrade it (its next `hearth run` or `hearth talk`)',
       );
     }
     const deviceIds = (db.prepare('SELECT device_id FROM device_seq UNION SELECT device_id FROM devices ORDER BY 1').all() as { device_id: string }[])
