@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tryExclusiveFileLock, type HeldFileLock } from '../data/index.js';
 
@@ -64,6 +64,16 @@ export function lockDevice(deviceDir: string, command: string, o: { create?: boo
   };
   process.on('exit', release);
   return { dir, release };
+}
+
+/**
+ * `lockDevice` for commands that only use an existing device (`run`, `withdraw`): null, and no lock file
+ * made, when the folder has neither `device.json` nor a lock (it is no device; the command refuses it).
+ */
+export function lockExistingDevice(deviceDir: string, command: string, o: { busyHint?: string } = {}): DeviceLock | null {
+  const dir = resolve(deviceDir);
+  if (!existsSync(join(dir, 'device.json')) && !existsSync(join(dir, LOCK_FILE))) return null;
+  return lockDevice(dir, command, o);
 }
 
 function readHolder(dir: string): LockHolder | null {

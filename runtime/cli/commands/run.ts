@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { lockDevice } from '../../device-lock.js';
+import { lockExistingDevice } from '../../device-lock.js';
 import { runDevice } from '../../live.js';
 import { withServiceHeartbeat } from '../../service/index.js';
 import { hardwareOptions, liveOptions, type HardwareFlags } from './device-options.js';
@@ -13,12 +13,13 @@ export function register(program: Command): void {
       .requiredOption('--device-dir <dir>', 'device folder made by hearth provision'),
   ).action(async (o: HardwareFlags) => {
     // Held until the runtime stops: a second `run`, a `talk` or a `withdraw` on this folder is refused meanwhile.
-    const lock = lockDevice(o.deviceDir, 'run');
+    // An unprovisioned folder gets no lock file: runDevice refuses it before writing anything.
+    const lock = lockExistingDevice(o.deviceDir, 'run');
     try {
       // The service heartbeat a systemd timer checks (runtime/service/README.md).
       await withServiceHeartbeat(o.deviceDir, () => runDevice({ ...liveOptions(o), participantId: 'P01', tz: 'UTC', requireProvisioned: true }));
     } finally {
-      lock.release();
+      lock?.release();
     }
   });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withdrawParticipant } from '../../../study-protocol/index.js';
-import { lockDevice } from '../../device-lock.js';
+import { lockExistingDevice } from '../../device-lock.js';
 
 /** `hearth withdraw`: purge a participant's rows and files from a device, keep tombstone and consent, print the scan. */
 export function register(program: Command): void {
@@ -13,14 +13,15 @@ export function register(program: Command): void {
     .action((o: { deviceDir: string; participant: string; json?: boolean }) => {
       // Refuse rather than wait while a runtime holds the folder: `hearth run` never ends by itself, and a
       // session writing during the purge would put rows back after the scan said none remain.
-      const lock = lockDevice(o.deviceDir, 'withdraw', {
+      // A folder that is not a device gets no lock file; withdrawParticipant refuses it.
+      const lock = lockExistingDevice(o.deviceDir, 'withdraw', {
         busyHint: 'stop the runtime first (Ctrl-C where it runs, or `systemctl stop hearth` for the service), then run hearth withdraw again',
       });
       let r: ReturnType<typeof withdrawParticipant>;
       try {
         r = withdrawParticipant({ deviceDir: o.deviceDir, participantId: o.participant, now: Date.now() });
       } finally {
-        lock.release();
+        lock?.release();
       }
       if (o.json) {
         console.log(JSON.stringify(r));
