@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { openForAnalysis, SCHEMA_VERSION, SqliteStore, StoreError } from '../../../data/index.js';
 import { LlmClient, resolveLlmSettings } from '../../../behaviors/index.js';
 import { openAiModels } from '../../../hardware/index.js';
+import type { Clock } from '../../clock.js';
 import { simulate } from '../../simulate.js';
 import { positiveInt, UsageError } from '../errors.js';
 import { hearthVersion } from '../version.js';
@@ -26,7 +27,10 @@ export function register(program: Command): void {
       const llmSettings = resolveLlmSettings(process.env, {});
       const summaries = await simulate({
         participants: o.participants, days: o.days, seed: o.seed, dbFile: o.db, startDate: o.start, hearthVersion: hearthVersion(),
-        protocolFile: o.protocol, llm: llmSettings.ok ? new LlmClient(openAiModels(llmSettings.settings)) : undefined,
+        protocolFile: o.protocol,
+        // One client per participant, on that participant's simulated clock: one participant's failures
+        // do not open the circuit for the others, and its cool-down runs in simulated time as on a device.
+        ...(llmSettings.ok ? { llmFor: (clock: Clock) => new LlmClient(openAiModels(llmSettings.settings), { now: () => clock.now() }) } : {}),
         onParticipant: (s) => {
           if (o.json) console.log(JSON.stringify(s));
           else console.log(`${s.participantId} (${s.tz}, ${s.condition}): days ${Object.entries(s.instances).map(([k, v]) => `${v} ${k}`).join(', ')}; sessions ${Object.entries(s.sessions).map(([k, v]) => `${v} ${k}`).join(', ')}; ${s.turns} turns, ${s.responses} answers`);
