@@ -33,7 +33,10 @@ export class ProtocolError extends Error {
 export class StudyError extends Error {
   override readonly name = 'StudyError';
   readonly exitCode = 2;
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The `ProvisionOptions` field at fault (e.g. `startDate`), so a CLI can name its own option. */
+  readonly field?: string;
+  constructor(message: string, options?: { cause?: unknown; field?: string }) {
     super(message, options);
+    if (options?.field !== undefined) this.field = options.field;
   }
 }

@@ -2,6 +2,7 @@
 export { allocationSequence, assignSlot, block, newAllocationSeed, stratumKey, type SlotAssignment } from './allocation.js';
 export { ConsentState, needsReconsent, type ConsentDecision, type ConsentQuestion } from './consent.js';
 export { consentStateFor, deviceSchedule, recordConsentAnswers, saveInstance, storedSchedule, type ScheduledParticipant } from './device.js';
+export { notRegularFile, readRegularFile } from './files.js';
 export { formatProblem, ProtocolError, StudyError, type ProtocolProblem } from './errors.js';
 export {
   instrumentOf, instrumentsOf, normaliseAnswer, parseScaleAnswer, parseYesNo, repromptFor, responseFor, scoredValue, scoreInstrument,
@@ -16,7 +17,7 @@ export {
   type TimeSpan,
 } from './protocol.js';
 export {
-  checkParticipantId, checkStartDate, checkTimeZone, defaultRegistryPath, DEVICE_FILES, loadDevice, provisionDevice, readDeviceConfig,
+  checkParticipantId, checkStartDate, checkTimeZone, defaultRegistryPath, DEVICE_FILES, latestStartDate, loadDevice, provisionDevice, readDeviceConfig,
   type DeviceConfig, type ProvisionOptions,
 } from './provision.js';
 export {

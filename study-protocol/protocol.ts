@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { readRegularFile } from './files.js';
 import { ProtocolError, type ProtocolProblem } from './errors.js';
 import { protocolSchemaPath } from './paths.js';
 
@@ -143,14 +144,19 @@ export function protocolHash(source: string | Buffer): string {
   return `sha256:${createHash('sha256').update(source).digest('hex')}`;
 }
 
+/** Most alias expansions a protocol file may use (yaml's `maxAliasCount`): enough for any real file, far too few for an alias bomb. */
+const MAX_ALIAS_COUNT = 100;
+
 /** Read, parse and check a protocol file. Throws `ProtocolError` listing every problem found. */
 export function loadProtocol(file: string): LoadedProtocol {
   let source: string;
   try {
-    source = readFileSync(file, 'utf8');
+    source = readRegularFile(file);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'file not found' : `cannot read the file (${(cause as Error).message})`;
+    const message = code === 'ENOENT' ? 'file not found'
+      : code === 'ENOTREG' || code === 'EISDIR' ? `${code === 'EISDIR' ? 'is a folder, not a regular file' : (cause as Error).message}: give the protocol's YAML file`
+      : `cannot read the file (${(cause as Error).message})`;
     throw new ProtocolError([{ file, line: 0, column: 0, path: '', message, hint: 'check the path given to --protocol' }], { cause });
   }
   return parseProtocol(source, file);
@@ -161,7 +167,7 @@ export function parseProtocol(source: string, file: string): LoadedProtocol {
   const problems = checkProtocol(source, file);
   if (problems.length > 0) throw new ProtocolError(problems);
   const doc = parseDocument(source);
-  return { protocol: doc.toJS() as Protocol, hash: protocolHash(source), file: resolve(file), source };
+  return { protocol: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Protocol, hash: protocolHash(source), file: resolve(file), source };
 }
 
 /** Every problem in protocol text (empty when it is valid), sorted by position. */
@@ -180,7 +186,15 @@ export function checkProtocol(source: string, file: string): ProtocolProblem[] {
   }
   if (problems.length > 0) return sortProblems(problems);
 
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (cause) {
+    // yaml throws a ReferenceError when aliases expand past maxAliasCount (a "billion laughs" file).
+    if (!(cause instanceof ReferenceError)) throw cause;
+    problems.push({ file, line: 0, column: 0, path: '', message: `YAML: aliases (*name) expand too far (more than ${MAX_ALIAS_COUNT} uses); the file is refused`, hint: 'write the values out instead of nesting aliases' });
+    return problems;
+  }
   const locate = (path: readonly (string | number)[], key?: string): { line: number; column: number } => {
     const found = findNode(doc.contents as YamlNode | null, path, key);
     return found ? at(found) : { line: 1, column: 1 };

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -117,7 +117,7 @@ describe('provisionDevice', () => {
     ['a name without digits', { participantId: 'jane' }, /no digits and may be a name/],
     ['an id off the protocol pattern', { participantId: 'X12' }, /does not match the protocol's participant_id_pattern/],
     ['an invalid time zone', { tz: 'Mars/Olympus_Mons' }, /time zone "Mars\/Olympus_Mons" is not a valid IANA time zone/],
-    ['a start date in the past', { startDate: '2026-11-19' }, /start date 2026-11-19 is in the past \(today is 2026-11-20 in America\/New_York\)/],
+    ['a start date in the past', { startDate: '2026-11-19' }, /start date 2026-11-19 is in the past: allowed from 2026-11-20 \(today in America\/New_York\) to 9999-12-01/],
     ['a malformed start date', { startDate: '01/12/2026' }, /start date "01\/12\/2026" is not a date/],
     ['a missing stratum', { strata: {} }, /stratifies by "household": give --stratum household=<lives_alone\|lives_with_others>/],
     ['an unknown stratum level', { strata: { household: 'castle' } }, /household=castle is not a level/],
@@ -128,6 +128,70 @@ describe('provisionDevice', () => {
     expect(() => provisionDevice({ ...base(dir, registry), ...override })).toThrow(message);
     expect(existsSync(dir)).toBe(false);
     expect(existsSync(registry)).toBe(false);
+  });
+
+  it('refuses a start date whose schedule cannot be stored, naming the range, before writing anything', () => {
+    const root = tmp();
+    const dir = join(root, 'device');
+    const registry = join(root, 'registry.sqlite');
+    // 9999-12-31 used to reach the schedule table's CHECK on ISO timestamps (year 10000) after the slot was taken.
+    expect(() => provisionDevice({ ...base(dir, registry), startDate: '9999-12-31' }))
+      .toThrow(/start date 9999-12-31 is too late for the 30-day schedule to be stored: allowed from 2026-11-20 \(today in America\/New_York\) to 9999-12-01/);
+    expect(existsSync(dir)).toBe(false);
+    // The last start the range names is stored whole, in a zone behind UTC.
+    const config = provisionDevice({ ...base(dir, registry), startDate: '9999-12-01', tz: 'Pacific/Pago_Pago' });
+    expect(deviceSchedule(dir, NOW).instances.at(-1)).toMatchObject({ localDate: '9999-12-30' });
+    expect(config.startDate).toBe('9999-12-01');
+  });
+
+  it('a provisioning that fails while the folder is built leaves no folder and gives the registry slot back', () => {
+    const root = tmp();
+    const registry = join(root, 'registry.sqlite');
+    const dir = join(root, 'P01');
+    // A folder with files but no device.json is refused before anything is allocated.
+    const blocked = join(root, 'blocked');
+    mkdirSync(join(blocked, 'busy'), { recursive: true });
+    expect(() => provisionDevice({ ...base(blocked, registry) })).toThrow(/holds files but no device.json: provision into a new or empty folder/);
+    // The device database fails while the folder is being built, after the slot was chosen.
+    const failing = join(root, 'failing');
+    const original = SqliteStore.open;
+    let opened = 0;
+    SqliteStore.open = ((file: string, ...rest: unknown[]) => {
+      if (file.endsWith('hearth.sqlite') && file.includes('.failing.provisioning-')) {
+        opened++;
+        throw new Error('disk I/O error (injected)');
+      }
+      return (original as (...a: unknown[]) => ReturnType<typeof original>).call(SqliteStore, file, ...rest);
+    }) as typeof original;
+    try {
+      expect(() => provisionDevice({ ...base(failing, registry) })).toThrow(/disk I\/O error \(injected\)/);
+    } finally {
+      SqliteStore.open = original;
+    }
+    expect(opened).toBe(1);
+    expect(existsSync(failing)).toBe(false);
+    expect(readdirSync(root).sort()).toEqual(['blocked', 'registry.sqlite']);
+    const reg = SqliteStore.open(registry);
+    try {
+      expect(reg.study.allocationsOf(protocol.study.id)).toEqual([]);
+    } finally {
+      reg.close();
+    }
+    // A retry succeeds and takes slot 0, the slot the failure gave back; the next participant takes slot 1.
+    expect(provisionDevice({ ...base(failing, registry) }).allocation.slot).toBe(0);
+    expect(provisionDevice({ ...base(dir, registry, 'P02') }).allocation.slot).toBe(1);
+    expect(readdirSync(root).sort()).toEqual(['P01', 'blocked', 'failing', 'registry.sqlite']);
+  });
+
+  it('stores the canonical spelling of a time zone typed in lower case or as a link', () => {
+    const root = tmp();
+    const registry = join(root, 'registry.sqlite');
+    expect(provisionDevice({ ...base(join(root, 'a'), registry), tz: 'america/new_york' }).tz).toBe('America/New_York');
+    expect(readDeviceConfig(join(root, 'a')).tz).toBe('America/New_York');
+    expect(deviceSchedule(join(root, 'a'), NOW).instances[0]!.tz).toBe('America/New_York');
+    // Provisioning again with the other spelling is the same zone, so it is idempotent.
+    expect(provisionDevice({ ...base(join(root, 'a'), registry), tz: 'AMERICA/NEW_YORK' }).tz).toBe('America/New_York');
+    expect(provisionDevice({ ...base(join(root, 'b'), registry, 'P02'), tz: 'US/Eastern' }).tz).toBe('America/New_York');
   });
 
   it('rejects a protocol with an unknown behaviour, instrument or condition before writing anything', () => {

@@ -4,18 +4,19 @@
  * protocol.yaml, hearth.sqlite with the enrollment, schedule and any staff-recorded consent).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
 import {
-  isValidTimeZone, localDate, SqliteStore, type Store,
+  addDays, isValidTimeZone, localDate, SqliteStore, type Store,
   type AllocationRecord, type ClockSource,
 } from '../data/index.js';
 import { assignSlot, newAllocationSeed, stratumKey } from './allocation.js';
 import { StudyError } from './errors.js';
 import { packageRoot } from './paths.js';
 import { CONSENT_MODALITIES, loadProtocol, parseProtocol, protocolHash, type ConsentModality, type LoadedProtocol, type Protocol } from './protocol.js';
+import { readRegularFile } from './files.js';
 import { generateSchedule } from './schedule.js';
 
 /** File names inside a device folder. */
@@ -98,18 +99,34 @@ export function checkParticipantId(id: string, pattern?: string): void {
   }
 }
 
-/** Check a time zone; throws a StudyError naming it. */
-export function checkTimeZone(tz: string): void {
-  if (!isValidTimeZone(tz)) throw new StudyError(`time zone ${JSON.stringify(tz)} is not a valid IANA time zone name (e.g. America/New_York, Europe/Berlin)`);
+/**
+ * Check a time zone and return its canonical IANA spelling (`europe/berlin` → `Europe/Berlin`, links such
+ * as `US/Eastern` → `America/New_York`), so what is stored matches what every tool prints; throws a
+ * StudyError naming it.
+ */
+export function checkTimeZone(tz: string): string {
+  if (!isValidTimeZone(tz)) throw new StudyError(`time zone ${JSON.stringify(tz)} is not a valid IANA time zone name (e.g. America/New_York, Europe/Berlin)`, { field: 'tz' });
+  return new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone;
 }
 
-/** Check a start date: a real YYYY-MM-DD date, not before today in the participant's zone. */
-export function checkStartDate(startDate: string, tz: string, now: number): void {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(startDate) || !DateTime.fromISO(startDate).isValid) {
-    throw new StudyError(`start date ${JSON.stringify(startDate)} is not a date (YYYY-MM-DD)`);
-  }
+/**
+ * The last start date whose schedule can be stored: every window is stored as ISO-8601 UTC with a
+ * four-digit year, so the study's last day (and a zone up to a day behind UTC) must fall in year 9999.
+ */
+export function latestStartDate(studyDays: number): string {
+  return addDays('9999-12-31', -Math.max(1, studyDays));
+}
+
+/** Check a start date: a real YYYY-MM-DD date, not before today in the participant's zone, and one the schedule of a `studyDays`-day study can store. */
+export function checkStartDate(startDate: string, tz: string, now: number, studyDays = 1): void {
   const today = localDate(now, tz);
-  if (startDate < today) throw new StudyError(`start date ${startDate} is in the past (today is ${today} in ${tz})`);
+  const latest = latestStartDate(studyDays);
+  const range = `from ${today} (today in ${tz}) to ${latest}`;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(startDate) || !DateTime.fromISO(startDate).isValid) {
+    throw new StudyError(`start date ${JSON.stringify(startDate)} is not a date: give YYYY-MM-DD ${range}`, { field: 'startDate' });
+  }
+  if (startDate < today) throw new StudyError(`start date ${startDate} is in the past: allowed ${range}`, { field: 'startDate' });
+  if (startDate > latest) throw new StudyError(`start date ${startDate} is too late for the ${studyDays}-day schedule to be stored: allowed ${range}`, { field: 'startDate' });
 }
 
 /**
@@ -117,13 +134,19 @@ export function checkStartDate(startDate: string, tz: string, now: number): void
  * again returns the same configuration and never reassigns the condition. Re-provisioning with a
  * new version of the same study replaces the frozen protocol (the condition is kept; a new consent
  * version is then asked before the next session). Everything is checked before anything is written.
+ *
+ * A new folder is built beside its destination and renamed into place, so a failure leaves nothing
+ * behind. A new participant's registry slot is taken in the same registry transaction that builds and
+ * renames the folder: the slot commits only once the folder exists, and any failure (or a kill) before
+ * the commit rolls the slot back. Deleting the slot after a failure instead would leave it used by a
+ * folder that does not exist whenever the process died between the two steps.
  */
 export function provisionDevice(o: ProvisionOptions): DeviceConfig {
   const deviceDir = resolve(o.deviceDir);
   const loaded = loadProtocol(o.protocolFile);
   const { protocol } = loaded;
   checkParticipantId(o.participantId, protocol.study.participant_id_pattern);
-  checkTimeZone(o.tz);
+  const tz = checkTimeZone(o.tz);
   const existing = existsSync(join(deviceDir, DEVICE_FILES.config)) ? readDeviceConfig(deviceDir) : undefined;
   if (existing) {
     const same = (what: string, a: string, b: string): void => {
@@ -131,22 +154,26 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
     };
     same('participant', existing.participantId, o.participantId);
     same('study', existing.protocol.id, protocol.study.id);
-    same('time zone', existing.tz, o.tz);
+    same('time zone', checkTimeZone(existing.tz), tz);
     same('start date', existing.startDate, o.startDate);
     if (!protocol.conditions.some((c) => c.id === existing.condition)) {
       throw new StudyError(`protocol ${protocol.study.version} has no condition "${existing.condition}", which ${o.participantId} was allocated to; keep that condition in the new version`);
     }
   } else {
-    checkStartDate(o.startDate, o.tz, o.now);
-    if (existsSync(deviceDir) && !statSync(deviceDir).isDirectory()) throw new StudyError(`${deviceDir} exists and is not a folder`);
+    checkStartDate(o.startDate, tz, o.now, protocol.study.days);
+    if (existsSync(deviceDir)) {
+      if (!statSync(deviceDir).isDirectory()) throw new StudyError(`${deviceDir} exists and is not a folder`);
+      // The folder is replaced by the one built beside it, so it must hold nothing to lose.
+      if (readdirSync(deviceDir).length > 0) throw new StudyError(`${deviceDir} holds files but no ${DEVICE_FILES.config}: provision into a new or empty folder`);
+    }
   }
   const stratum = stratumKey(protocol, o.strata ?? {});
   const clockSource = o.clockSource ?? 'system';
   const registryFile = resolve(o.registryFile ?? defaultRegistryPath());
+  const write = (dir: string, allocation: Allocated): DeviceConfig =>
+    writeDevice(dir, { o, tz, loaded, existing, allocation, registryFile, clockSource });
 
-  // Allocation: read-only checks first, then one atomic write in the registry.
   const registry: Store = SqliteStore.open(registryFile);
-  let allocation: AllocationRecord;
   try {
     const prior = registry.study.findAllocation(protocol.study.id, o.participantId);
     if (prior && !protocol.conditions.some((c) => c.id === prior.condition)) {
@@ -156,19 +183,70 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
       throw new StudyError(`registry ${registryFile} allocates ${o.participantId} to "${prior.condition}" but ${deviceDir} says "${existing.condition}"; check you are using the study's registry`);
     }
     if (!prior && existing) {
+      if (resolve(existing.allocation.registry) === registryFile) {
+        throw new StudyError(`${deviceDir} names registry ${registryFile}, which holds no allocation for ${o.participantId}: its provisioning was interrupted before the registry recorded it; remove ${deviceDir} and provision again`);
+      }
       throw new StudyError(`${deviceDir} was provisioned from another allocation registry than ${registryFile}; pass --registry with the study's registry`);
     }
+    if (existing) return write(deviceDir, prior!);
+    if (prior) return buildBeside(deviceDir, (dir) => write(dir, prior));
     // Registry rows are stamped in the zone of the participant being provisioned; the registry has no device seq.
-    const at = { atMs: o.now, tz: o.tz, clockSource };
-    const seed = prior?.seed ?? registry.study.allocationSeed(protocol.study.id, newAllocationSeed, at);
-    allocation = registry.study.allocateOnce(
-      { studyId: protocol.study.id, participantId: o.participantId, stratum, seed, protocolHash: loaded.hash, ...at },
-      (slot) => assignSlot(protocol, seed, stratum, slot),
-    ).record;
+    const at = { atMs: o.now, tz, clockSource };
+    const seed = registry.study.allocationSeed(protocol.study.id, newAllocationSeed, at);
+    let config: DeviceConfig | undefined;
+    try {
+      registry.study.allocateOnce(
+        { studyId: protocol.study.id, participantId: o.participantId, stratum, seed, protocolHash: loaded.hash, ...at },
+        (slot) => {
+          // Runs inside the registry's transaction: a throw here rolls the slot back.
+          const assigned = assignSlot(protocol, seed, stratum, slot);
+          config = buildBeside(deviceDir, (dir) => write(dir, { ...assigned, stratum, slot, seed }));
+          return assigned;
+        },
+      );
+    } catch (error) {
+      // The folder was renamed into place but the slot did not commit (e.g. the registry's disk is full).
+      if (config) rmSync(deviceDir, { recursive: true, force: true });
+      throw error;
+    }
+    return config!;
   } finally {
     registry.close();
   }
+}
 
+/** The allocation fields a device configuration records. */
+type Allocated = Pick<AllocationRecord, 'condition' | 'method' | 'stratum' | 'slot' | 'blockIndex' | 'blockSize' | 'seed'>;
+
+/**
+ * Build a new device folder in a temporary folder beside `deviceDir` and rename it into place (over
+ * an empty folder, if one is there); on any failure the temporary folder is removed.
+ */
+function buildBeside<T>(deviceDir: string, build: (dir: string) => T): T {
+  mkdirSync(dirname(deviceDir), { recursive: true });
+  const tmp = join(dirname(deviceDir), `.${basename(deviceDir)}.provisioning-${randomBytes(4).toString('hex')}`);
+  mkdirSync(tmp);
+  try {
+    const result = build(tmp);
+    try {
+      renameSync(tmp, deviceDir);
+    } catch (cause) {
+      throw new StudyError(`cannot move the new device folder into ${deviceDir} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}): provision into a new or empty folder`, { cause });
+    }
+    return result;
+  } catch (error) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Write (or update in place) the device's files in `dir`; returns the configuration written. */
+function writeDevice(dir: string, w: {
+  o: ProvisionOptions; tz: string; loaded: LoadedProtocol; existing: DeviceConfig | undefined; allocation: Allocated;
+  registryFile: string; clockSource: ClockSource;
+}): DeviceConfig {
+  const { o, tz, loaded, existing, allocation, clockSource } = w;
+  const { protocol } = loaded;
   const condition = protocol.conditions.find((c) => c.id === allocation.condition)!;
   const protocolChanged = existing !== undefined && existing.protocol.hash !== loaded.hash;
   const nowUtc = new Date(o.now).toISOString();
@@ -177,7 +255,7 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
     status: 'active',
     deviceId: existing?.deviceId ?? `dev-${randomBytes(6).toString('hex')}`,
     participantId: o.participantId,
-    tz: o.tz,
+    tz: existing?.tz ?? tz,
     startDate: o.startDate,
     condition: condition.id,
     storySelection: condition.story_selection,
@@ -188,21 +266,20 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
       blockIndex: allocation.blockIndex,
       blockSize: allocation.blockSize,
       seed: allocation.seed,
-      registry: registryFile,
+      registry: w.registryFile,
     },
     protocol: { id: protocol.study.id, version: protocol.study.version, hash: loaded.hash, file: DEVICE_FILES.protocol },
     hardware: protocol.device ?? {},
     safeguards: protocol.safeguards ?? {},
     provisionedTsUtc: existing?.provisionedTsUtc ?? nowUtc,
-    provisionedTsLocal: existing?.provisionedTsLocal ?? DateTime.fromMillis(o.now, { zone: o.tz }).toISO()!,
+    provisionedTsLocal: existing?.provisionedTsLocal ?? DateTime.fromMillis(o.now, { zone: tz }).toISO()!,
     protocolHistory: existing ? [...existing.protocolHistory, { version: existing.protocol.version, hash: existing.protocol.hash, replacedTsUtc: nowUtc }] : [],
   };
 
-  mkdirSync(deviceDir, { recursive: true });
-  writeAtomic(join(deviceDir, DEVICE_FILES.protocol), loaded.source);
-  const store: Store = SqliteStore.open(join(deviceDir, DEVICE_FILES.database));
+  writeAtomic(join(dir, DEVICE_FILES.protocol), loaded.source);
+  const store: Store = SqliteStore.open(join(dir, DEVICE_FILES.database));
   try {
-    const identity = { deviceId: config.deviceId, tz: o.tz, clockSource };
+    const identity = { deviceId: config.deviceId, tz: config.tz, clockSource };
     const log = store.forDevice(identity);
     if (!existing) log.registerDevice({ hardware: 'unprovisioned', hearthVersion: hearthVersion() }, o.now);
     log.enrollParticipant({
@@ -212,7 +289,7 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
     if (protocolChanged) {
       log.updateParticipantProtocol(o.participantId, protocol.study.version, loaded.hash);
     }
-    const instances = generateSchedule(protocol, o.startDate, o.tz).map((i) => ({
+    const instances = generateSchedule(protocol, o.startDate, config.tz).map((i) => ({
       participantId: o.participantId, instanceId: i.id, slot: i.slot, studyDay: i.studyDay, localDate: i.localDate,
       templateId: i.templateId, windowStartUtc: i.windowStartUtc, windowEndUtc: i.windowEndUtc,
       windowStartLocal: i.windowStartLocal, windowEndLocal: i.windowEndLocal, protocolHash: loaded.hash,
@@ -236,7 +313,7 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
   } finally {
     store.close();
   }
-  writeAtomic(join(deviceDir, DEVICE_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+  writeAtomic(join(dir, DEVICE_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   return config;
 }
 
@@ -246,11 +323,21 @@ export function readDeviceConfig(dir: string): DeviceConfig {
   const file = join(deviceDir, DEVICE_FILES.config);
   if (!existsSync(deviceDir)) throw new StudyError(`device folder ${deviceDir} does not exist`);
   if (!existsSync(file)) throw new StudyError(`${file} not found: this folder is not provisioned (run hearth provision --device-dir ${dir} …)`);
+  let text: string;
+  try {
+    text = readRegularFile(file);
+  } catch (cause) {
+    throw new StudyError(`${file}: ${(cause as NodeJS.ErrnoException).code === 'ENOTREG' ? (cause as Error).message : `cannot be read (${(cause as Error).message})`}`, { cause });
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (cause) {
-    throw new StudyError(`${file}: not valid JSON (${(cause as Error).message})`, { cause });
+    // JSON.parse quotes the text itself; a damaged file may be binary, so show a short escaped excerpt instead.
+    throw new StudyError(`${file}: not valid JSON (${text.length} characters, starting ${excerpt(text)}); restore it from a backup or provision the folder again`, { cause });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new StudyError(`${file}: not a Hearth device configuration (expected a JSON object, starting ${excerpt(text)})`);
   }
   const c = raw as Partial<DeviceConfig>;
   if (c.status === 'withdrawn') {
@@ -260,7 +347,9 @@ export function readDeviceConfig(dir: string): DeviceConfig {
   if (c.hearthDevice !== 1 || missing.length > 0) {
     throw new StudyError(`${file}: not a Hearth device configuration${missing.length ? ` (missing ${missing.join(', ')})` : ' (hearthDevice must be 1)'}`);
   }
-  if (!isValidTimeZone(c.tz!)) throw new StudyError(`${file}: time zone ${JSON.stringify(c.tz)} is not a valid IANA time zone`);
+  if (typeof c.tz !== 'string' || !isValidTimeZone(c.tz)) {
+    throw new StudyError(`${file}: field "tz" holds ${excerpt(String(c.tz))}, which is not a known IANA time zone (e.g. Europe/Berlin); provision the folder again or correct the field`);
+  }
   return c as DeviceConfig;
 }
 
@@ -269,10 +358,26 @@ export function loadDevice(dir: string): { config: DeviceConfig; protocol: Loade
   const config = readDeviceConfig(dir);
   const file = join(resolve(dir), config.protocol.file);
   if (!existsSync(file)) throw new StudyError(`${file} not found: the frozen protocol is missing; provision the device again`);
-  const source = readFileSync(file, 'utf8');
+  let source: string;
+  try {
+    source = readRegularFile(file);
+  } catch (cause) {
+    throw new StudyError(`${file}: ${(cause as NodeJS.ErrnoException).code === 'ENOTREG' ? (cause as Error).message : `cannot be read (${(cause as Error).message})`}`, { cause });
+  }
   const hash = protocolHash(source);
   if (hash !== config.protocol.hash) throw new StudyError(`${file} was changed after provisioning (hash ${hash}, expected ${config.protocol.hash}); provision again with the new protocol file`);
   return { config, protocol: parseProtocol(source, file) };
+}
+
+/** At most 40 characters of `text`, quoted, with anything but printable ASCII escaped (`"\\x00\\x1b[31m…"`). */
+function excerpt(text: string): string {
+  const head = [...text.slice(0, 40)].map((ch) => {
+    const code = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') return `\\${ch}`;
+    if (code >= 0x20 && code < 0x7f) return ch;
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  }).join('');
+  return `"${head}${text.length > 40 ? '…' : ''}"`;
 }
 
 function writeAtomic(file: string, text: string): void {

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import type { LiveOptions } from '../../live.js';
-import { nonNegative } from '../errors.js';
+import { notRegularFile } from '../../../study-protocol/index.js';
+import { nonNegative, UsageError } from '../errors.js';
 import { hearthVersion } from '../version.js';
 
 /** The hardware options `hearth talk` and `hearth run` share, as commander parses them. */
@@ -21,11 +22,29 @@ export function hardwareOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--hardware <kind>', 'sim: terminal, script or microphone; ros2: a ROS4HRI robot (needs rclnodejs)').choices(['sim', 'ros2']).default('sim'))
     .option('--voice', 'also speak with espeak-ng through the sound device')
-    .option('--script <file>', 'a participant script (YAML/JSON) instead of typing')
+    .option('--script <file>', 'a participant script (YAML/JSON) instead of typing', regularFile('--script'))
     .option('--microphone [device]', 'listen through a microphone (voice activity + offline speech to text) instead of typing')
     .option('--camera <source>', "watch the participant's face: /dev/video0, a video file or a stream; affect is logged")
-    .option('--time-scale <x>', 'scale script pauses and speech time (0.01 = 100x faster)', nonNegative('--time-scale'), 1)
+    .option('--time-scale <x>', 'scale script pauses and speech time (0.01 = 100x faster)', positiveNumber('--time-scale'), 1)
     .option('--reply-timeout <ms>', 'silence before the robot asks again', nonNegative('--reply-timeout'), 20_000);
+}
+
+/** Parse a number option that must be above zero (a time scale of 0 makes every pause and reply timeout instant). */
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`option ${name}: expected a number above 0 (e.g. 0.01 for 100x faster), got "${value}"`);
+    return n;
+  };
+}
+
+/** Parse a file option that must name a regular file: a FIFO or device would block the read forever. */
+function regularFile(name: string) {
+  return (value: string): string => {
+    const problem = notRegularFile(value);
+    if (problem) throw new UsageError(`option ${name}: ${value} ${problem}; give a script file (YAML or JSON)`);
+    return value;
+  };
 }
 
 /** The runtime options for parsed hardware flags (the demo-participant fields are the caller's). */

@@ -72,15 +72,28 @@ function provision(o: Required<Pick<ProvisionFlags, 'protocol' | 'participant' |
   }
   let consentGranted: ConsentModality[] | undefined;
   if (o.consent !== undefined) {
-    const parts = o.consent === 'none' ? [] : o.consent.split(',').map((x) => x.trim()).filter(Boolean);
+    const parts = o.consent.trim() === 'none' ? [] : o.consent.split(',').map((x) => x.trim()).filter(Boolean);
+    // An empty list is more likely a lost shell variable than a decision: declining everything is said with "none".
+    if (parts.length === 0 && o.consent.trim() !== 'none') {
+      throw new UsageError(`option --consent: empty; give the modalities consented with staff (${CONSENT_MODALITIES.join(', ')}), "none" if they declined all, or omit it to let the robot ask`);
+    }
     for (const p of parts) if (!(CONSENT_MODALITIES as readonly string[]).includes(p)) throw new StudyError(`option --consent: unknown modality "${p}" (known: ${CONSENT_MODALITIES.join(', ')})`);
     consentGranted = parts as ConsentModality[];
   }
-  return provisionDevice({
-    protocolFile: o.protocol, participantId: o.participant, tz: o.tz, startDate: o.start, deviceDir: o.deviceDir, now: Date.now(),
-    ...(o.registry ? { registryFile: o.registry } : {}), strata, ...(consentGranted ? { consentGranted } : {}),
-  });
+  try {
+    return provisionDevice({
+      protocolFile: o.protocol, participantId: o.participant, tz: o.tz, startDate: o.start, deviceDir: o.deviceDir, now: Date.now(),
+      ...(o.registry ? { registryFile: o.registry } : {}), strata, ...(consentGranted ? { consentGranted } : {}),
+    });
+  } catch (e) {
+    const flag = e instanceof StudyError && e.field !== undefined ? OPTION_OF[e.field] : undefined;
+    if (flag) throw new UsageError(`option ${flag}: ${(e as StudyError).message}`, { cause: e });
+    throw e;
+  }
 }
+
+/** The option that sets each `ProvisionOptions` field a `StudyError` can name. */
+const OPTION_OF: Record<string, string> = { startDate: '--start', tz: '--tz', participantId: '--participant' };
 
 /** Enroll the device folder's device with the server and write `uplink.json` (mode 0600); idempotent for the same server. */
 async function enroll(dir: string, server: string, code: string, quiet: boolean): Promise<{ server: string; deviceId: string; enrolledTsUtc: string; file: string }> {

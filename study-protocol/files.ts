@@ -1,0 +1,37 @@
+/** Reading the files staff point commands at: only regular files, so a FIFO or a device never hangs a command. */
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
+
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** Why `file` is not a regular file (`"is a named pipe (FIFO), not a regular file"`), or undefined when it is one or cannot be examined. */
+export function notRegularFile(file: string): string | undefined {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch {
+    return undefined; // the reader reports a missing or unreadable file in its own words
+  }
+  return st.isFile() ? undefined : `is ${kindOf(st)}, not a regular file`;
+}
+
+/**
+ * Read a regular file as UTF-8. It is opened without blocking and checked on the open descriptor, so
+ * a FIFO (even one swapped in after a check) is refused instead of waiting for a writer. Throws
+ * `Error` with code `ENOTREG` and a message naming what the file is; other errors are fs errors.
+ */
+export function readRegularFile(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error(`is ${kindOf(st)}, not a regular file`), { code: 'ENOTREG' });
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
