@@ -143,6 +143,7 @@ export function checkStartDate(startDate: string, tz: string, now: number, study
  */
 export function provisionDevice(o: ProvisionOptions): DeviceConfig {
   const deviceDir = resolve(o.deviceDir);
+  const registryFile = resolve(o.registryFile ?? defaultRegistryPath());
   const loaded = loadProtocol(o.protocolFile);
   const { protocol } = loaded;
   checkParticipantId(o.participantId, protocol.study.participant_id_pattern);
@@ -163,13 +164,15 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
     checkStartDate(o.startDate, tz, o.now, protocol.study.days);
     if (existsSync(deviceDir)) {
       if (!statSync(deviceDir).isDirectory()) throw new StudyError(`${deviceDir} exists and is not a folder`);
-      // The folder is replaced by the one built beside it, so it must hold nothing to lose.
-      if (readdirSync(deviceDir).length > 0) throw new StudyError(`${deviceDir} holds files but no ${DEVICE_FILES.config}: provision into a new or empty folder`);
+      // The new files are built beside the folder and moved in, so it must hold nothing to lose: only
+      // a runtime's lock (a demo `hearth talk` holds it while it provisions) or the registry itself.
+      if (readdirSync(deviceDir).some((f) => !mayStay(f, deviceDir, registryFile))) {
+        throw new StudyError(`${deviceDir} holds files but no ${DEVICE_FILES.config}: provision into a new or empty folder`);
+      }
     }
   }
   const stratum = stratumKey(protocol, o.strata ?? {});
   const clockSource = o.clockSource ?? 'system';
-  const registryFile = resolve(o.registryFile ?? defaultRegistryPath());
   const write = (dir: string, allocation: Allocated): DeviceConfig =>
     writeDevice(dir, { o, tz, loaded, existing, allocation, registryFile, clockSource });
 
@@ -222,6 +225,13 @@ type Allocated = Pick<AllocationRecord, 'condition' | 'method' | 'stratum' | 'sl
  * Build a new device folder in a temporary folder beside `deviceDir` and rename it into place (over
  * an empty folder, if one is there); on any failure the temporary folder is removed.
  */
+/** Files a new device's folder may already hold: a runtime's lock, and the allocation registry being used. */
+function mayStay(name: string, deviceDir: string, registryFile: string): boolean {
+  if (/^hearth\.lock(\.json)?$/.test(name)) return true;
+  const path = join(deviceDir, name);
+  return [registryFile, `${registryFile}-wal`, `${registryFile}-shm`, `${registryFile}-journal`].includes(path);
+}
+
 function buildBeside<T>(deviceDir: string, build: (dir: string) => T): T {
   mkdirSync(dirname(deviceDir), { recursive: true });
   const tmp = join(dirname(deviceDir), `.${basename(deviceDir)}.provisioning-${randomBytes(4).toString('hex')}`);
@@ -229,7 +239,15 @@ function buildBeside<T>(deviceDir: string, build: (dir: string) => T): T {
   try {
     const result = build(tmp);
     try {
-      renameSync(tmp, deviceDir);
+      if (existsSync(deviceDir)) {
+        // The folder exists (empty, or holding a lock that must stay where its holder has it): move
+        // the files in, device.json last, since a folder without it is not a device.
+        const names = readdirSync(tmp).sort((a, b) => Number(a === DEVICE_FILES.config) - Number(b === DEVICE_FILES.config));
+        for (const name of names) renameSync(join(tmp, name), join(deviceDir, name));
+        rmSync(tmp, { recursive: true, force: true });
+      } else {
+        renameSync(tmp, deviceDir);
+      }
     } catch (cause) {
       throw new StudyError(`cannot move the new device folder into ${deviceDir} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}): provision into a new or empty folder`, { cause });
     }
