@@ -1,6 +1,7 @@
 // Exercises the CLI commands this folder backs (runtime/cli/commands/{study,provision,schedule,withdraw}.ts)
 // through commander, as the `hearth` main runs them: output on stdout, user mistakes as errors with exitCode 2.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -86,5 +87,56 @@ describe('hearth provision, schedule, withdraw', () => {
     const s = await run('schedule', '--device-dir', join(root, 'nothing'));
     expect(s.error?.exitCode).toBe(2);
     expect(s.error?.message).toMatch(/device folder .*nothing does not exist/);
+  });
+
+  it('a --start the schedule cannot store names the option and the range, leaves nothing, and a retry gets the slot', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hearth-cli-'));
+    const dir = join(root, 'P01');
+    const args = ['provision', '--protocol', BUNDLED_PROTOCOL, '--participant', 'P01', '--tz', 'Europe/Berlin', '--device-dir', dir,
+      '--registry', join(root, 'r.sqlite'), '--stratum', 'household=lives_alone'];
+    const bad = await run(...args, '--start', '9999-12-31');
+    expect(bad.error?.exitCode).toBe(2);
+    expect(bad.error?.message).toMatch(/^option --start: start date 9999-12-31 is too late for the 30-day schedule to be stored: allowed from \d{4}-\d\d-\d\d \(today in Europe\/Berlin\) to 9999-12-01$/);
+    expect(readdirSync(root)).toEqual([]); // checked before the registry is opened
+    const good = await run(...args, '--start', '2099-01-01');
+    expect(good.error).toBeUndefined();
+    expect(good.out[1]).toMatch(/slot 0\)/);
+  });
+
+  it('--consent "" is refused (declining everything is said with "none"); a lowercase --tz is stored canonically', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hearth-cli-'));
+    const args = (d: string) => ['provision', '--protocol', BUNDLED_PROTOCOL, '--participant', 'P01', '--tz', 'europe/berlin', '--start', '2099-01-01',
+      '--device-dir', join(root, d), '--registry', join(root, 'r.sqlite'), '--stratum', 'household=lives_alone'];
+    for (const empty of ['', ' , ']) {
+      const r = await run(...args('a'), '--consent', empty);
+      expect(r.error?.exitCode).toBe(2);
+      expect(r.error?.message).toMatch(/^option --consent: empty; give the modalities consented with staff \(audio_recording, .*\), "none" if they declined all, or omit it/);
+      expect(existsSync(join(root, 'a'))).toBe(false);
+    }
+    const none = await run(...args('a'), '--consent', 'none');
+    expect(none.error).toBeUndefined();
+    expect(none.out[0]).toMatch(/start 2099-01-01 Europe\/Berlin$/);
+    expect((JSON.parse(readFileSync(join(root, 'a', 'device.json'), 'utf8')) as { tz: string }).tz).toBe('Europe/Berlin');
+  });
+});
+
+describe('files that are not what they seem', () => {
+  it('refuses a FIFO as the protocol at once, in one line naming it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hearth-cli-'));
+    const fifo = join(root, 'protocol.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const r = await run('provision', '--protocol', fifo, '--participant', 'P01', '--tz', 'UTC', '--start', '2099-01-01', '--device-dir', join(root, 'd'), '--registry', join(root, 'r.sqlite'));
+    expect(r.error?.exitCode).toBe(2);
+    expect(r.error?.message).toBe(`${fifo}:0:0 (document): is a named pipe (FIFO), not a regular file: give the protocol's YAML file (check the path given to --protocol)`);
+  });
+
+  it('refuses a YAML alias bomb as a protocol problem naming the file', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hearth-cli-')), 'bomb.yaml');
+    const levels = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+    for (const [i, name] of [...'bcdefghi'].entries()) levels.push(`${name}: &${name} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`);
+    writeFileSync(file, `${levels.join('\n')}\n`);
+    const r = await run('study', 'validate', file);
+    expect(r.error?.exitCode).toBe(2);
+    expect(r.out).toEqual([`${file}:0:0 (document): YAML: aliases (*name) expand too far (more than 100 uses); the file is refused (write the values out instead of nesting aliases)`]);
   });
 });

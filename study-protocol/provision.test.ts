@@ -183,6 +183,25 @@ describe('provisionDevice', () => {
     expect(readdirSync(root).sort()).toEqual(['P01', 'blocked', 'failing', 'registry.sqlite']);
   });
 
+  it('names a damaged device.json with a short escaped excerpt, and an unknown zone by file and field', () => {
+    const root = tmp();
+    const dir = join(root, 'P01');
+    provisionDevice(base(dir, join(root, 'registry.sqlite')));
+    const file = join(dir, 'device.json');
+    const good = readFileSync(file, 'utf8');
+    writeFileSync(file, Buffer.concat([Buffer.from([0, 1, 0x1b]), Buffer.from('[31mRED"\\'), Buffer.alloc(5000, 0xff)]));
+    let message = '';
+    try { readDeviceConfig(dir); } catch (e) { message = (e as Error).message; }
+    expect(message.startsWith(`${file}: not valid JSON (5012 characters, starting "\\x00\\x01\\x1b[31mRED\\"\\\\\\u{fffd}\\u{fffd}`)).toBe(true);
+    expect(message).toMatch(/\\u\{fffd\}…"\); restore it from a backup or provision the folder again$/);
+    expect(message.length).toBeLessThan(file.length + 400);
+    expect(message).not.toMatch(/[\x00-\x1f\x7f]/);
+    writeFileSync(file, 'null');
+    expect(() => readDeviceConfig(dir)).toThrow(`${file}: not a Hearth device configuration (expected a JSON object, starting "null")`);
+    writeFileSync(file, good.replace('"tz": "America/New_York"', '"tz": "Mars/Olympus"'));
+    expect(() => loadDevice(dir)).toThrow(`${file}: field "tz" holds "Mars/Olympus", which is not a known IANA time zone (e.g. Europe/Berlin); provision the folder again or correct the field`);
+  });
+
   it('stores the canonical spelling of a time zone typed in lower case or as a link', () => {
     const root = tmp();
     const registry = join(root, 'registry.sqlite');
