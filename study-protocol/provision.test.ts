@@ -183,6 +183,28 @@ describe('provisionDevice', () => {
     expect(readdirSync(root).sort()).toEqual(['P01', 'blocked', 'failing', 'registry.sqlite']);
   });
 
+  it('into a folder holding a lock and its own registry, a failure removes only what it wrote and a retry moves the files in', () => {
+    const root = tmp();
+    const dir = join(root, 'demo');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'hearth.lock'), '');
+    const registry = join(dir, 'demo-allocation-registry.sqlite');
+    const original = SqliteStore.open;
+    SqliteStore.open = ((file: string, ...rest: unknown[]) => {
+      if (file.endsWith('hearth.sqlite')) throw new Error('disk I/O error (injected)');
+      return (original as (...a: unknown[]) => ReturnType<typeof original>).call(SqliteStore, file, ...rest);
+    }) as typeof original;
+    try {
+      expect(() => provisionDevice(base(dir, registry))).toThrow(/injected/);
+    } finally {
+      SqliteStore.open = original;
+    }
+    expect(readdirSync(dir).filter((f) => !f.startsWith('demo-allocation-registry.sqlite-')).sort()).toEqual(['demo-allocation-registry.sqlite', 'hearth.lock']);
+    expect(readdirSync(root)).toEqual(['demo']);
+    expect(provisionDevice(base(dir, registry)).allocation.slot).toBe(0);
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining(['device.json', 'hearth.lock', 'hearth.sqlite', 'protocol.yaml']));
+  });
+
   it('names a damaged device.json with a short escaped excerpt, and an unknown zone by file and field', () => {
     const root = tmp();
     const dir = join(root, 'P01');

@@ -208,8 +208,11 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
         },
       );
     } catch (error) {
-      // The folder was renamed into place but the slot did not commit (e.g. the registry's disk is full).
-      if (config) rmSync(deviceDir, { recursive: true, force: true });
+      // The files are in place but the slot did not commit (e.g. the registry's disk is full): take out
+      // what provisioning wrote, keeping a lock or registry the folder held before.
+      if (config) {
+        for (const f of readdirSync(deviceDir)) if (!mayStay(f, deviceDir, registryFile)) rmSync(join(deviceDir, f), { recursive: true, force: true });
+      }
       throw error;
     }
     return config!;
@@ -221,10 +224,6 @@ export function provisionDevice(o: ProvisionOptions): DeviceConfig {
 /** The allocation fields a device configuration records. */
 type Allocated = Pick<AllocationRecord, 'condition' | 'method' | 'stratum' | 'slot' | 'blockIndex' | 'blockSize' | 'seed'>;
 
-/**
- * Build a new device folder in a temporary folder beside `deviceDir` and rename it into place (over
- * an empty folder, if one is there); on any failure the temporary folder is removed.
- */
 /** Files a new device's folder may already hold: a runtime's lock, and the allocation registry being used. */
 function mayStay(name: string, deviceDir: string, registryFile: string): boolean {
   if (/^hearth\.lock(\.json)?$/.test(name)) return true;
@@ -232,10 +231,16 @@ function mayStay(name: string, deviceDir: string, registryFile: string): boolean
   return [registryFile, `${registryFile}-wal`, `${registryFile}-shm`, `${registryFile}-journal`].includes(path);
 }
 
+/**
+ * Build a new device folder in a temporary folder beside `deviceDir` and rename it into place; into a
+ * folder that exists, the files are moved in, `device.json` last. On any failure what was built or
+ * moved is removed, and nothing that was there before is touched.
+ */
 function buildBeside<T>(deviceDir: string, build: (dir: string) => T): T {
   mkdirSync(dirname(deviceDir), { recursive: true });
   const tmp = join(dirname(deviceDir), `.${basename(deviceDir)}.provisioning-${randomBytes(4).toString('hex')}`);
   mkdirSync(tmp);
+  const moved: string[] = [];
   try {
     const result = build(tmp);
     try {
@@ -243,7 +248,10 @@ function buildBeside<T>(deviceDir: string, build: (dir: string) => T): T {
         // The folder exists (empty, or holding a lock that must stay where its holder has it): move
         // the files in, device.json last, since a folder without it is not a device.
         const names = readdirSync(tmp).sort((a, b) => Number(a === DEVICE_FILES.config) - Number(b === DEVICE_FILES.config));
-        for (const name of names) renameSync(join(tmp, name), join(deviceDir, name));
+        for (const name of names) {
+          renameSync(join(tmp, name), join(deviceDir, name));
+          moved.push(join(deviceDir, name));
+        }
         rmSync(tmp, { recursive: true, force: true });
       } else {
         renameSync(tmp, deviceDir);
@@ -253,6 +261,7 @@ function buildBeside<T>(deviceDir: string, build: (dir: string) => T): T {
     }
     return result;
   } catch (error) {
+    for (const file of moved) rmSync(file, { force: true });
     rmSync(tmp, { recursive: true, force: true });
     throw error;
   }
