@@ -46,6 +46,14 @@ describe('hearth study validate', () => {
     expect(r.out[0]).toBe(`${file}:38:15 schedule.sessions[0].window: window ends (16:00) before it starts (17:00) (windows start and end on the same local day; split one crossing midnight in two)`);
     expect(r.out.slice(1).every((l) => /:\d+:\d+ templates\[\d\]\.steps\[\d\]: unknown behaviour "check_in" \(did you mean "checkin"\?/.test(l))).toBe(true);
   });
+
+  it('refuses a FIFO in one line instead of waiting for a writer', async () => {
+    const fifo = join(mkdtempSync(join(tmpdir(), 'hearth-cli-')), 'protocol.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const r = await run('study', 'validate', fifo);
+    expect(r.error?.exitCode).toBe(2);
+    expect(r.error?.message).toMatch(/protocol\.yaml:0:0 \(document\): the file is a named pipe \(FIFO\), not a regular file/);
+  });
 });
 
 describe('hearth provision, schedule, withdraw', () => {

@@ -11,10 +11,12 @@ export function isUserError(e: unknown): e is Error {
 }
 
 /** Parse a positive integer option, naming the option when it is wrong. */
-export function positiveInt(name: string, min = 1) {
+export function positiveInt(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`option ${name}: expected an integer >= ${min}, got "${value}"`);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new UsageError(`option ${name}: expected an integer from ${min} to ${max}, got "${value}"`);
+    }
     return n;
   };
 }

@@ -13,8 +13,8 @@ export function register(program: Command): void {
   program
     .command('simulate')
     .description('run simulated participants through daily sessions on a simulated clock, into a SQLite file')
-    .option('--participants <n>', 'number of participants', positiveInt('--participants'), 3)
-    .option('--days <n>', 'study days per participant', positiveInt('--days'), 30)
+    .option('--participants <n>', 'number of participants', positiveInt('--participants', 1, 1000), 3)
+    .option('--days <n>', 'study days per participant', positiveInt('--days', 1, 366), 30)
     .option('--seed <n>', 'random seed (same seed, same data)', positiveInt('--seed', 0), 1)
     .option('--start <date>', 'first study day, YYYY-MM-DD', '2026-12-01')
     .option('--protocol <file>', 'study protocol (default: the bundled example study)')

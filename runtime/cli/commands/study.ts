@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { checkProtocol, formatProblem, ProtocolError, StudyError } from '../../../study-protocol/index.js';
-import { readFileSync } from 'node:fs';
+import { checkProtocol, formatProblem, ProtocolError, readRegularFile, StudyError } from '../../../study-protocol/index.js';
 
 /** `hearth study validate FILE`: every problem of a protocol file with file:line:column, path and hint; exit 2 on error. */
 export function register(program: Command): void {
@@ -13,9 +12,9 @@ export function register(program: Command): void {
     .action((file: string, o: { json?: boolean }) => {
       let source: string;
       try {
-        source = readFileSync(file, 'utf8');
+        source = readRegularFile(file);
       } catch (cause) {
-        throw new ProtocolError([{ file, line: 0, column: 0, path: '', message: `cannot read the file (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message})`, hint: 'check the path' }], { cause });
+        throw new ProtocolError([{ file, line: 0, column: 0, path: '', message: (cause as NodeJS.ErrnoException).code === 'ENOTREG' ? `the file ${(cause as Error).message}` : `cannot read the file (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message})`, hint: 'check the path' }], { cause });
       }
       const problems = checkProtocol(source, file);
       if (o.json) console.log(JSON.stringify(problems));
