@@ -7,7 +7,7 @@ export { tryExclusiveFileLock, type HeldFileLock } from './device-lock.js';
 export { MemoryStore } from './memory-store.js';
 export { COLLECTIONS_TABLE, openForAnalysis, type AnalysisSource } from './analysis-source.js';
 export {
-  collectDevices, collectInto, collectionsOf, INCREMENT_META, openStudyStore, type CollectIntoOptions, type CollectionRecord, type CollectOptions, type CollectSummary, type DeviceCollected, type FileCollected,
+  collectDevices, collectInto, collectionsOf, INCREMENT_META, openStudyStore, parseIncrementMeta, type CollectIntoOptions, type IncrementMeta, type CollectionRecord, type CollectOptions, type CollectSummary, type DeviceCollected, type FileCollected,
   type FileRefused, type FileResult, type TableCounts, type WithdrawalPurge,
 } from './collect/collect.js';
 export {
@@ -37,6 +37,6 @@ export {
 } from './export/index.js';
 export { DuckDb } from './duckdb.js';
 export {
-  buildIncrement, changedRowsSince, COMPLETE_TABLES, INCREMENT_META_TABLE, uplinkBacklog, type Backlog, type Increment, type IncrementOptions,
+  buildIncrement, changedRowsSince, COMPLETE_TABLES, uplinkBacklog, type Backlog, type Increment, type IncrementOptions,
 } from './uplink/increment.js';
 export * from './server/index.js';

@@ -297,9 +297,9 @@ async function collectFile(db: Db, into: string, file: string, o: CollectIntoOpt
     }
     let result: FileResult;
     try {
-      const schemaVersion = checkSnapshot(db);
-      if (o.onlyDevice !== undefined) checkOnlyDevice(db, o.onlyDevice);
-      const devices = merge(db);
+      const { version: schemaVersion, increment } = checkSnapshot(db);
+      if (o.onlyDevice !== undefined) checkOnlyDevice(db, o.onlyDevice, increment);
+      const devices = merge(db, increment);
       const collectedTsUtc = isoUtc((o.now ?? Date.now)());
       record(db, { path: name, sha256, bytes, schemaVersion, devices, collectedTsUtc, hearthVersion: o.hearthVersion ?? 'dev' });
       result = { status: 'collected', file: name, sha256, bytes, schemaVersion, devices, collectedTsUtc };
@@ -317,17 +317,16 @@ async function collectFile(db: Db, into: string, file: string, o: CollectIntoOpt
 }
 
 /** Refuse an attached file holding rows of any device but `deviceId` (an upload can only speak for its own device). */
-function checkOnlyDevice(db: Db, deviceId: string): void {
+function checkOnlyDevice(db: Db, deviceId: string, meta: IncrementMeta | null): void {
   for (const t of [...deviceTables(db, 'src'), 'device_seq']) {
     const other = db.prepare(`SELECT device_id FROM src."${t}" WHERE device_id IS NOT ? LIMIT 1`).get(deviceId) as { device_id: string | null } | undefined;
     if (other) throw new FileProblem(`holds rows of device ${other.device_id ?? '(none)'} in ${t}, but may only hold device ${deviceId}'s`);
   }
-  const meta = incrementMeta(db);
   if (meta && meta.deviceId !== deviceId) throw new FileProblem(`is an increment of device ${meta.deviceId}, but may only hold device ${deviceId}'s`);
 }
 
-/** What an increment file says about itself (runtime/server/PROTOCOL.md, "Increments"); null for a whole device file. */
-interface IncrementMeta {
+/** What an increment file says about itself (runtime/server/PROTOCOL.md, "Increments"). */
+export interface IncrementMeta {
   deviceId: string;
   seqFrom: number;
   seqTo: number;
@@ -335,11 +334,13 @@ interface IncrementMeta {
   complete: Set<string>;
 }
 
-function incrementMeta(db: Db): IncrementMeta | null {
-  if (!tablesOf(db, 'src').has(INCREMENT_META)) return null;
-  const rows = db.prepare(`SELECT key, value FROM src.${INCREMENT_META}`).all() as { key: string; value: string }[];
-  const m = new Map(rows.map((r) => [r.key, r.value]));
-  if (m.get('kind') !== 'increment') throw new FileProblem(`its ${INCREMENT_META} table does not say kind = 'increment'`);
+/**
+ * Read an increment's `increment_meta` rows: the description, or what is wrong with it. The one
+ * reading of the table, for the merge and for the study server's first look at an upload.
+ */
+export function parseIncrementMeta(rows: readonly { key: string; value: unknown }[]): IncrementMeta | string {
+  const m = new Map(rows.map((r) => [r.key, String(r.value)]));
+  if (m.get('kind') !== 'increment') return "it does not say kind = 'increment'";
   let complete: unknown;
   try {
     complete = JSON.parse(m.get('complete_tables') ?? 'null');
@@ -349,14 +350,26 @@ function incrementMeta(db: Db): IncrementMeta | null {
   const seqFrom = Number(m.get('seq_from'));
   const seqTo = Number(m.get('seq_to'));
   const deviceId = m.get('device_id');
-  if (!Array.isArray(complete) || !complete.every((t) => typeof t === 'string') || !deviceId || !Number.isInteger(seqFrom) || !Number.isInteger(seqTo) || seqTo < seqFrom) {
-    throw new FileProblem(`its ${INCREMENT_META} table is malformed (needs device_id, seq_from <= seq_to and complete_tables as a JSON array of names)`);
+  if (!Array.isArray(complete) || !complete.every((t) => typeof t === 'string') || !deviceId || !Number.isInteger(seqFrom) || !Number.isInteger(seqTo)
+    || seqFrom < 0 || seqTo < seqFrom) {
+    return 'it needs device_id, integers 0 <= seq_from <= seq_to and complete_tables as a JSON array of names';
   }
   return { deviceId, seqFrom, seqTo, complete: new Set(complete as string[]) };
 }
 
-/** Check the attached copy: SQLite, Hearth's, a supported version, intact, a device file. Returns its version. */
-function checkSnapshot(db: Db): number {
+/** The attached file's increment description; null for a whole device file. */
+function incrementMeta(db: Db): IncrementMeta | null {
+  if (!tablesOf(db, 'src').has(INCREMENT_META)) return null;
+  const meta = parseIncrementMeta(db.prepare(`SELECT key, value FROM src.${INCREMENT_META}`).all() as { key: string; value: unknown }[]);
+  if (typeof meta === 'string') throw new FileProblem(`its ${INCREMENT_META} table is malformed: ${meta}`);
+  return meta;
+}
+
+/**
+ * Check the attached copy: SQLite, Hearth's, a supported version, intact, a device file. Returns its
+ * version and, for an increment, its description (a malformed one is refused before anything is merged).
+ */
+function checkSnapshot(db: Db): { version: number; increment: IncrementMeta | null } {
   let version: number;
   let tables: Set<string>;
   try {
@@ -372,7 +385,7 @@ function checkSnapshot(db: Db): number {
     throw new FileProblem(`not a Hearth database (${tables.size === 0 ? 'it has no tables' : "its tables are another program's"})`);
   }
   if (tables.has(COLLECTIONS_TABLE)) throw new FileProblem('is a study database, not a device database');
-  incrementMeta(db); // a malformed increment is refused before anything is merged
+  const increment = incrementMeta(db);
   let check: string[];
   try {
     check = (db.pragma('src.quick_check(5)') as { quick_check: string }[]).map((r) => r.quick_check);
@@ -381,7 +394,7 @@ function checkSnapshot(db: Db): number {
   }
   if (check.length !== 1 || check[0] !== 'ok') throw new FileProblem(`corrupt (integrity check: ${check.slice(0, 2).join('; ')})`);
   if (!db.prepare('SELECT 1 FROM src.device_seq LIMIT 1').get()) throw new FileProblem('holds no device data (an allocation registry, or a device never started?)');
-  return version;
+  return { version, increment };
 }
 
 /** How one table is copied: the columns both files have, with integer ids left to the study and references translated. */
@@ -444,9 +457,8 @@ function planTables(db: Db): TablePlan[] {
 }
 
 /** Merge the attached copy into the study database in one transaction. */
-function merge(db: Db): DeviceCollected[] {
+function merge(db: Db, increment: IncrementMeta | null): DeviceCollected[] {
   const tablePlans = plans(db);
-  const increment = incrementMeta(db);
   const devices = db.prepare('SELECT device_id, last_seq FROM src.device_seq ORDER BY device_id').all() as { device_id: string; last_seq: number }[];
   db.exec('BEGIN');
   db.pragma('defer_foreign_keys = ON');

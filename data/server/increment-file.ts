@@ -4,6 +4,7 @@
  * The merge itself (`collectInto`) checks the file again in full; this only lets the server answer
  * "not an increment" or "another device's" with a precise message.
  */
+import { INCREMENT_META, parseIncrementMeta } from '../collect/collect.js';
 import { StoreError } from '../errors.js';
 import { sqliteHandle, SqliteStore } from '../sqlite-store.js';
 
@@ -24,16 +25,11 @@ export function readIncrementHeader(file: string): { ok: true; header: Increment
   }
   try {
     const db = sqliteHandle(store);
-    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'increment_meta'").get();
-    if (!has) return { ok: false, problem: 'not an increment: the file has no increment_meta table (a whole device database is not accepted here)' };
-    const m = new Map((db.prepare('SELECT key, value FROM increment_meta').all() as { key: string; value: string }[]).map((r) => [r.key, String(r.value)]));
-    const seqFrom = Number(m.get('seq_from'));
-    const seqTo = Number(m.get('seq_to'));
-    const deviceId = m.get('device_id');
-    if (m.get('kind') !== 'increment' || !deviceId || !Number.isInteger(seqFrom) || !Number.isInteger(seqTo) || seqFrom < 0 || seqTo < seqFrom) {
-      return { ok: false, problem: "not an increment: increment_meta needs kind = 'increment', device_id and integer seq_from <= seq_to" };
-    }
-    return { ok: true, header: { deviceId, seqFrom, seqTo } };
+    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(INCREMENT_META);
+    if (!has) return { ok: false, problem: `not an increment: the file has no ${INCREMENT_META} table (a whole device database is not accepted here)` };
+    const meta = parseIncrementMeta(db.prepare(`SELECT key, value FROM ${INCREMENT_META}`).all() as { key: string; value: unknown }[]);
+    if (typeof meta === 'string') return { ok: false, problem: `not an increment: its ${INCREMENT_META} table is malformed: ${meta}` };
+    return { ok: true, header: { deviceId: meta.deviceId, seqFrom: meta.seqFrom, seqTo: meta.seqTo } };
   } catch (e) {
     return { ok: false, problem: `not an increment: ${(e as Error).message}` };
   } finally {

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { collectDevices, collectInto, openStudyStore, type FileCollected, type FileResult } from '../collect/collect.js';
 import { sqliteHandle, SqliteStore } from '../sqlite-store.js';
 import { DAY, FixtureDevice, T0 } from './device.fixture.js';
-import { buildIncrement, changedRowsSince, COMPLETE_TABLES, INCREMENT_META_TABLE, uplinkBacklog, type Increment } from './increment.js';
+import { INCREMENT_META } from '../collect/collect.js';
+import { buildIncrement, changedRowsSince, COMPLETE_TABLES, uplinkBacklog, type Increment } from './increment.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'hearth-increment-test-'));
 
@@ -90,7 +91,7 @@ describe('buildIncrement', () => {
     expect(readFileSync(first.file).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
     expect(first.rows).toBe(40);
     const f1 = inflate(first);
-    expect(Object.fromEntries(query<{ key: string; value: string }>(f1, `SELECT key, value FROM ${INCREMENT_META_TABLE}`).map((r) => [r.key, r.value])))
+    expect(Object.fromEntries(query<{ key: string; value: string }>(f1, `SELECT key, value FROM ${INCREMENT_META}`).map((r) => [r.key, r.value])))
       .toMatchObject({ kind: 'increment', device_id: 'dev-a', seq_from: '0', seq_to: String(first.seqTo), complete_tables: JSON.stringify(COMPLETE_TABLES) });
     expect(query(f1, 'SELECT device_id, last_seq FROM device_seq')).toEqual([{ device_id: 'dev-a', last_seq: first.seqTo }]);
     expect(query(f1, 'SELECT user_version AS v FROM pragma_user_version')).toEqual(query(device.file, 'SELECT user_version AS v FROM pragma_user_version'));

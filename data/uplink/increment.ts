@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type BetterSqlite3 from 'better-sqlite3';
+import { INCREMENT_META } from '../collect/collect.js';
 import { StoreError } from '../errors.js';
 import type { Store } from '../ports.js';
 import { sqliteHandle, SqliteStore } from '../sqlite-store.js';
@@ -24,9 +25,6 @@ import { columnsOf, deviceTables } from '../schema.js';
 import { isoUtc } from '../time.js';
 
 type Db = BetterSqlite3.Database;
-
-/** The table that marks a file as an increment, and says what it holds. */
-export const INCREMENT_META_TABLE = 'increment_meta';
 
 /**
  * Device tables sent whole (every row with `seq <= seqTo`) in each increment: small tables whose rows
@@ -216,8 +214,8 @@ function copySlice(db: Db, device: string, o: IncrementOptions): Omit<Increment,
     referencedRows += copy(target, `seq <= @from AND "${key}" IN (${named})`, { from: o.seqFrom }, true);
   }
   db.prepare('INSERT INTO main.device_seq (device_id, last_seq) VALUES (?, ?)').run(d, seqTo);
-  db.exec(`CREATE TABLE main.${INCREMENT_META_TABLE} (key TEXT PRIMARY KEY, value TEXT)`);
-  const meta = db.prepare(`INSERT INTO main.${INCREMENT_META_TABLE} (key, value) VALUES (?, ?)`);
+  db.exec(`CREATE TABLE main.${INCREMENT_META} (key TEXT PRIMARY KEY, value TEXT)`);
+  const meta = db.prepare(`INSERT INTO main.${INCREMENT_META} (key, value) VALUES (?, ?)`);
   const entries: [string, string][] = [
     ['kind', 'increment'], ['device_id', d], ['seq_from', String(o.seqFrom)], ['seq_to', String(seqTo)],
     ['complete_tables', JSON.stringify(COMPLETE_TABLES.filter((t) => tables.includes(t)))],
