@@ -1,5 +1,5 @@
 /** Reading the files staff point commands at: only regular files, so a FIFO or a device never hangs a command. */
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, openSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 
 function kindOf(st: Stats): string {
   if (st.isFIFO()) return 'a named pipe (FIFO)';
@@ -34,4 +34,16 @@ export function readRegularFile(file: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Write `text` whole to a temporary file beside `file` and rename it into place, so a reader or a
+ * power cut sees the old file or the new one, never half of one. With `mode`, the file gets exactly
+ * that mode (writeFileSync's mode applies only when it creates the file).
+ */
+export function writeFileAtomic(file: string, text: string, mode?: number): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, mode === undefined ? {} : { mode });
+  if (mode !== undefined) chmodSync(tmp, mode);
+  renameSync(tmp, file);
 }

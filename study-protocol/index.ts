@@ -2,7 +2,7 @@
 export { allocationSequence, assignSlot, block, newAllocationSeed, stratumKey, type SlotAssignment } from './allocation.js';
 export { ConsentState, needsReconsent, type ConsentDecision, type ConsentQuestion } from './consent.js';
 export { consentStateFor, deviceSchedule, recordConsentAnswers, saveInstance, storedSchedule, type ScheduledParticipant } from './device.js';
-export { notRegularFile, readRegularFile } from './files.js';
+export { notRegularFile, readRegularFile, writeFileAtomic } from './files.js';
 export { formatProblem, ProtocolError, StudyError, type ProtocolProblem } from './errors.js';
 export {
   instrumentOf, instrumentsOf, normaliseAnswer, parseScaleAnswer, parseYesNo, repromptFor, responseFor, scoredValue, scoreInstrument,

@@ -4,7 +4,7 @@
  * protocol.yaml, hearth.sqlite with the enrollment, schedule and any staff-recorded consent).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
@@ -16,7 +16,7 @@ import { assignSlot, newAllocationSeed, stratumKey } from './allocation.js';
 import { StudyError } from './errors.js';
 import { packageRoot } from './paths.js';
 import { CONSENT_MODALITIES, loadProtocol, parseProtocol, protocolHash, type ConsentModality, type LoadedProtocol, type Protocol } from './protocol.js';
-import { readRegularFile } from './files.js';
+import { readRegularFile, writeFileAtomic } from './files.js';
 import { generateSchedule } from './schedule.js';
 
 /** File names inside a device folder. */
@@ -303,7 +303,7 @@ function writeDevice(dir: string, w: {
     protocolHistory: existing ? [...existing.protocolHistory, { version: existing.protocol.version, hash: existing.protocol.hash, replacedTsUtc: nowUtc }] : [],
   };
 
-  writeAtomic(join(dir, DEVICE_FILES.protocol), loaded.source);
+  writeFileAtomic(join(dir, DEVICE_FILES.protocol), loaded.source);
   const store: Store = SqliteStore.open(join(dir, DEVICE_FILES.database));
   try {
     const identity = { deviceId: config.deviceId, tz: config.tz, clockSource };
@@ -340,7 +340,7 @@ function writeDevice(dir: string, w: {
   } finally {
     store.close();
   }
-  writeAtomic(join(dir, DEVICE_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+  writeFileAtomic(join(dir, DEVICE_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   return config;
 }
 
@@ -407,11 +407,6 @@ function excerpt(text: string): string {
   return `"${head}${text.length > 40 ? '…' : ''}"`;
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 function hearthVersion(): string {
   try {

@@ -5,8 +5,9 @@
  * reboot is never read as fresh): an NTP jump on a device without a real-time clock neither hides a
  * hung runtime nor restarts a healthy one.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../study-protocol/index.js';
 
 /** The heartbeat file's name inside the device folder. */
 export const HEARTBEAT_FILE = 'service-heartbeat.json';
@@ -59,11 +60,7 @@ export function systemHeartbeatEffects(): HeartbeatEffects {
     },
     nowUtc: () => new Date().toISOString(),
     pid: process.pid,
-    writeAtomic: (path, text) => {
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, text);
-      renameSync(tmp, path);
-    },
+    writeAtomic: (path, text) => writeFileAtomic(path, text),
     read: (path) => {
       try {
         return readFileSync(path, 'utf8');

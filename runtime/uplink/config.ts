@@ -4,9 +4,10 @@
  * next start and for `hearth status`). Both are written whole to a temporary file and renamed into
  * place, so a power cut leaves the old or the new file, never half of one.
  */
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { webhookUrlProblem } from '../../behaviors/index.js';
+import { writeFileAtomic } from '../../study-protocol/index.js';
 import { TOKEN } from './http-transport.js';
 
 /** The enrollment file's name in the device folder. */
@@ -52,7 +53,7 @@ export function readUplinkConfig(dir: string): UplinkConfig | null {
 /** Write `uplink.json` readable by its owner only (it holds the token). */
 export function writeUplinkConfig(dir: string, config: UplinkConfig): string {
   const file = join(dir, UPLINK_FILE);
-  writeWhole(file, `${JSON.stringify(config, null, 2)}\n`, 0o600);
+  writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`, 0o600);
   return file;
 }
 
@@ -118,14 +119,6 @@ export function fileStateStore(dir: string, config: Pick<UplinkConfig, 'server' 
       const s = readUplinkState(dir);
       return s && s.server === config.server && s.enrolledTsUtc === config.enrolledTsUtc ? s : freshUplinkState(config);
     },
-    save: (state) => writeWhole(file, `${JSON.stringify(state, null, 2)}\n`, 0o644),
+    save: (state) => writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, 0o644),
   };
-}
-
-function writeWhole(file: string, text: string, mode: number): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode });
-  // writeFileSync's mode applies only when it creates the file; make sure of it either way.
-  chmodSync(tmp, mode);
-  renameSync(tmp, file);
 }
