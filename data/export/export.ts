@@ -302,7 +302,11 @@ class ExportRun {
     // The date shift is keyed by participant (by device before enrolment): read them even when not exported.
     const pidSpec = spec.columns.find((c) => c.name === 'participant_id')!;
     const devSpec = spec.columns.find((c) => c.name === 'device_id')!;
-    const contextCols = [...packed.map((c) => c.sql!), pidSpec.sql!, devSpec.sql!];
+    // The participant and device key the date shift: in the context already when they are exported, else added to it.
+    const contextCols = packed.map((c) => c.sql!);
+    const keyAt = (spec: ColumnSpec) => (packed.includes(spec) ? packed.indexOf(spec) : contextCols.push(spec.sql!) - 1);
+    const pidKey = keyAt(pidSpec);
+    const devKey = keyAt(devSpec);
     const selects: Selected[] = [...(pack ? [{ sql: contextSql(contextCols), op: Op.Hidden }] : []), ...plans.flatMap((p) => p.selects)];
     // Packed categories are staged first (their codes come from the context), then the selected values in order.
     const packedPlans = plans.filter((p) => packed.includes(p.spec));
@@ -357,7 +361,7 @@ class ExportRun {
             }
             return c;
           }));
-          contextShift.push(shifting ? this.shiftMs(parts.at(-2), parts.at(-1)) : 0);
+          contextShift.push(shifting ? this.shiftMs(parts[pidKey], parts[devKey]) : 0);
         }
         const codes = contextCodes[code]!;
         for (let j = 0; j < codes.length; j++) row[j] = codes[j]!;
