@@ -18,3 +18,22 @@ export function unreadable(path: string, cause: unknown): StoreError {
   }
   return new StoreError(`${path}: not a readable Hearth database (${(cause as Error).message})`, { cause });
 }
+
+/**
+ * The disk holding a database is full (SQLite's `SQLITE_FULL`, or `ENOSPC` from the file system). The
+ * message names the file; `released` says whether the store gave back its reserve (see `SqliteStore.open`).
+ */
+export class DiskFullError extends StoreError {
+  readonly code = 'disk-full' as const;
+  constructor(readonly path: string, readonly released: boolean, options?: { cause?: unknown }) {
+    super(`${path}: the disk is full (${(options?.cause as Error | undefined)?.message ?? 'database or disk is full'}); free space on it, then start again`, options);
+  }
+}
+
+/** Whether `e` (or its cause) is a full disk: `SQLITE_FULL`, `ENOSPC` or `EDQUOT`. */
+export function isDiskFull(e: unknown): boolean {
+  for (let x = e as { code?: unknown; cause?: unknown } | undefined, i = 0; x && i < 5; x = x.cause as typeof x, i++) {
+    if (x instanceof DiskFullError || x.code === 'SQLITE_FULL' || x.code === 'ENOSPC' || x.code === 'EDQUOT') return true;
+  }
+  return false;
+}

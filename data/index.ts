@@ -1,5 +1,5 @@
 /** Public surface of `data/`: the record ports, their SQLite and in-memory adapters, and time stamping. */
-export { StoreError } from './errors.js';
+export { DiskFullError, isDiskFull, StoreError } from './errors.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export type * from './ports.js';
 export { SqliteStore } from './sqlite-store.js';

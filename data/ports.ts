@@ -1,3 +1,4 @@
+import type { DiskFullError } from './errors.js';
 /**
  * The record ports `data/` offers. Callers outside `data/` depend on these interfaces only; the SQLite
  * file (`SqliteStore`) and the in-memory adapter (`MemoryStore`) implement them, and both run the one
@@ -237,5 +238,7 @@ export interface Store {
   readonly stats: StoreStats;
   /** Run `fn` in one transaction spanning every port: all its writes commit together or none do. */
   transaction<T>(fn: () => T): T;
+  /** Hear once when a write first finds the disk full (a file store; the in-memory store never fills). */
+  onDiskFull?(listener: (e: DiskFullError) => void): void;
   close(): void;
 }

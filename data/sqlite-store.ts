@@ -1,8 +1,8 @@
 // The only module that imports better-sqlite3.
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { StoreError, unreadable } from './errors.js';
+import { DiskFullError, isDiskFull, StoreError, unreadable } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { SqliteMemoryRecords } from './memory-records.js';
 import type {
@@ -43,30 +43,112 @@ export function sqliteHandle(store: SqliteStore): Db {
   return db;
 }
 
+/**
+ * What a store does when its disk fills up. A write that fails with `SQLITE_FULL` first gives back the
+ * store's reserve (a file of zeros made when the store opened, `FILE-reserve`), so the runtime has room
+ * to close the open session and record the fault; a whole transaction is then tried once more. Every
+ * listener hears of the first full disk once; after that, writes that still fail throw `DiskFullError`.
+ */
+class DiskGuard {
+  full: DiskFullError | null = null;
+  private readonly listeners: ((e: DiskFullError) => void)[] = [];
+
+  constructor(readonly path: string, private readonly db: Db, readonly reserveFile: string | null) {}
+
+  onDiskFull(listener: (e: DiskFullError) => void): void {
+    this.listeners.push(listener);
+    if (this.full) listener(this.full);
+  }
+
+  /** Run a write; on a full disk, release the reserve and retry once when `fn` is a whole transaction (not nested in another). */
+  run<T>(fn: () => T, retryable: boolean): T {
+    const topLevel = retryable && !this.db.inTransaction;
+    try {
+      return fn();
+    } catch (cause) {
+      if (!isDiskFull(cause)) throw cause;
+      const released = this.releaseReserve();
+      const error = cause instanceof DiskFullError ? cause : new DiskFullError(this.path, released, { cause });
+      if (!this.full) {
+        this.full = error;
+        for (const l of this.listeners) {
+          try {
+            l(error);
+          } catch {
+            // A listener's own failure must not hide the fault from the others.
+          }
+        }
+      }
+      if (released && topLevel) {
+        try {
+          return fn();
+        } catch (again) {
+          if (isDiskFull(again)) throw again instanceof DiskFullError ? again : new DiskFullError(this.path, true, { cause: again });
+          throw again;
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** Delete the reserve file; true when there was one to give back. */
+  private releaseReserve(): boolean {
+    if (!this.reserveFile || !existsSync(this.reserveFile)) return false;
+    try {
+      rmSync(this.reserveFile, { force: true });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Make (or top up) the reserve file of `bytes` zeros beside a database; on a disk already too full, none (returns null). */
+function makeReserve(file: string, bytes: number): string | null {
+  try {
+    if (existsSync(file) && statSync(file).size >= bytes) return file;
+    const fd = openSync(file, 'w', 0o600);
+    try {
+      const chunk = Buffer.alloc(Math.min(bytes, 64 * 1024));
+      for (let written = 0; written < bytes; ) written += writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - written));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return file;
+  } catch {
+    rmSync(file, { force: true });
+    return null;
+  }
+}
+
 export class SqliteStore implements Store {
   readonly path: string;
   readonly #db: Db;
+  readonly #guard: DiskGuard;
   private readonly logs = new Map<string, SqliteDeviceLog>();
   readonly study: StudyRecords;
   readonly consent: ConsentRecords;
   readonly withdrawal: WithdrawalRecords;
   readonly stats: StoreStats;
 
-  private constructor(path: string, db: Db) {
+  private constructor(path: string, db: Db, reserveFile: string | null) {
     this.path = path;
     this.#db = db;
+    this.#guard = new DiskGuard(path, db, reserveFile);
     handles.set(this, db);
+    const guarded = <T>(fn: () => T) => this.#guard.run(fn, false);
     this.study = {
-      allocationSeed: (studyId, makeSeed, at) => allocationSeed(db, studyId, makeSeed, at),
+      allocationSeed: (studyId, makeSeed, at) => guarded(() => allocationSeed(db, studyId, makeSeed, at)),
       findAllocation: (studyId, participantId) => findAllocation(db, studyId, participantId),
       allocationsOf: (studyId) => allocationsOf(db, studyId),
-      allocateOnce: (a, choose) => allocateOnce(db, a, choose),
-      saveScheduleInstances: (identity, instances, atMs) => saveScheduleInstances(db, identity, instances, atMs),
+      allocateOnce: (a, choose) => guarded(() => allocateOnce(db, a, choose)),
+      saveScheduleInstances: (identity, instances, atMs) => guarded(() => saveScheduleInstances(db, identity, instances, atMs)),
       loadScheduleInstances: (participantId) => loadScheduleInstances(db, participantId),
-      updateScheduleInstance: (participantId, instanceId, change, atMs) => updateScheduleInstance(db, participantId, instanceId, change, atMs),
+      updateScheduleInstance: (participantId, instanceId, change, atMs) => guarded(() => updateScheduleInstance(db, participantId, instanceId, change, atMs)),
     };
     this.consent = {
-      record: (identity, records, atMs) => recordConsent(db, identity, records, atMs),
+      record: (identity, records, atMs) => guarded(() => recordConsent(db, identity, records, atMs)),
       list: (participantId) => consentRecords(db, participantId),
     };
     this.withdrawal = {
@@ -81,8 +163,12 @@ export class SqliteStore implements Store {
     this.stats = new SqliteStoreStats(db, this);
   }
 
-  /** Open (creating when absent) and migrate a database file. Refuses newer schema versions untouched. */
-  static open(file: string, options: { create?: boolean; readonly?: boolean; durability?: 'power-loss' | 'crash' } = {}): SqliteStore {
+  /**
+   * Open (creating when absent) and migrate a database file. Refuses newer schema versions untouched.
+   * `reserveBytes` keeps that much disk aside in `FILE-reserve`, given back when the disk fills so the
+   * runtime can still close its session (see `DiskGuard`); none when the disk is already too full for it.
+   */
+  static open(file: string, options: { create?: boolean; readonly?: boolean; durability?: 'power-loss' | 'crash'; reserveBytes?: number } = {}): SqliteStore {
     const path = resolve(file);
     const exists = existsSync(path);
     if (!exists && options.create === false) throw new StoreError(`${path}: database not found`);
@@ -108,7 +194,8 @@ export class SqliteStore implements Store {
     } catch (cause) {
       throw new StoreError(`${path}: cannot open database (${(cause as Error).message})`, { cause });
     }
-    const store = new SqliteStore(path, db);
+    const reserve = !options.readonly && options.reserveBytes ? makeReserve(`${path}-reserve`, options.reserveBytes) : null;
+    const store = new SqliteStore(path, db, reserve);
     if (!options.readonly) store.migrate();
     return store;
   }
@@ -128,27 +215,37 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Call `listener` once when a write first finds the disk full (at once if it already has). */
+  onDiskFull(listener: (e: DiskFullError) => void): void {
+    this.#guard.onDiskFull(listener);
+  }
+
+  /** The first full-disk failure of this store, or null. */
+  get diskFull(): DiskFullError | null {
+    return this.#guard.full;
+  }
+
   /** The log of one device in this file. */
   forDevice(identity: DeviceIdentity): DeviceLog {
     let log = this.logs.get(identity.deviceId);
     if (!log || log.identity.tz !== identity.tz || log.identity.clockSource !== identity.clockSource) {
-      log = new SqliteDeviceLog(this.#db, identity);
+      log = new SqliteDeviceLog(this.#db, identity, this.#guard);
       this.logs.set(identity.deviceId, log);
     }
     return log;
   }
 
   memories(identity: DeviceIdentity): MemoryRecords {
-    return new SqliteMemoryRecords(this.#db, identity);
+    return guardMethods(new SqliteMemoryRecords(this.#db, identity), this.#guard);
   }
 
   safeguards(log: DeviceLog): SafeguardRecords {
-    return new SqliteSafeguardRecords(this.#db, log);
+    return guardMethods(new SqliteSafeguardRecords(this.#db, log), this.#guard);
   }
 
   transaction<T>(fn: () => T): T {
     try {
-      return this.#db.transaction(fn)();
+      return this.#guard.run(() => this.#db.transaction(fn)(), true);
     } catch (cause) {
       if (cause instanceof StoreError) throw cause;
       throw new StoreError(`${this.path}: transaction failed (${(cause as Error).message})`, { cause });
@@ -225,6 +322,17 @@ class SqliteStoreStats implements StoreStats {
   }
 }
 
+/** `records` with every method run through the disk guard (no retry: a method may be several transactions). */
+function guardMethods<T extends object>(records: T, guard: DiskGuard): T {
+  return new Proxy(records, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => guard.run(() => (value as (...a: unknown[]) => unknown).apply(target, args), false);
+    },
+  });
+}
+
 /** The columns every Hearth row carries. */
 export interface CommonColumns {
   ts_utc: string;
@@ -273,7 +381,7 @@ class SqliteDeviceLog implements DeviceLog {
   private participantStart: string | null | undefined;
   private readonly stmt: Record<string, Database.Statement>;
 
-  constructor(db: Db, identity: DeviceIdentity) {
+  constructor(db: Db, identity: DeviceIdentity, private readonly guard: DiskGuard) {
     this.db = db;
     this.identity = identity;
     const common = 'ts_utc, tz, ts_local, study_day, device_id, seq, clock_source';
@@ -330,8 +438,9 @@ class SqliteDeviceLog implements DeviceLog {
   /** Run `fn` in one transaction: its rows and their sequence numbers commit together or not at all. */
   private write<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn)();
+      return this.guard.run(() => this.db.transaction(fn)(), true);
     } catch (cause) {
+      if (cause instanceof DiskFullError) throw cause;
       throw new StoreError(`database write failed: ${(cause as Error).message}`, { cause });
     }
   }
