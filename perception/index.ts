@@ -11,8 +11,10 @@ export { textValence, type TextValence } from './audio/text-valence.js';
 // Camera: FrameSource port, face detection, expression, tracking; model manifest and converter.
 export * from './camera/index.js';
 export * from './models/index.js';
-export { TranscriberError, type Transcriber, type Transcript, type TranscriptWord } from './audio/transcriber.js';
-export { PocketsphinxTranscriber, POCKETSPHINX_EN_US, parsePocketsphinx, type PocketsphinxOptions } from './audio/pocketsphinx-transcriber.js';
+export { TranscriberError, type AnswerAlternative, type HeardAnswer, type TranscribeHint, type Transcriber, type TranscriptionStream, type Transcript, type TranscriptWord } from './audio/transcriber.js';
+export { answerConfidence, answerFeatures, PocketsphinxTranscriber, POCKETSPHINX_EN_US, wordConfidence, type AnswerFeatures, type PocketsphinxOptions } from './audio/pocketsphinx-transcriber.js';
+export { ensureSphinxHelper, SphinxDecoder, sphinxHelperPath, type SphinxDecoderOptions, type SphinxResult, type SphinxWord } from './audio/sphinx-decoder.js';
+export { answerGrammar, grammarWords, numberWords, type AnswerGrammar } from './audio/answer-grammar.js';
 export { decodeWav, encodeWav, WavError } from './audio/wav.js';
 // Fusion of face, voice and text into one affect state.
 export { AFFECT_SOURCES, affectLabel, type AffectLabel, type AffectObservation, type AffectSource, type AffectState, type SourceContribution } from './fusion/affect.js';

@@ -1,12 +1,12 @@
 import { backoffDelay, sleep, type NewAffectSample } from '../data/index.js';
 import { ArousalEstimator, type ArousalEstimate } from './audio/arousal.js';
-import { AudioSourceError, type AudioSource } from './audio/audio-source.js';
 import { PocketsphinxTranscriber } from './audio/pocketsphinx-transcriber.js';
 import { prosodyFeatures, type ProsodyFeatures } from './audio/prosody.js';
 import type { SegmenterOptions } from './audio/segmenter.js';
 import { SileroVad } from './audio/silero-vad.js';
 import { textValence, type TextValence } from './audio/text-valence.js';
-import type { Transcriber } from './audio/transcriber.js';
+import type { HeardAnswer, TranscribeHint, Transcriber, TranscriptionStream, TranscriptWord } from './audio/transcriber.js';
+import { AUDIO_SAMPLE_RATE, AudioSourceError, type AudioChunk, type AudioSource } from './audio/audio-source.js';
 import { VoiceActivityStream, type SpeechSegment, type VoiceActivityEvent } from './audio/voice-activity.js';
 import type { RawMediaWriter } from './consent-gate.js';
 import { AFFECT_SOURCES, type AffectState } from './fusion/affect.js';
@@ -32,6 +32,14 @@ export interface HeardUtterance {
   /** Recogniser confidence 0..1 when it gives one. */
   confidence?: number;
   engine: string;
+  /** Words with their timing and confidence, when the recogniser gives them. */
+  words?: TranscriptWord[];
+  /** Other readings of the text, best first (the safeguards read these too). */
+  alternatives?: string[];
+  /** What a pass constrained to the question's accepted answers heard, when the question named them. */
+  answer?: HeardAnswer;
+  /** ms from the end-of-speech decision to the transcript (decoding left after the speech). */
+  transcribeMs?: number;
   prosody: ProsodyFeatures;
   /** Arousal from the voice, when there was voiced speech. */
   arousal?: ArousalEstimate;
@@ -82,6 +90,13 @@ export interface PerceptionServiceOptions {
   loadVad?: () => Promise<SileroVad>;
   /** Speech to text; default offline pocketsphinx; `null` for none. */
   transcriber?: Transcriber | null;
+  /**
+   * What the robot is listening for, asked when speech starts: the accepted answers of the question
+   * being asked, so the recogniser can run a constrained pass beside the open one.
+   */
+  expectation?: () => TranscribeHint | undefined;
+  /** The service's own clock for latency figures (default `performance.now`). */
+  monotonicMs?: () => number;
   /** VAD segmentation, and `contextMs` of audio around each utterance given to the recogniser (default 300). */
   segmenter?: SegmenterOptions & { contextMs?: number };
   /** The speaker's prosody baseline (persist `arousal.baseline` across sessions). */
@@ -124,6 +139,10 @@ export class PerceptionService {
   private audioLoop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private transcribing: Promise<void> = Promise.resolve();
+  /** Recent audio, for the moments before speech was confirmed (the recogniser hears the onset too). */
+  private recent: AudioChunk[] = [];
+  /** The utterance being decoded while it is spoken. */
+  private live: { stream: TranscriptionStream; hinted: boolean } | null = null;
   private vad: SileroVad | undefined;
   private mic: MicrophoneStatus = 'off';
   private vadState: PerceptionStatus['vad'] = 'not loaded';
@@ -180,6 +199,8 @@ export class PerceptionService {
   async stop(): Promise<void> {
     if (!this.abort) return;
     this.abort.abort();
+    this.live?.stream.cancel();
+    this.live = null;
     if (this.timer) clearInterval(this.timer);
     await this.audioLoop;
     await this.transcribing;
@@ -271,7 +292,11 @@ export class PerceptionService {
           if (this.mic !== 'running') this.resumed(source);
           attempt = 0;
           lastReason = '';
-          this.handle(await voice.push(chunk));
+          const events = await voice.push(chunk);
+          this.remember(chunk);
+          // Speech already under way is decoded as it arrives; a start in this chunk takes it from `recent`.
+          if (this.live && !events.some((e) => e.type === 'speech.started')) this.live.stream.push(chunk.samples);
+          this.handle(events);
           if (signal.aborted) break;
         }
         this.handle(voice.flush());
@@ -307,9 +332,34 @@ export class PerceptionService {
     this.mic = 'running';
   }
 
+  /** Keep about two seconds of audio: enough for the recogniser's context before a confirmed start. */
+  private remember(chunk: AudioChunk): void {
+    this.recent.push(chunk);
+    let total = this.recent.reduce((n, c) => n + c.samples.length, 0);
+    while (this.recent.length > 1 && total - this.recent[0]!.samples.length >= 2 * AUDIO_SAMPLE_RATE) total -= this.recent.shift()!.samples.length;
+  }
+
+  /** Start decoding an utterance now, from `contextMs` before it started, if the recogniser streams. */
+  private beginLive(atMs: number): void {
+    this.live?.stream.cancel();
+    this.live = null;
+    const t = this.transcriber;
+    if (!t?.stream) return;
+    let hint: TranscribeHint | undefined;
+    try { hint = this.options.expectation?.(); } catch { hint = undefined; }
+    const stream = t.stream(hint);
+    const from = atMs - (this.options.segmenter?.contextMs ?? 300);
+    for (const c of this.recent) {
+      const skip = Math.max(0, Math.round(((from - c.atMs) * AUDIO_SAMPLE_RATE) / 1000));
+      if (skip < c.samples.length) stream.push(skip > 0 ? c.samples.subarray(skip) : c.samples);
+    }
+    this.live = { stream, hinted: Boolean(hint?.answers?.length) };
+  }
+
   private handle(events: VoiceActivityEvent[]): void {
     for (const e of events) {
       if (e.type === 'speech.started') {
+        this.beginLive(e.atMs);
         this.call(() => this.options.events?.speech?.({ type: 'started', atMs: e.atMs }));
         continue;
       }
@@ -331,18 +381,33 @@ export class PerceptionService {
         this.emitFault({ kind: 'raw_media.failed', reason: err.message, atMs: this.options.now() }));
     }
     const transcriber = this.transcriber;
+    const live = this.live;
+    this.live = null;
     if (!transcriber) return;
+    const clock = this.options.monotonicMs ?? (() => performance.now());
+    const decidedAt = clock();
+    // A question asked after the speech began (an early answer) still gets its constrained pass: decoded whole.
+    let hint: TranscribeHint | undefined;
+    try { hint = this.options.expectation?.(); } catch { hint = undefined; }
+    const whole = !live || (!live.hinted && Boolean(hint?.answers?.length));
+    if (whole) live?.stream.cancel();
+    const pending = whole ? null : live!.stream.finish(this.abort?.signal);
+    pending?.catch(() => undefined);
     // One transcription at a time, in order, so text observations reach fusion in time order.
     this.transcribing = this.transcribing.then(async () => {
       try {
-        const t = await transcriber.transcribe(seg.withContext, this.abort?.signal);
-        if (!t.text) return;
+        const t = pending ? await pending : await transcriber.transcribe(seg.withContext, this.abort?.signal, hint);
+        const transcribeMs = clock() - decidedAt;
+        if (!t.text && !t.answer) return;
         const valence = textValence(t.text, t.confidence ?? 1);
         if (valence && valence.confidence > 0) {
           this.fusion.observe({ source: 'text', valence: valence.valence, confidence: valence.confidence, atMs: seg.endMs });
         }
-        const u: HeardUtterance = { text: t.text, startedAt: seg.startMs, endedAt: seg.endMs, decidedAt: seg.decidedAtMs, engine: t.engine, prosody };
+        const u: HeardUtterance = { text: t.text, startedAt: seg.startMs, endedAt: seg.endMs, decidedAt: seg.decidedAtMs, engine: t.engine, prosody, transcribeMs };
         if (t.confidence !== undefined) u.confidence = t.confidence;
+        if (t.words?.length) u.words = t.words;
+        if (t.alternatives?.length) u.alternatives = t.alternatives;
+        if (t.answer) u.answer = t.answer;
         if (arousal) u.arousal = arousal;
         if (valence) u.valence = valence;
         this.utterances++;

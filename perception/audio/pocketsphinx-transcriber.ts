@@ -1,97 +1,288 @@
-import { spawn } from 'node:child_process';
-import type { Transcriber, Transcript, TranscriptWord } from './transcriber.js';
+import { ANSWER_CALIBRATION, WORD_CALIBRATION } from './asr-calibration.js';
+import { answerGrammar, answerPhrase, grammarVocabulary, grammarWords, type AnswerGrammar } from './answer-grammar.js';
+import { POCKETSPHINX_EN_US, SphinxDecoder, type SphinxDecoderOptions, type SphinxResult } from './sphinx-decoder.js';
+import type { AnswerAlternative, HeardAnswer, TranscribeHint, Transcriber, Transcript, TranscriptionStream, TranscriptWord } from './transcriber.js';
 import { TranscriberError } from './transcriber.js';
 
-/** Where Debian's `pocketsphinx-en-us` puts the US English model. */
-export const POCKETSPHINX_EN_US = '/usr/share/pocketsphinx/model/en-us';
+export { POCKETSPHINX_EN_US };
 
 /** Options for the offline recogniser. */
 export interface PocketsphinxOptions {
   /** Model directory holding `en-us/` (acoustic), `en-us.lm.bin` and `cmudict-en-us.dict`. */
   modelDir?: string;
-  /** Binary; default `pocketsphinx_continuous` on PATH (Debian package `pocketsphinx`). */
-  binary?: string;
-  /** Give up after this long; default 60 s. */
-  timeoutMs?: number;
+  /** Language model for open speech; default `<modelDir>/en-us.lm.bin`. */
+  lm?: string;
+  /** The decoder helper; default built from perception/audio/native/ (scripts/setup.sh). */
+  helper?: string;
+  /** More pocketsphinx options for the open pass and for the answer pass. */
+  openArgs?: readonly string[];
+  answerArgs?: readonly string[];
 }
 
+const FRAME_MS = 10;
 const PAD_MS = 300;
 const PAD_SAMPLES = (PAD_MS * 16_000) / 1000;
-const WORD_LINE = /^(\S+) (\d+\.\d+) (\d+\.\d+) (\d+\.\d+)$/;
 /** Silence, sentence marks and noise tokens that are not words. */
-const FILLER = /^(<s>|<\/s>|<sil>|\[[A-Z_]+\]|\+\+.*\+\+)$/;
+const FILLER = /^(<s>|<\/s>|<sil>|\(NULL\)|\[[A-Z_]+\]|\+\+.*\+\+)$/;
+const N_BEST = 10;
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** A word's lattice posterior as the probability that it is right (calibrated on the benchmark). */
+export function wordConfidence(posterior: number): number {
+  return sigmoid(WORD_CALIBRATION.a * posterior + WORD_CALIBRATION.b);
+}
+
+/** What the answer confidence is computed from (all per 10-ms frame where a score is involved). */
+export interface AnswerFeatures {
+  /** (answer path score − open path score) / frames: near or above the open pass when the answer fits the sound. */
+  gap: number;
+  /** (best − best other answer in the n-best) / frames; 50 when no other answer came close. */
+  margin: number;
+  /** 1 when the open pass heard the same answer phrase, else 0. */
+  agree: number;
+  /** Words the open pass heard beyond the answer's own (a sentence, not an answer). */
+  extra: number;
+  /** The answer pass's own posterior of its hypothesis. */
+  posterior: number;
+}
+
+/** The features of an answer pass result against the open pass over the same audio. */
+export function answerFeatures(answer: SphinxResult, open: SphinxResult, grammar: AnswerGrammar): AnswerFeatures {
+  const frames = Math.max(1, answer.frames);
+  const phrase = answerPhrase(answer.hyp, grammar);
+  const others = distinctAnswers(answer, grammar).filter((a) => a.text !== phrase);
+  const openText = ` ${textOf(open)} `;
+  const openWords = textOf(open).split(' ').filter(Boolean).length;
+  return {
+    gap: (answer.score - open.score) / frames,
+    margin: others.length ? Math.min(50, (answer.score - others[0]!.score) / frames) : 50,
+    agree: openText.includes(` ${phrase} `) ? 1 : 0,
+    extra: Math.max(0, openWords - phrase.split(' ').length),
+    posterior: answer.posterior,
+  };
+}
+
+/** P(the answer heard is what was said), from its features. */
+export function answerConfidence(f: AnswerFeatures): number {
+  const w = ANSWER_CALIBRATION.weights;
+  return sigmoid(ANSWER_CALIBRATION.bias + w.gap * f.gap + w.margin * f.margin + w.agree * f.agree + w.extra * f.extra + w.posterior * f.posterior);
+}
+
+function distinctAnswers(r: SphinxResult, grammar: AnswerGrammar): { text: string; score: number }[] {
+  const seen = new Map<string, number>();
+  for (const n of [{ hyp: r.hyp, score: r.score }, ...r.nbest]) {
+    if (!n.hyp) continue;
+    const p = answerPhrase(n.hyp, grammar);
+    if (!seen.has(p)) seen.set(p, n.score);
+  }
+  return [...seen].map(([text, score]) => ({ text, score }));
+}
+
+const wordOf = (w: string) => w.replace(/\(\d+\)$/, '');
+function textOf(r: SphinxResult): string {
+  return r.words.map((w) => wordOf(w.word)).filter((w) => !FILLER.test(w)).join(' ');
+}
+
+/** The open pass's result as a transcript: words with calibrated confidences, alternatives from its n-best. */
+export function openTranscript(r: SphinxResult, engine: string, offsetMs = 0): Transcript {
+  const words: TranscriptWord[] = [];
+  for (const w of r.words) {
+    const word = wordOf(w.word);
+    if (FILLER.test(word)) continue;
+    words.push({ word, startMs: Math.max(0, w.startFrame * FRAME_MS - offsetMs), endMs: Math.max(0, (w.endFrame + 1) * FRAME_MS - offsetMs), confidence: wordConfidence(w.posterior) });
+  }
+  const text = words.map((w) => w.word).join(' ');
+  const t: Transcript = { text, engine, words };
+  if (words.length) t.confidence = words.reduce((n, w) => n + w.confidence!, 0) / words.length;
+  const alternatives = [...new Set(r.nbest.map((n) => n.hyp.replace(/<\/?s>|<sil>|\[[A-Z_]+\]/g, ' ').replace(/\(\d+\)/g, '').replace(/\s+/g, ' ').trim()))]
+    .filter((h) => h && h !== text).slice(0, 3);
+  if (alternatives.length) t.alternatives = alternatives;
+  return t;
+}
+
+/** The answer pass's result: the phrase heard, its calibrated confidence and the other answers it considered. */
+export function heardAnswer(answer: SphinxResult, open: SphinxResult, grammar: AnswerGrammar): HeardAnswer | undefined {
+  if (!answer.hyp) return undefined;
+  const f = answerFeatures(answer, open, grammar);
+  const confidence = answerConfidence(f);
+  const phrase = answerPhrase(answer.hyp, grammar);
+  const frames = Math.max(1, answer.frames);
+  const alternatives: AnswerAlternative[] = distinctAnswers(answer, grammar).filter((a) => a.text !== phrase).slice(0, 4)
+    .map((a) => ({ text: a.text, confidence: answerConfidence({ ...f, agree: ` ${textOf(open)} `.includes(` ${a.text} `) ? 1 : 0, margin: Math.max(-50, (a.score - answer.score) / frames) }) }));
+  return { text: phrase, confidence, alternatives };
+}
+
+/** Faint deterministic noise (≈ −60 dBFS): the recogniser needs some non-speech around a tight cut, and digital silence upsets it. */
+function padded(samples: Int16Array): Int16Array {
+  const out = new Int16Array(samples.length + 2 * PAD_SAMPLES);
+  let seed = 1;
+  for (let i = 0; i < out.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    out[i] = ((seed >> 16) % 61) - 30;
+  }
+  out.set(samples, PAD_SAMPLES);
+  return out;
+}
 
 /**
- * Offline speech to text with CMU PocketSphinx (Debian `pocketsphinx` + `pocketsphinx-en-us`), run
- * as a subprocess per utterance. Audio goes through a pipe: nothing is written to disk. Loading the
- * model costs about 0.7 s per utterance on an x86 core; weak on conversational speech.
+ * Offline speech to text with CMU PocketSphinx (Debian `pocketsphinx` + `pocketsphinx-en-us`), in two
+ * long-lived decoder processes loaded once: the open pass (the language model: everything said) and,
+ * when the question names its accepted answers, an answer pass constrained to them by a JSGF grammar.
+ * Both are fed the audio as it arrives (`stream`), so at the end of speech only their final searches
+ * are left; they run in parallel on a multi-core device. Audio goes through pipes: nothing on disk.
+ * A decoder process that dies is started again, and the utterance it was decoding is decoded again.
  */
 export class PocketsphinxTranscriber implements Transcriber {
   readonly name: string;
-  constructor(private readonly options: PocketsphinxOptions = {}) {
+  private readonly open: SphinxDecoder;
+  private readonly answers: SphinxDecoder;
+  private readonly grammars = new Map<string, Promise<AnswerGrammar | null>>();
+
+  constructor(options: PocketsphinxOptions = {}) {
     this.name = `pocketsphinx ${options.modelDir ?? POCKETSPHINX_EN_US}`;
+    const base: SphinxDecoderOptions = { label: this.name, ...(options.modelDir ? { modelDir: options.modelDir } : {}), ...(options.helper ? { helper: options.helper } : {}) };
+    this.open = new SphinxDecoder({ ...base, ...(options.lm ? { lm: options.lm } : {}), args: options.openArgs ?? [] });
+    // A grammar search is small: a wider beam costs little and loses fewer right answers.
+    this.answers = new SphinxDecoder({ ...base, lm: null, label: `${this.name} (answers)`, args: options.answerArgs ?? ['-beam', '1e-60', '-wbeam', '1e-50', '-pbeam', '1e-60'] });
   }
 
-  async transcribe(samples: Int16Array, signal?: AbortSignal): Promise<Transcript> {
-    const dir = this.options.modelDir ?? POCKETSPHINX_EN_US;
-    const bin = this.options.binary ?? 'pocketsphinx_continuous';
-    const args = ['-infile', '/dev/stdin', '-hmm', `${dir}/en-us`, '-lm', `${dir}/en-us.lm.bin`, '-dict', `${dir}/cmudict-en-us.dict`,
-      '-logfn', '/dev/null', '-time', 'yes'];
-    const out = await new Promise<string>((resolve, reject) => {
-      // pocketsphinx fopen()s its input, which fails on the socket Node gives a child as stdin;
-      // `cat |` makes stdin a real pipe. Audio still never touches the disk.
-      const child = spawn('sh', ['-c', 'cat | exec "$0" "$@"', bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
-      let stdout = '';
-      let stderr = '';
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.options.timeoutMs ?? 60_000);
-      child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-2000); });
-      child.once('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        reject(new TranscriberError(`${this.name}: ${e.message}`, { cause: e }));
-      });
-      child.once('close', (code, sig) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(stdout);
-        else if (code === 127) reject(new TranscriberError(`${bin} not found: install the Debian packages pocketsphinx and pocketsphinx-en-us`));
-        else reject(new TranscriberError(`${this.name}: exited with ${sig ?? `code ${code}`}${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`));
-      });
-      // EPIPE if the process died early: the close handler reports it.
-      child.stdin.on('error', () => {});
-      // Its endpointer and cepstral mean normalisation need some silence around the speech, which a
-      // tightly cut VAD segment lacks: pad both sides.
-      // Digital silence upsets it as much as none, so the padding is faint deterministic noise (≈ −60 dBFS).
-      const padded = new Int16Array(samples.length + 2 * PAD_SAMPLES);
-      let seed = 1;
-      for (let i = 0; i < padded.length; i++) {
-        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-        padded[i] = ((seed >> 16) % 61) - 30;
-      }
-      padded.set(samples, PAD_SAMPLES);
-      child.stdin.end(Buffer.from(padded.buffer, padded.byteOffset, padded.byteLength));
-    });
-    const t = parsePocketsphinx(out, this.name);
-    for (const w of t.words ?? []) {
-      w.startMs = Math.max(0, w.startMs - PAD_MS);
-      w.endMs = Math.max(0, w.endMs - PAD_MS);
+  /** The two decoder processes (tests kill them; the benchmark counts restarts). */
+  get decoders(): { open: SphinxDecoder; answers: SphinxDecoder } {
+    return { open: this.open, answers: this.answers };
+  }
+
+  /** Load both models now instead of at the first utterance. */
+  async warm(): Promise<void> {
+    await Promise.all([this.open.start(), this.answers.start()]);
+  }
+
+  async transcribe(samples: Int16Array, signal?: AbortSignal, hint?: TranscribeHint): Promise<Transcript> {
+    const s = this.stream(hint, PAD_MS);
+    s.push(padded(samples));
+    return s.finish(signal);
+  }
+
+  stream(hint?: TranscribeHint, offsetMs = 0): TranscriptionStream {
+    const grammar = hint?.answers?.length ? this.grammarFor(hint.answers) : Promise.resolve(null);
+    const open = new DecoderUtterance(this.open, Promise.resolve(undefined));
+    const answers = new DecoderUtterance(this.answers, grammar.then((g) => g?.name ?? null));
+    return {
+      push: (samples) => { open.push(samples); answers.push(samples); },
+      cancel: () => { open.cancel(); answers.cancel(); },
+      finish: async (signal) => {
+        if (signal?.aborted) { open.cancel(); answers.cancel(); throw new TranscriberError(`${this.name}: aborted`); }
+        const onAbort = () => { open.cancel(); answers.cancel(); };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          // A failing answer pass must not lose what was said: the open text still goes to the session.
+          const [o, answered] = await Promise.all([open.finish(3), Promise.all([answers.finish(N_BEST), grammar]).catch(() => [null, null] as const)]);
+          if (signal?.aborted) throw new TranscriberError(`${this.name}: aborted`);
+          if (!o) throw new TranscriberError(`${this.name}: the open pass returned nothing`);
+          const [a, g] = answered;
+          const t = openTranscript(o, this.name, offsetMs);
+          if (a && g) {
+            const heard = heardAnswer(a, o, g);
+            if (heard) t.answer = heard;
+          }
+          return t;
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+        }
+      },
+    };
+  }
+
+  /** The grammar for a set of accepted answers, checked against the dictionary and loaded once. */
+  private grammarFor(phrases: readonly string[]): Promise<AnswerGrammar | null> {
+    const key = [...new Set(phrases.map(grammarWords))].sort().join('|');
+    let g = this.grammars.get(key);
+    if (!g) {
+      g = (async () => {
+        const missing = new Set(await this.answers.missingWords(grammarVocabulary(phrases)));
+        const grammar = answerGrammar(phrases, (w) => !missing.has(w));
+        if (grammar && !this.answers.hasGrammar(grammar.name)) await this.answers.setGrammar(grammar.name, grammar.jsgf);
+        return grammar;
+      })();
+      g.catch(() => this.grammars.delete(key));
+      this.grammars.set(key, g);
     }
-    return t;
+    return g;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.open.close(), this.answers.close()]);
   }
 }
 
-/** Parse `pocketsphinx_continuous -time yes` output: hypothesis lines, then `word start end posterior` lines. */
-export function parsePocketsphinx(out: string, engine = 'pocketsphinx'): Transcript {
-  const words: TranscriptWord[] = [];
-  const hyps: string[] = [];
-  for (const line of out.split('\n').map((l) => l.trim()).filter(Boolean)) {
-    const m = WORD_LINE.exec(line);
-    if (!m) { hyps.push(line); continue; }
-    const word = m[1]!.replace(/\(\d+\)$/, '');
-    if (FILLER.test(word)) continue;
-    words.push({ word, startMs: Math.round(Number(m[2]) * 1000), endMs: Math.round(Number(m[3]) * 1000), confidence: Number(m[4]) });
+/**
+ * One utterance on one decoder: audio pushed before the decoder has started the utterance waits, and
+ * all of it is kept so that, if the process dies mid-utterance, it is decoded again on the restarted one.
+ * Utterances on a decoder run one after another.
+ */
+class DecoderUtterance {
+  private static readonly queues = new WeakMap<SphinxDecoder, Promise<unknown>>();
+  private readonly kept: Int16Array[] = [];
+  private started = false;
+  private cancelled = false;
+  private release!: () => void;
+  private readonly began: Promise<void>;
+  /** The search: a grammar name, `undefined` for the language model, `null` for no pass at all. */
+  private search: string | null | undefined = null;
+
+  constructor(private readonly decoder: SphinxDecoder, search: Promise<string | null | undefined>) {
+    const before = DecoderUtterance.queues.get(decoder) ?? Promise.resolve();
+    const done = new Promise<void>((r) => { this.release = r; });
+    DecoderUtterance.queues.set(decoder, before.then(() => done));
+    this.began = (async () => {
+      await before;
+      this.search = await search;
+      if (this.search === null || this.cancelled) return;
+      await decoder.begin(this.search);
+      this.started = true;
+      for (const s of this.kept) decoder.feed(s);
+    })();
+    this.began.catch(() => undefined);
   }
-  const text = words.length ? words.map((w) => w.word).join(' ') : hyps.join(' ');
-  const t: Transcript = { text, engine, words };
-  if (words.length) t.confidence = words.reduce((n, w) => n + (w.confidence ?? 0), 0) / words.length;
-  return t;
+
+  push(samples: Int16Array): void {
+    if (this.cancelled) return;
+    this.kept.push(samples.slice());
+    if (this.started) this.decoder.feed(samples);
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    void this.began.then(async () => { if (this.started) await this.decoder.cancel(); }, () => undefined).finally(() => this.release());
+  }
+
+  /** The result; `null` when this utterance had no pass to run. */
+  async finish(nbest: number): Promise<SphinxResult | null> {
+    let retried = false;
+    const replay = async () => {
+      retried = true;
+      await this.decoder.begin(this.search ?? undefined);
+      for (const s of this.kept) this.decoder.feed(s);
+    };
+    try {
+      try {
+        await this.began;
+      } catch (e) {
+        // The process died before the utterance began (or could not start): try once more on a new one.
+        if (!(e instanceof TranscriberError) || this.search === null) throw e;
+        await replay();
+      }
+      if (this.search === null) return null;
+      try {
+        return await this.decoder.end(nbest);
+      } catch (e) {
+        // The process died during the utterance: it restarts on the next call; decode the audio again once.
+        if (!(e instanceof TranscriberError) || retried) throw e;
+        await replay();
+        return await this.decoder.end(nbest);
+      }
+    } finally {
+      this.release();
+    }
+  }
 }

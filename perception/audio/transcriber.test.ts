@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { haveAudioTools, haveTestdata, layout, LIBRIVOX_0880, readTestdata, say } from '../../test/fixtures/audio/speech.js';
-import { parsePocketsphinx, PocketsphinxTranscriber } from './pocketsphinx-transcriber.js';
+import { PocketsphinxTranscriber } from './pocketsphinx-transcriber.js';
+import { existsSync } from 'node:fs';
+import { ensureSphinxHelper } from './sphinx-decoder.js';
 import { transcriberContract } from './transcriber.contract.js';
 import { decodeWav, encodeWav } from './wav.js';
 
-const havePocketsphinx = spawnSync('which', ['pocketsphinx_continuous']).status === 0;
+const havePocketsphinx = spawnSync('which', ['pocketsphinx_continuous']).status === 0 && (() => {
+  try { return existsSync(ensureSphinxHelper()); } catch { return false; }
+})();
 const words = (s: string) => new Set(s.toLowerCase().split(/\W+/).filter(Boolean));
 const overlap = (heard: string, truth: string) => {
   const h = words(heard);
@@ -15,6 +19,7 @@ const overlap = (heard: string, truth: string) => {
 
 describe.skipIf(!havePocketsphinx || !haveTestdata)('PocketsphinxTranscriber (Debian pocketsphinx, offline)', () => {
   const ps = new PocketsphinxTranscriber();
+  afterAll(() => ps.close());
 
   it('transcribes a LibriVox recording with most of the reference words', async () => {
     const t = await ps.transcribe(readTestdata(LIBRIVOX_0880));
@@ -38,14 +43,14 @@ describe.skipIf(!havePocketsphinx || !haveTestdata)('PocketsphinxTranscriber (De
     expect(t.text).toBe('');
   });
 
-  it('names the missing binary and the Debian package to install', async () => {
-    await expect(new PocketsphinxTranscriber({ binary: 'pocketsphinx_nowhere' }).transcribe(new Int16Array(1600)))
-      .rejects.toThrow(/pocketsphinx_nowhere not found: install the Debian packages pocketsphinx/);
+  it('names the missing decoder helper and the setup step', async () => {
+    await expect(new PocketsphinxTranscriber({ helper: '/nonexistent/hearth-sphinx' }).transcribe(new Int16Array(1600)))
+      .rejects.toThrow(/\/nonexistent\/hearth-sphinx not found: run scripts\/setup\.sh/);
   });
 
-  it('reports a broken model directory', async () => {
+  it('names a missing model and the Debian package to install', async () => {
     await expect(new PocketsphinxTranscriber({ modelDir: '/nonexistent/model' }).transcribe(new Int16Array(1600)))
-      .rejects.toThrow(/pocketsphinx \/nonexistent\/model: exited with/);
+      .rejects.toThrow(/acoustic model \/nonexistent\/model\/en-us not found: install the Debian packages pocketsphinx and pocketsphinx-en-us/);
   });
 });
 
@@ -54,16 +59,7 @@ describe.skipIf(!havePocketsphinx || !haveTestdata)('PocketsphinxTranscriber con
     make: () => new PocketsphinxTranscriber(),
     speech: () => ({ samples: readTestdata(LIBRIVOX_0880), reference: 'he was not an ill disposed young man' }),
     minOverlap: 0.5,
-    broken: () => new PocketsphinxTranscriber({ binary: 'pocketsphinx_nowhere' }),
-  });
-});
-
-describe('parsePocketsphinx', () => {
-  it('drops fillers and alternate-pronunciation marks and averages word posteriors', () => {
-    const t = parsePocketsphinx('he was\n<s> 0.000 0.060 0.999500\nhe 0.210 0.320 0.8\n[NOISE] 0.33 0.4 0.5\nwas(2) 0.330 0.540 0.6\n</s> 2.8 2.9 1.0\n');
-    expect(t.text).toBe('he was');
-    expect(t.confidence).toBeCloseTo(0.7);
-    expect(t.words).toEqual([{ word: 'he', startMs: 210, endMs: 320, confidence: 0.8 }, { word: 'was', startMs: 330, endMs: 540, confidence: 0.6 }]);
+    broken: () => new PocketsphinxTranscriber({ helper: '/nonexistent/hearth-sphinx' }),
   });
 });
 
