@@ -88,7 +88,7 @@ try {
       const graph = JSON.parse(readFileSync(join(base, jsonFile), 'utf8'));
       const weightFiles = graph.weightsManifest.flatMap((g) => g.paths).map((p) => join(dirname(join(base, jsonFile)), p));
       const weights = Buffer.concat(weightFiles.map((p) => readFileSync(p)));
-      bytes = (await converter())(graph, weights, `${spec.source.package}@${spec.source.version}/${jsonFile}`).onnx;
+      bytes = (await converter())(graph, weights, `${spec.source.package}@${spec.source.version}/${jsonFile}`, { extraOutputs: spec.outputs ?? [] }).onnx;
     } else die(`manifest: models.${name}.build "${spec.build}" is unknown`);
     const hash = sha256(bytes);
     if (printHashes) {

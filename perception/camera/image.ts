@@ -16,6 +16,8 @@ export type InputLayout =
   | 'nhwc-rgb-pm1'
   /** NCHW BGR, 0..255 (YuNet). */
   | 'nchw-bgr-255'
+  /** NHWC RGB, 0..1 (Human's antispoof and liveness; faceres takes this × 255). */
+  | 'nhwc-rgb-01'
   /** NHWC single channel gray = 0.2989R + 0.587G + 0.114B, /255 then (g − 0.5)·2 (emotion model). */
   | 'nhwc-gray-pm1';
 
@@ -72,6 +74,11 @@ export function sampleRegion(frame: RgbFrame, rect: Rect, outW: number, outH: nu
         out[o] = r / 127.5 - 1;
         out[o + 1] = g / 127.5 - 1;
         out[o + 2] = b / 127.5 - 1;
+      } else if (layout === 'nhwc-rgb-01') {
+        const o = offset + p * 3;
+        out[o] = r / 255;
+        out[o + 1] = g / 255;
+        out[o + 2] = b / 255;
       } else if (layout === 'nchw-bgr-255') {
         out[offset + p] = b;
         out[offset + plane + p] = g;

@@ -23,6 +23,8 @@ export interface ModelSpec {
   source: ModelSource;
   /** `copy` takes the file as is; `tfjs-to-onnx` runs Hearth's converter on a tfjs graph model. */
   build: 'copy' | 'tfjs-to-onnx';
+  /** For tfjs-to-onnx: inner tensors exposed as outputs too (the converter's `extraOutputs`). */
+  outputs?: string[];
   description: string;
 }
 

@@ -87,6 +87,34 @@ describe("Hearth's tfjs→ONNX converter", () => {
     await onnx.release();
   });
 
+  // Person recognition: float16 weights, Conv2D + batch norm as Mul/Add with channel constants, ReLU6 as
+  // Minimum/Maximum, dense layers as _FusedMatMul; faceres' descriptor is an inner tensor made an output.
+  it.each([
+    { name: 'faceres', file: 'faceres.onnx', size: 224, scale: 255, extraOutputs: ['global_pooling/Mean'] },
+    { name: 'antispoof', file: 'antispoof.onnx', size: 128, scale: 1, extraOutputs: [] },
+    { name: 'liveness', file: 'liveness.onnx', size: 32, scale: 1, extraOutputs: [] },
+  ])('converts $name so that onnxruntime matches tfjs on a real face, output by output', async ({ name, file, size, scale, extraOutputs }) => {
+    const { json, weights } = readTfjs(name);
+    const result = convertTfjsGraphToOnnx(json, weights, `@vladmandic/human@3.3.6/models/${name}.json`, { extraOutputs });
+    expect(Buffer.from(result.onnx).equals(readFileSync(join(dir, file)))).toBe(true);
+    const onnx = await loadOnnxModel(join(dir, file));
+    const [x, y, w, h] = FACES.astronaut.box;
+    const rgb = new Float32Array(size * size * 3);
+    sampleRegion(await firstFrame(FACES.astronaut.image), { x: x - w * 0.1, y: y - h * 0.1, w: w * 1.2, h: h * 1.2 }, size, size, 'nhwc-rgb-01', rgb);
+    const input = rgb.map((v) => v * scale);
+    const ours = await onnx.run({ [onnx.inputNames[0]!]: { type: 'float32', data: input, dims: [1, size, size, 3] } });
+    const original = await tfjsModel(name);
+    const wanted = [...extraOutputs, ...original.outputs.map((o) => o.name.split(':')[0]!).filter((o) => !extraOutputs.includes(o))];
+    const outs = original.execute(tf.tensor(input, [1, size, size, 3]), wanted) as tf.Tensor | tf.Tensor[];
+    for (const [i, t] of (Array.isArray(outs) ? outs : [outs]).entries()) {
+      const theirs = await t.data();
+      const mine = ours[result.outputNames[i]!]!.data as Float32Array;
+      const range = Math.max(1e-6, ...Array.from(theirs, Math.abs));
+      expect(maxAbsDiff(mine, theirs) / range, wanted[i]).toBeLessThan(1e-4);
+    }
+    await onnx.release();
+  });
+
   const useDir = join(dir, 'vendor', 'model-embeddings-en-0.2.0', 'dist');
   const haveUse = existsSync(join(useDir, 'model.json')) && existsSync(join(dir, 'use-lite.onnx'));
   it.skipIf(!haveUse)(`converts USE lite (sparse int64 input, dynamic shapes) to match tfjs to 1e-4${haveUse ? '' : ' (skipped: models/ has no USE lite; run node scripts/setup-models.mjs)'}`, async () => {

@@ -1,6 +1,8 @@
 // Hearth's converter from a TensorFlow.js graph model (model.json + weights.bin) to ONNX.
-// Vision graphs (emotion, BlazeFace: a 4-D float input): _FusedConv2D (BiasAdd[, Relu]),
-// DepthwiseConv2dNative, MaxPool, AddV2, Relu, Mean, Softmax, Pad, Reshape, Identity. Their ONNX graph
+// Vision graphs (emotion, BlazeFace, faceres, antispoof, liveness: a 4-D float input): _FusedConv2D
+// (BiasAdd[, Relu]), Conv2D, DepthwiseConv2dNative, MaxPool, Add/AddV2/Mul/Sub/Maximum/Minimum with a
+// channel constant (batch norm, ReLU6), Relu, Mean, Softmax, Sigmoid, Pad, Reshape, _FusedMatMul
+// (dense layers), Identity; float16/uint8/uint16-quantized weights are widened to float32. Their ONNX graph
 // keeps the tfjs NHWC interface (a Transpose at the input) and runs NCHW inside, which is what
 // onnxruntime's CPU kernels are fastest at.
 // Other graphs (the Universal Sentence Encoder lite: sparse int64 token input, dynamic shapes) are
@@ -103,8 +105,14 @@ const TO_END = Number.MAX_SAFE_INTEGER;
 const decodeAttrString = (v: TfAttrValue | undefined): string | undefined =>
   v?.s === undefined ? undefined : Buffer.from(v.s, 'base64').toString('utf8');
 
+/** Options for `convertTfjsGraphToOnnx`. */
+export interface ConversionOptions {
+  /** Inner tensors to expose as outputs too, before the graph's sinks (faceres' descriptor `global_pooling/Mean`). */
+  extraOutputs?: readonly string[];
+}
+
 /** Convert a parsed tfjs `model.json` and its concatenated weight files to ONNX bytes. */
-export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Array, source = 'model.json'): ConversionResult {
+export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Array, source = 'model.json', options: ConversionOptions = {}): ConversionResult {
   const fail = (where: string, problem: string): never => {
     throw new ConversionError(`${source}: ${where}: ${problem}`);
   };
@@ -124,9 +132,24 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
   for (const group of model.weightsManifest!) {
     for (const w of group.weights ?? []) {
       if (!Array.isArray(w.shape)) fail(`weight ${w.name}`, 'shape missing');
-      if ((w as { quantization?: unknown }).quantization) fail(`weight ${w.name}`, 'quantized weights are not supported');
       const count = w.shape.reduce((a, b) => a * b, 1);
       if (w.dtype !== 'float32' && w.dtype !== 'int32') fail(`weight ${w.name}`, `dtype ${w.dtype} is not supported`);
+      const q = (w as { quantization?: { dtype?: string; min?: number; scale?: number } }).quantization;
+      if (q) {
+        // Quantized weights (faceres, antispoof: float16) are widened back to float32 here.
+        const bytesPer = q.dtype === 'float16' || q.dtype === 'uint16' ? 2 : q.dtype === 'uint8' ? 1 : 0;
+        if (!bytesPer || w.dtype !== 'float32') fail(`weight ${w.name}`, `quantization ${q.dtype} of ${w.dtype} is not supported (float16, uint8, uint16 of float32 are)`);
+        const end = offset + count * bytesPer;
+        if (end > weightBytes.length) fail(`weight ${w.name}`, `needs bytes ${offset}..${end} but the weights hold ${weightBytes.length}`);
+        const view = new DataView(weightBytes.buffer, weightBytes.byteOffset + offset, count * bytesPer);
+        const data = new Float32Array(count);
+        if (q.dtype === 'float16') for (let i = 0; i < count; i++) data[i] = halfToFloat(view.getUint16(i * 2, true));
+        else if (q.min === undefined || q.scale === undefined) fail(`weight ${w.name}`, `${q.dtype} quantization without min and scale`);
+        else for (let i = 0; i < count; i++) data[i] = q.min + q.scale * (bytesPer === 1 ? view.getUint8(i) : view.getUint16(i * 2, true));
+        weights.set(w.name, { shape: w.shape, dtype: 'float32', data });
+        offset = end;
+        continue;
+      }
       const end = offset + count * 4;
       if (end > weightBytes.length) fail(`weight ${w.name}`, `needs bytes ${offset}..${end} but the weights hold ${weightBytes.length}`);
       // A real copy (Buffer#slice would return an unaligned view).
@@ -240,6 +263,31 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
     return out;
   };
 
+  /**
+   * An element-wise op on a 4-D feature map (NCHW inside) and either another feature map or a constant
+   * that broadcasts over channels (a scalar, [C] or [1,1,1,C]: batch-norm scales and offsets, ReLU6's
+   * clip values), which is laid out as [1,C,1,1]. Returns false when neither input is a feature map.
+   */
+  const nchwElementwise = (n: TfNode, ins: string[], op: string | undefined, where: string): boolean => {
+    const sides = ins.slice(0, 2).map((i) => ({ i, v: values.get(tensorKey(i)), w: weights.get(i.split(':')[0]!) }));
+    if (!sides.some((s) => s.v?.nchw)) return false;
+    if (!op) fail(where, 'this op is not converted on a 4-D feature map');
+    const names = sides.map((s) => {
+      if (s.v) {
+        if (!s.v.nchw) fail(where, `input ${s.i} is not a 4-D feature map like the other`);
+        return s.v.name;
+      }
+      if (!s.w || s.w.dtype !== 'float32') return fail(where, `input ${s.i} is neither a feature map nor a float constant`);
+      const size = s.w.data.length;
+      const channelsOnly = s.w.shape.length <= 1 || s.w.shape.slice(0, -1).every((d) => d === 1);
+      if (!channelsOnly) fail(where, `constant ${s.i} of shape [${s.w.shape.join(',')}] does not broadcast over channels only`);
+      return addFloatInit(`${n.name}/c`, size === 1 ? [] : [1, size, 1, 1], Float32Array.from(s.w.data));
+    });
+    onnxNodes.push({ op: op!, name: n.name, inputs: names, outputs: [n.name], attrs: {} });
+    values.set(n.name, { name: n.name, nchw: true });
+    return true;
+  };
+
   for (const n of nodes!) {
     const where = `node "${n.name}" (${n.op})`;
     const ins = (n.input ?? []).filter((i) => !i.startsWith('^'));
@@ -315,11 +363,37 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
       }
       case 'AddV2':
       case 'Add': {
+        const map = nchwElementwise(n, ins, 'Add', where);
+        if (map) break;
         const a = valueOf(ins[0]!, where);
         const b = valueOf(ins[1]!, where);
         if (a.nchw !== b.nchw) fail(where, 'adding tensors of different layouts is not supported');
         onnxNodes.push({ op: 'Add', name: n.name, inputs: [a.name, b.name], outputs: [n.name], attrs: {} });
         values.set(n.name, { name: n.name, nchw: a.nchw, ...(a.dtype ? { dtype: a.dtype } : {}) });
+        break;
+      }
+      case '_FusedMatMul': {
+        // MatMul + BiasAdd [+ Relu] on a flat [N, K] tensor (dense layers after a flatten or a pooling).
+        const x = plain(ins[0]!, where);
+        const w = constOf(ins[1]!, where);
+        const fused = (n.attr?.fused_ops?.list?.s ?? []).map((s) => Buffer.from(s, 'base64').toString('utf8'));
+        if (fused[0] !== 'BiasAdd' || fused.length > 2 || (fused[1] !== undefined && fused[1] !== 'Relu')) {
+          fail(where, `fused ops [${fused.join(', ')}] are not supported (BiasAdd[, Relu] are)`);
+        }
+        if (n.attr?.transpose_a?.b || w.shape.length !== 2) fail(where, 'only x·W with a 2-D constant W is supported');
+        const [K, M] = n.attr?.transpose_b?.b ? [w.shape[1]!, w.shape[0]!] : [w.shape[0]!, w.shape[1]!];
+        let kernel = Float32Array.from(w.data);
+        if (n.attr?.transpose_b?.b) {
+          kernel = new Float32Array(K * M);
+          for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) kernel[k * M + i] = w.data[i * K + k]!;
+        }
+        const b = constOf(ins[2]!, where);
+        const mm = emit('MatMul', [x.name, addFloatInit(`${n.name}/W`, [K, M], kernel)], {}, `${n.name}/matmul`);
+        const relu = fused[1] === 'Relu';
+        const add = relu ? fresh(`${n.name}/bias`) : n.name;
+        onnxNodes.push({ op: 'Add', name: add, inputs: [mm, addFloatInit(`${n.name}/B`, [b.data.length], Float32Array.from(b.data))], outputs: [add], attrs: {} });
+        if (relu) onnxNodes.push({ op: 'Relu', name: n.name, inputs: [add], outputs: [n.name], attrs: {} });
+        values.set(n.name, { name: n.name, nchw: false, dtype: 'float', rank: 2 });
         break;
       }
       case 'Relu':
@@ -390,6 +464,7 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
       case 'GreaterEqual':
       case 'Equal':
       case 'BiasAdd': {
+        if (n.op !== 'BiasAdd' && nchwElementwise(n, ins, ({ Sub: 'Sub', Mul: 'Mul', RealDiv: 'Div', Maximum: 'Max', Minimum: 'Min' } as Record<string, string>)[n.op], where)) break;
         const a = plain(ins[0]!, where);
         const b = plain(ins[1]!, where);
         if (n.op === 'BiasAdd' && (decodeAttrString(n.attr?.data_format) ?? 'NHWC') !== 'NHWC') fail(where, 'only NHWC (bias on the last axis) is supported');
@@ -602,6 +677,11 @@ export function convertTfjsGraphToOnnx(modelJson: unknown, weightBytes: Uint8Arr
 
   // Outputs: the graph's sinks (nodes nobody consumes), in graph order.
   const outputs: { name: string; dtype: Dtype }[] = [];
+  for (const name of options.extraOutputs ?? []) {
+    const v = values.get(tensorKey(name)) ?? fail(`output ${name}`, 'no node of the graph produces it');
+    if (v.nchw) fail(`output ${name}`, 'a 4-D feature map cannot be an extra output');
+    outputs.push({ name: v.name, dtype: v.dtype ?? 'float' });
+  }
   for (const n of nodes!) {
     if (n.op === 'Const' || n.op === 'Placeholder' || consumers.has(n.name)) continue;
     const v = values.get(n.name)!;
@@ -673,4 +753,14 @@ function encodeModel(
     .message(7, graph)
     .message(8, new ProtoWriter().string(1, '').int(2, OPSET))
     .finish();
+}
+
+/** IEEE 754 half precision (as tfjs stores float16-quantized weights) to a JavaScript number. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
