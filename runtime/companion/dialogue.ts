@@ -12,11 +12,16 @@ export interface Dialogue {
   replyStream(req: ComposeRequest, send: (e: SayLineEvent) => void): () => void;
 }
 
+/** How many of the participant's latest robot lines the offline responder sees. */
+const RECENT_LINES = 1000;
+
 /** Responder and model choice, memory recall and prompt notes. */
 export function createDialogue(core: CompanionCore): Dialogue {
   const { o, log, clock, pid, tz, allows, memory } = core;
   const offline = new OfflineResponder();
-  const offlineLine = (req: ComposeRequest) => offline.compose({ ...req, localHour: localHour(clock.now(), tz), recentLines: log.recentRobotLines(pid, 40) });
+  // About a month of the participant's robot lines (a session says 20-30), so the responder can keep
+  // any empathy line from being said verbatim more than twice in a month (issue 15).
+  const offlineLine = (req: ComposeRequest) => offline.compose({ ...req, localHour: localHour(clock.now(), tz), recentLines: log.recentRobotLines(pid, RECENT_LINES) });
 
   const compose = async (req: ComposeRequest): Promise<string> => {
     if (req.act === 'checkin.ack' && req.scripted === undefined) {
