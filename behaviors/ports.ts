@@ -35,12 +35,25 @@ export interface Utterance {
   confidence?: number;
   /** The voice that spoke (a ROS4HRI voice id), when the source tracks voices. */
   voiceId?: string;
+  /** Other readings of `text` the recogniser considered, best first (the safeguards read them too). */
+  alternatives?: readonly string[];
+  /**
+   * What a recognition constrained to the accepted answers (`ListenRequest.answers`) heard: one of
+   * those phrases, the probability that it is what was said, and the other answers considered.
+   * `text` stays the open-vocabulary reading of everything said.
+   */
+  answer?: { text: string; confidence: number; alternatives: readonly { text: string; confidence?: number }[] };
 }
 
 /** What the robot is listening for; lets scripted participants answer the right question. */
 export interface ListenRequest {
   step: string;
   prompt: string;
+  /**
+   * The answers this question accepts (survey items, yes/no, consent, confirmations), generated from
+   * the instrument: a recogniser may run a pass constrained to them beside its open one.
+   */
+  answers?: readonly string[];
 }
 
 /** Callbacks a listener calls while it listens. */

@@ -6,7 +6,7 @@ import type { ListenRequest, RobotLine, SpeechAct, Utterance } from '../ports.js
 import type { ComposeRequest } from '../responder/offline-responder.js';
 import { CRISIS_CLOSE, crisisFarewell, crisisFollowUp, SCREEN_FAILED_LINE } from '../safeguards/replies.js';
 import type { Story } from '../stories/story.js';
-import { wantsToStop } from './answers.js';
+import { acceptedAnswers, confirmationLine, decideAnswer, recognitionConfidence, wantsToStop, YES_NO_ANSWERS, type AnswerAlternative, type AnswerDecision } from './answers.js';
 import { CARRY_ON, NOT_A_GOOD_TIME, RELATE_INSTRUMENT } from './lines.js';
 import { sayLineMachine, type SayLineOutput } from './say-line.machine.js';
 
@@ -140,6 +140,8 @@ interface SessionContext {
   lastUtterance: Utterance | null;
   reprompts: number;
   unclear: UnclearReason | null;
+  /** An answer heard with too little confidence to store, said back to the participant and awaiting their yes. */
+  confirming: (AnswerDecision & { kind: 'confirm' }) | null;
   crisisTurns: number;
   /** Whether the participant has said anything in this session. */
   heardAny: boolean;
@@ -178,6 +180,38 @@ function parseScaleAnswer(text: string, scale: ResponseScale): ScaleAnswer {
     return yn.kind === 'yes' ? { kind: 'value', value: 1 } : yn.kind === 'no' ? { kind: 'value', value: 0 } : parseOnScale(text, scale);
   }
   return parseOnScale(text, scale);
+}
+
+/** One questionnaire answer to persist, with how it was recognised when a recogniser gave figures. */
+export interface ResponseParams {
+  instrument: SurveyInstrument;
+  item: SurveyItem;
+  value: number | null;
+  raw: string | null;
+  status: 'answered' | 'skipped' | 'unanswered';
+  /** The recogniser's confidence in the answer stored (0..1), when known. */
+  confidence?: number;
+  /** Other answers the recogniser considered. */
+  alternatives?: readonly AnswerAlternative[];
+  /** The participant said yes when the robot said the answer back. */
+  confirmed?: boolean;
+}
+
+/** What was heard, decided as an answer to the current item (or, while confirming, as a yes or no). */
+function decisionOf(c: SessionContext): AnswerDecision {
+  const u = c.lastUtterance ?? { text: '' };
+  if (c.confirming) return decideAnswer(u, (t) => parseScaleAnswer(t, { min: 0, max: 1 }));
+  return decideAnswer(u, (t) => parseScaleAnswer(t, currentItem(c).scale));
+}
+
+/** The answers the survey step listens for now: the item's, or yes/no while an answer is being confirmed. */
+function expectedAnswers(c: SessionContext, step: SessionStep): readonly string[] | undefined {
+  if (step !== 'survey' && step !== 'rating') return undefined;
+  try {
+    return c.confirming ? acceptedAnswers({ min: 0, max: 1 }).filter((a) => YES_NO_ANSWERS.includes(a) || /repeat|again|what|sorry/.test(a)) : acceptedAnswers(currentItem(c).scale);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The first required consent item answered "no" in this session, if any. */
@@ -250,7 +284,7 @@ const session = setup({
       throw new Error('action recordParticipantTurn not provided');
     },
     /** Persist one questionnaire answer. */
-    recordResponse: (_, _params: { instrument: SurveyInstrument; item: SurveyItem; value: number | null; raw: string | null; status: 'answered' | 'skipped' | 'unanswered' }) => {
+    recordResponse: (_, _params: ResponseParams) => {
       throw new Error('action recordResponse not provided');
     },
     /** Persist the chosen story. */
@@ -309,6 +343,7 @@ export const sessionMachine = session.createMachine({
     lastUtterance: null,
     reprompts: 0,
     unclear: null,
+    confirming: null,
     crisisTurns: 0,
     heardAny: input.resume !== undefined,
     overtime: false,
@@ -498,7 +533,7 @@ export const sessionMachine = session.createMachine({
         },
         introducing: sayState('survey.intro', '#session.survey.next'),
         next: {
-          entry: [assign({ reprompts: 0, unclear: null }), { type: 'saveProgress', params: ({ context }) => ({ step: currentStep(context), progress: context.progress }) }],
+          entry: [assign({ reprompts: 0, unclear: null, confirming: null }), { type: 'saveProgress', params: ({ context }) => ({ step: currentStep(context), progress: context.progress }) }],
           always: [
             { guard: ({ context }) => declinedRequired(context) !== null, target: '#session.routing' },
             { guard: 'moreItems', target: 'asking' },
@@ -515,19 +550,50 @@ export const sessionMachine = session.createMachine({
         replying: sayState('safe', '#session.survey.replied'),
         replied: {
           always: [
-            { guard: ({ context }) => parseScaleAnswer(context.lastUtterance?.text ?? '', currentItem(context).scale).kind !== 'unclear', target: 'heard' },
+            { guard: ({ context }) => context.confirming !== null || decisionOf(context).kind !== 'unclear', target: 'heard' },
             { target: 'asking' },
           ],
         },
         heard: {
           always: [
+            // The answer to "I want to be sure I heard you: four. Is that right?": only a clear yes stores it.
             {
-              guard: ({ context }) => parseScaleAnswer(context.lastUtterance?.text ?? '', currentItem(context).scale).kind !== 'unclear',
+              guard: ({ context }) => context.confirming !== null && isYes(decisionOf(context)),
+              target: 'recorded',
+              actions: [
+                { type: 'recordResponse', params: ({ context }) => confirmedParams(context) },
+                assign({ progress: ({ context }) => withAnswer(context), confirming: null }),
+              ],
+            },
+            {
+              guard: ({ context }) => context.confirming !== null && context.reprompts < 2,
+              target: 'reprompting',
+              actions: assign({ confirming: null, reprompts: ({ context }) => context.reprompts + 1, unclear: 'repeat_requested' as UnclearReason }),
+            },
+            {
+              guard: ({ context }) => context.confirming !== null,
+              target: 'recorded',
+              actions: [
+                { type: 'recordResponse', params: ({ context }) => ({ instrument: currentInstrument(context), item: currentItem(context), value: null, raw: context.lastUtterance?.text ?? null, status: 'unanswered' as const }) },
+                assign({ progress: ({ context }) => withAnswer(context, null), confirming: null }),
+              ],
+            },
+            {
+              guard: ({ context }) => decisionOf(context).kind === 'accept',
               target: 'recorded',
               actions: [
                 { type: 'recordResponse', params: ({ context }) => answerParams(context) },
                 assign({ progress: ({ context }) => withAnswer(context) }),
               ],
+            },
+            // Heard with too little confidence to store: said back, stored only on a yes.
+            {
+              guard: ({ context }) => decisionOf(context).kind === 'confirm',
+              target: 'confirming',
+              actions: assign(({ context }) => {
+                const d = decisionOf(context) as AnswerDecision & { kind: 'confirm' };
+                return { confirming: d, scripted: { text: confirmationLine(d.text, d.answer), act: 'repair' as const } };
+              }),
             },
             {
               guard: 'surveyMayReprompt',
@@ -535,7 +601,7 @@ export const sessionMachine = session.createMachine({
               actions: assign({
                 reprompts: ({ context }) => context.reprompts + 1,
                 unclear: ({ context }) => {
-                  const a = parseScaleAnswer(context.lastUtterance?.text ?? '', currentItem(context).scale);
+                  const a = decisionOf(context);
                   return a.kind === 'unclear' ? a.reason : null;
                 },
               }),
@@ -549,14 +615,15 @@ export const sessionMachine = session.createMachine({
             },
           ],
         },
+        confirming: sayState('repair', '#session.survey.listening'),
         silence: {
           always: [
-            { guard: 'mayReprompt', target: 'reprompting', actions: assign({ reprompts: ({ context }) => context.reprompts + 1, unclear: 'empty' as UnclearReason }) },
+            { guard: 'mayReprompt', target: 'reprompting', actions: assign({ reprompts: ({ context }) => context.reprompts + 1, unclear: 'empty' as UnclearReason, confirming: null }) },
             {
               target: 'recorded',
               actions: [
                 { type: 'recordResponse', params: ({ context }) => ({ instrument: currentInstrument(context), item: currentItem(context), value: null, raw: null, status: 'unanswered' as const }) },
-                assign({ progress: ({ context }) => withAnswer(context, null) }),
+                assign({ progress: ({ context }) => withAnswer(context, null), confirming: null }),
                 silentEvent('survey'),
               ],
             },
@@ -668,14 +735,39 @@ export const sessionMachine = session.createMachine({
   },
 });
 
-function answerParams(c: SessionContext) {
-  const a = parseScaleAnswer(c.lastUtterance?.text ?? '', currentItem(c).scale);
-  return {
+const isYes = (d: AnswerDecision): boolean => d.kind === 'accept' && d.answer.kind === 'value' && d.answer.value === 1;
+
+/** The response for what was just heard (an accepted answer), or for the answer just confirmed. */
+function answerParams(c: SessionContext): ResponseParams {
+  if (c.confirming) return confirmedParams(c);
+  const d = decisionOf(c);
+  const a = d.kind === 'unclear' ? d : d.answer;
+  const p: ResponseParams = {
     instrument: currentInstrument(c),
     item: currentItem(c),
     value: a.kind === 'value' ? a.value : null,
     raw: c.lastUtterance?.text ?? null,
-    status: a.kind === 'value' ? ('answered' as const) : a.kind === 'skip' ? ('skipped' as const) : ('unanswered' as const),
+    status: a.kind === 'value' ? 'answered' : a.kind === 'skip' ? 'skipped' : 'unanswered',
+  };
+  if (d.kind === 'accept') {
+    if (d.confidence !== undefined) p.confidence = d.confidence;
+    if (d.alternatives.length) p.alternatives = d.alternatives;
+  }
+  return p;
+}
+
+/** The response for an answer the participant confirmed: the answer said back, not the "yes". */
+function confirmedParams(c: SessionContext): ResponseParams {
+  const d = c.confirming!;
+  return {
+    instrument: currentInstrument(c),
+    item: currentItem(c),
+    value: d.answer.kind === 'value' ? d.answer.value : null,
+    raw: d.text,
+    status: d.answer.kind === 'value' ? 'answered' : 'skipped',
+    confidence: d.confidence,
+    ...(d.alternatives.length ? { alternatives: d.alternatives } : {}),
+    confirmed: true,
   };
 }
 
@@ -742,7 +834,8 @@ export const REPAIR_CONFIDENCE = 0.4;
 /** Whether an utterance just heard is too unsure to act on, so it is repaired once (never in crisis care). */
 function isTentative(c: SessionContext): boolean {
   const u = c.pending;
-  return u !== null && u.confidence !== undefined && u.confidence < REPAIR_CONFIDENCE && c.reprompts < 1;
+  const confidence = u === null ? undefined : recognitionConfidence(u);
+  return u !== null && confidence !== undefined && confidence < REPAIR_CONFIDENCE && c.reprompts < 1;
 }
 
 /** What the screen is asked about the utterance just heard at `step`. */
@@ -760,7 +853,10 @@ function listenState(step: SessionStep, onSilence: Target) {
     invoke: {
       id: 'listen',
       src: 'listen',
-      input: ({ context }) => ({ step, prompt: context.line?.text ?? '' }),
+      input: ({ context }) => {
+        const answers = expectedAnswers(context, step);
+        return { step, prompt: context.line?.text ?? '', ...(answers ? { answers } : {}) };
+      },
     },
     after: { replyTimeout: onSilence },
     on: {

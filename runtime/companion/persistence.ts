@@ -1,4 +1,4 @@
-import type { RobotLine, SessionStep, SpokenLine, SurveyInstrument, SurveyItem, Utterance, SessionProgress, Story } from '../../behaviors/index.js';
+import type { ResponseParams, RobotLine, SessionStep, SpokenLine, Utterance, SessionProgress, Story } from '../../behaviors/index.js';
 import type { CompanionCore } from './core.js';
 
 /** What is stored instead of the participant's words when transcripts are not consented. */
@@ -9,7 +9,7 @@ export interface Persistence {
   saveProgress(sessionId: string, p: { step: string; progress: SessionProgress }): void;
   recordRobotTurn(p: { sessionId: string; line: RobotLine; spoken: SpokenLine; step: SessionStep }): void;
   recordParticipantTurn(sessionId: string, p: { utterance: Utterance; step: SessionStep }): void;
-  recordResponse(sessionId: string, p: { instrument: SurveyInstrument; item: SurveyItem; value: number | null; raw: string | null; status: 'answered' | 'skipped' | 'unanswered' }): void;
+  recordResponse(sessionId: string, p: ResponseParams): void;
   recordStory(sessionId: string, p: { story: Story }): void;
   recordSessionEvent(sessionId: string | null, p: { kind: string; detail?: unknown }): void;
 }
@@ -40,6 +40,15 @@ export function createPersistence(core: CompanionCore): Persistence {
         sessionId, instrument: p.instrument.id, item: p.item.code, value: p.value,
         rawText: allows('transcripts') ? p.raw : p.raw === null ? null : WITHHELD_TEXT, status: p.status, scoringVersion: p.instrument.scoringVersion,
       }, clock.now());
+      // How the answer was recognised, beside the response: confidence, the other answers heard (words, so only
+      // with consent for transcripts), and whether the participant confirmed it when it was said back.
+      if (p.confidence !== undefined || p.confirmed) {
+        log.recordEvent('response.recognition', {
+          instrument: p.instrument.id, item: p.item.code, value: p.value, status: p.status,
+          confidence: p.confidence === undefined ? null : Math.round(p.confidence * 1000) / 1000, confirmed: p.confirmed ?? false,
+          alternatives: allows('transcripts') ? (p.alternatives ?? []).map((a) => ({ text: a.text, confidence: a.confidence === undefined ? null : Math.round(a.confidence * 1000) / 1000 })) : null,
+        }, clock.now(), sessionId);
+      }
     },
     recordStory: (sessionId, p) => log.setSessionStory(sessionId, p.story.id, clock.now()),
     recordSessionEvent: (sessionId, p) => log.recordEvent(p.kind, p.detail ?? null, clock.now(), sessionId),
