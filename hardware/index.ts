@@ -1,5 +1,6 @@
 /** Public surface of `hardware/`: adapters for speakers, listeners, cameras, microphones and OpenAI-compatible model services. */
 export { EspeakSpeaker, type EspeakOptions } from './espeak/espeak-speaker.js';
+export { MixerError, MixerVolume, type MixerVolumeOptions } from './espeak/mixer-volume.js';
 export { loadScript, parseScript, ScriptError, type ParticipantScript, type ScriptReply } from './sim/script.js';
 export { ScriptedParticipant, speechDurationMs, type TimerClock } from './sim/scripted-participant.js';
 export { seededRandom, SimulatedParticipant } from './sim/simulated-participant.js';
