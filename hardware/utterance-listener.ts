@@ -8,6 +8,7 @@ import type { Listener, ListenerEvents, ListenRequest, Utterance } from '../beha
  */
 export class UtteranceListener implements Listener {
   private waiting: ListenerEvents | null = null;
+  private request: ListenRequest | null = null;
   private early: Utterance | null = null;
   private onSpeechStart: (() => void) | null = null;
 
@@ -37,13 +38,25 @@ export class UtteranceListener implements Listener {
     this.waiting?.failed(reason);
   }
 
-  listen(_request: ListenRequest, events: ListenerEvents): () => void {
+  /**
+   * The answers the question being listened for accepts (from `ListenRequest.answers`), for the speech
+   * pipeline to constrain a recognition pass to; undefined while nobody listens or for open questions.
+   */
+  expectation(): { answers: readonly string[] } | undefined {
+    return this.waiting && this.request?.answers?.length ? { answers: this.request.answers } : undefined;
+  }
+
+  listen(request: ListenRequest, events: ListenerEvents): () => void {
     this.waiting = events;
+    this.request = request;
     const early = this.early;
     this.early = null;
     if (early) setImmediate(() => this.waiting === events && events.spoke(early));
     return () => {
-      if (this.waiting === events) this.waiting = null;
+      if (this.waiting === events) {
+        this.waiting = null;
+        this.request = null;
+      }
     };
   }
 }
