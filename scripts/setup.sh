@@ -13,6 +13,7 @@ APT_PACKAGES=(
   pocketsphinx-testdata pulseaudio pulseaudio-utils  # speech test data; null-sink audio device for microphone tests
   python3-skimage opencv-doc               # face test images: astronaut.png, messi5.jpg (perception/camera tests)
   chromium                                 # headless browser for the report's tests (playwright-core drives it)
+  g++                                      # builds the exporter's native stager (scripts/build-native.sh)
   sqlite3                                  # the by-hand CSV dump that npm run bench:export compares hearth export against
 )
 
@@ -55,6 +56,8 @@ fi
 
 log "building"
 npm run --silent build
+# The exporter's native SQLite → DuckDB stager (needs g++; without it hearth export reads through better-sqlite3).
+bash scripts/build-native.sh
 
 if [ -f scripts/setup-models.mjs ]; then
   node scripts/setup-models.mjs

@@ -114,9 +114,6 @@ export function planColumn(spec: ColumnSpec, dict: (staged: string) => string, z
       const [m, off, raw] = [`${n}__ms`, `${n}__off`, `${n}__raw`].map(duckIdent) as [string, string, string];
       const offSql = `CAST(round((julianday(substr(${sql}, 1, 23)) - julianday(${sql})) * 1440) AS INTEGER)`;
       const rawSql = `CASE WHEN ${sql} IS NULL OR (length(${sql}) = 29 AND unixepoch(${sql}) IS NOT NULL) THEN NULL ELSE ${sql} END`;
-      // ICU's offset of the zone at the (shifted) instant; the stored offset if the zone is unknown to ICU.
-      const offset = zone === undefined ? off
-        : `coalesce(TRY(CAST(date_diff('minute', epoch_ms(CAST(${m} AS BIGINT)), timezone(${zone}, CAST(epoch_ms(CAST(${m} AS BIGINT)) AS TIMESTAMPTZ))) AS INTEGER)), ${off})`;
       return {
         spec,
         selects: [
@@ -125,10 +122,72 @@ export function planColumn(spec: ColumnSpec, dict: (staged: string) => string, z
           { sql: rawSql, op: Op.LocalOverride, staged: `${n}__raw` },
         ],
         staged: [{ name: `${n}__ms`, kind: 'double' }, { name: `${n}__off`, kind: 'int32' }, { name: `${n}__raw`, kind: 'text' }],
-        decode: `CASE WHEN ${raw} IS NOT NULL THEN ${raw} WHEN ${m} IS NULL OR ${off} IS NULL THEN NULL ELSE `
-          + `strftime(epoch_ms(CAST(${m} + ${offset} * 60000 AS BIGINT)), '%Y-%m-%dT%H:%M:%S.%g') || CASE WHEN ${offset} < 0 THEN '-' ELSE '+' END `
-          + `|| lpad(CAST(abs(${offset}) // 60 AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(${offset}) % 60 AS VARCHAR), 2, '0') END`,
+        decode: localDecode(m, off, raw, zone),
       };
+    }
+  }
+}
+
+/**
+ * DuckDB: a local time rebuilt in Hearth's layout (YYYY-MM-DDTHH:MM:SS.mmm±HH:MM) from `m`, the
+ * (shifted) instant in epoch milliseconds, and `off`, its stored offset in minutes; `raw`, when not
+ * NULL, is a value not in that layout, kept as is. With `zone` (the row's IANA zone), the offset is
+ * ICU's for the zone at the instant (a shift of whole weeks can cross a daylight-saving change).
+ */
+function localDecode(m: string, off: string, raw: string, zone?: string): string {
+  const offset = zone === undefined ? off
+    : `coalesce(TRY(CAST(date_diff('minute', epoch_ms(CAST(${m} AS BIGINT)), timezone(${zone}, CAST(epoch_ms(CAST(${m} AS BIGINT)) AS TIMESTAMPTZ))) AS INTEGER)), ${off})`;
+  return `CASE WHEN ${raw} IS NOT NULL THEN ${raw} WHEN ${m} IS NULL OR ${off} IS NULL THEN NULL ELSE `
+    + `strftime(epoch_ms(CAST(${m} + ${offset} * 60000 AS BIGINT)), '%Y-%m-%dT%H:%M:%S.%g') || CASE WHEN ${offset} < 0 THEN '-' ELSE '+' END `
+    + `|| lpad(CAST(abs(${offset}) // 60 AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(${offset}) % 60 AS VARCHAR), 2, '0') END`;
+}
+
+/** The plan of one column for the native stager: what it selects and stages, and the decoding. */
+export interface NativeColumnPlan {
+  spec: ColumnSpec;
+  /** SQLite expression, staged as `spec.name`. */
+  sql: string;
+  /** `d` a double, `t` text, `c` a category code (the stager keeps the values in a dictionary table). */
+  kind: 'd' | 't' | 'c';
+  /** DuckDB expression over the staged table giving the column's export value and type. */
+  decode: string;
+  /** When dates are shifted: a DuckDB condition true for a local time not in Hearth's layout (dropped). */
+  dropped?: string;
+}
+
+/**
+ * How a column travels through the native stager (data/export/native-stage.ts): numbers as doubles,
+ * instants as epoch milliseconds (SQLite's unixepoch, as the JS reader), categories as codes into a
+ * dictionary the stager builds, everything else as text; DuckDB does the rest of the decoding.
+ * `dict(column)` names the DuckDB variable holding a category's values in code order. `shift`, when
+ * dates are shifted: `shiftDays`, a DuckDB expression of the row's shift in whole days, and `zone`, of
+ * its IANA zone.
+ */
+export function planNativeColumn(spec: ColumnSpec, dict: (column: string) => string, shift?: { shiftDays: string; zone?: string }): NativeColumnPlan {
+  const sql = spec.sql!;
+  const id = duckIdent(spec.name);
+  switch (spec.type) {
+    case 'category':
+      return { spec, sql, kind: 'c', decode: `getvariable(${duckString(dict(spec.name))})[${id} + 1]` };
+    case 'text':
+    case 'json':
+      return { spec, sql, kind: 't', decode: id };
+    case 'int':
+    case 'bigint':
+    case 'double':
+    case 'bool':
+      return { spec, sql, kind: 'd', decode: numberDecode(spec.type, id) };
+    case 'date':
+      return { spec, sql, kind: 't', decode: shift ? `CAST(${id} AS DATE) + CAST(${shift.shiftDays} AS INTEGER)` : `CAST(${id} AS DATE)` };
+    case 'instant':
+      return { spec, sql: ms(sql), kind: 'd', decode: instantOf(shift ? `${id} + CAST(${shift.shiftDays} AS BIGINT) * 86400000` : id) };
+    case 'local': {
+      if (!shift) return { spec, sql, kind: 't', decode: id };
+      const inLayout = `(length(${id}) = 29 AND TRY_CAST(${id} AS TIMESTAMPTZ) IS NOT NULL)`;
+      const m = `(CASE WHEN ${inLayout} THEN epoch_ms(TRY_CAST(${id} AS TIMESTAMPTZ)) + CAST(${shift.shiftDays} AS BIGINT) * 86400000 END)`;
+      const off = `(CASE WHEN ${inLayout} THEN (CASE WHEN substr(${id}, 24, 1) = '-' THEN -1 ELSE 1 END) * `
+        + `(TRY_CAST(substr(${id}, 25, 2) AS INTEGER) * 60 + TRY_CAST(substr(${id}, 28, 2) AS INTEGER)) END)`;
+      return { spec, sql, kind: 't', decode: localDecode(m, off, 'NULL', shift.zone), dropped: `${id} IS NOT NULL AND NOT ${inLayout}` };
     }
   }
 }

@@ -83,9 +83,14 @@ timed('npm', ['run', '--silent', 'build']);
 const out = join(work, 'hearth-export');
 rmSync(out, { recursive: true, force: true });
 const hearth = timed(process.execPath, ['--import', RSS_HOOK, 'bin/hearth.js', 'export', '--db', db, '--out', out, '--format', 'parquet', '--json']);
-const rssMb = Number(/maxrss_kb=(\d+)/.exec(hearth.stderr)?.[1] ?? NaN) / 1024;
-const summary = JSON.parse(hearth.stdout.trim().split('\n').at(-1)!) as { tables: { name: string; rows: number }[]; seconds: number };
-line({ step: 'hearth_export', seconds: +hearth.seconds.toFixed(2), export_reported_s: summary.seconds, peak_rss_mb: +rssMb.toFixed(0),
+const nodeRssMb = Number(/maxrss_kb=(\d+)/.exec(hearth.stderr)?.[1] ?? NaN) / 1024;
+const summary = JSON.parse(hearth.stdout.trim().split('\n').at(-1)!) as {
+  tables: { name: string; rows: number }[]; seconds: number; reader: { kind: 'native' | 'js'; peakRssMb?: number };
+};
+// With the native stager, two processes: the sum of both peaks bounds what was resident at once.
+const rssMb = nodeRssMb + (summary.reader.peakRssMb ?? 0);
+line({ step: 'hearth_export', seconds: +hearth.seconds.toFixed(2), export_reported_s: summary.seconds, reader: summary.reader.kind,
+  node_peak_rss_mb: +nodeRssMb.toFixed(0), stager_peak_rss_mb: summary.reader.peakRssMb ?? null, peak_rss_mb: +rssMb.toFixed(0),
   rows: summary.tables.reduce((a, t) => a + t.rows, 0), tables: summary.tables.length });
 
 // By hand: the same source tables dumped with sqlite3 -csv, then DuckDB read_csv → Parquet.

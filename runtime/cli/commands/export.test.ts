@@ -46,7 +46,6 @@ beforeAll(async () => {
 });
 afterAll(() => duck?.close());
 
-const run = (...args: string[]) => runCommand(register, 'export', '--db', db, ...args);
 const spec = (name: string): TableSpec => TABLES.find((t) => t.name === name)!;
 
 /** The source rows of a table, read with the export's own column expressions, keyed by the first column. */
@@ -72,9 +71,19 @@ function norm(c: ColumnSpec, v: unknown): unknown {
 
 const RAW_TABLES = TABLES.filter((t) => t.from);
 
-describe('hearth export', () => {
+// Both readers (the native stager and better-sqlite3) must give the same files: every test runs with each.
+describe.each(['native', 'js'] as const)('hearth export (%s reader)', (reader) => {
+  const sub = join(tmpdir(), `hearth-export-${reader}-${process.pid}`);
+  const run = (...args: string[]) => runCommand(register, 'export', '--reader', reader, '--db', db, ...args);
+  beforeAll(() => mkdirSync(sub, { recursive: true }));
+
+  it('reads through the reader asked for', async () => {
+    const [line] = await run('--out', join(sub, 'which'), '--format', 'csv', '--tables', 'participants', '--json');
+    expect((JSON.parse(line!) as { reader: { kind: string } }).reader.kind).toBe(reader);
+  });
+
   it('writes every table as Parquet that DuckDB and hyparquet read back value for value, with the right logical types', async () => {
-    const out = join(dir, 'parquet');
+    const out = join(sub, 'parquet');
     await run('--out', out, '--format', 'parquet');
     for (const t of RAW_TABLES) {
       const file = join(out, `${t.name}.parquet`);
@@ -106,7 +115,7 @@ describe('hearth export', () => {
   });
 
   it('writes CSV with ISO times, empty fields for missing values, and free text quoted intact', async () => {
-    const out = join(dir, 'csv');
+    const out = join(sub, 'csv');
     await run('--out', out, '--format', 'csv');
     for (const t of RAW_TABLES) {
       const rows = await duck.all(`SELECT * FROM read_csv('${join(out, `${t.name}.csv`)}', all_varchar = true, header = true)`);
@@ -127,7 +136,7 @@ describe('hearth export', () => {
   });
 
   it('documents every column in codebook.csv and a BIDS sidecar per table, and summarises days', async () => {
-    const out = join(dir, 'docs');
+    const out = join(sub, 'docs');
     const [line] = await run('--out', out, '--format', 'parquet', '--json');
     const summary = JSON.parse(line!) as { tables: { name: string; rows: number }[] };
     const codebook = await duck.all(`SELECT * FROM read_csv('${join(out, 'codebook.csv')}', header = true, all_varchar = true)`);
@@ -158,7 +167,7 @@ describe('hearth export', () => {
   });
 
   it('--partition participant writes a hive layout that DuckDB reads as one table', async () => {
-    const out = join(dir, 'hive');
+    const out = join(sub, 'hive');
     await run('--out', out, '--format', 'parquet', '--partition', 'participant', '--tables', 'turns,sessions');
     expect(readdirSync(join(out, 'turns')).sort()).toEqual(['participant_id=P001', 'participant_id=P002']);
     expect(readdirSync(join(out, 'turns', 'participant_id=P001'))).toEqual(['part-0.parquet']);
@@ -168,7 +177,7 @@ describe('hearth export', () => {
   });
 
   it('--deidentify --date-shift drops identifiers and free text and shifts each participant by whole weeks, keeping intervals and study days', async () => {
-    const out = join(dir, 'deid');
+    const out = join(sub, 'deid');
     // This seed moves P001's December (Los Angeles, -08:00) into June, across a daylight-saving change.
     await run('--out', out, '--deidentify', '--date-shift', 'seed-11');
     const cols = (await duck.all(`DESCRIBE SELECT * FROM read_parquet('${join(out, 'turns.parquet')}')`)).map((r) => r.column_name);
@@ -200,7 +209,7 @@ describe('hearth export', () => {
   });
 
   it('--since keeps rows from that local date on', async () => {
-    const out = join(dir, 'since');
+    const out = join(sub, 'since');
     const [line] = await run('--out', out, '--format', 'csv', '--since', '2026-12-03', '--tables', 'sessions,participants', '--json');
     const summary = JSON.parse(line!) as { tables: { name: string; rows: number }[] };
     const want = queryFile<{ n: number }>(db, "SELECT COUNT(*) AS n FROM sessions WHERE substr(ts_local, 1, 10) >= '2026-12-03'")[0]!.n;
@@ -209,38 +218,38 @@ describe('hearth export', () => {
   });
 
   it('refuses an existing --out unless --force, then replaces it whole', async () => {
-    const out = join(dir, 'again');
+    const out = join(sub, 'again');
     await run('--out', out, '--format', 'csv', '--tables', 'participants');
     writeFileSync(join(out, 'stale.txt'), 'x');
-    const refused = await runCommandResult(register, 'export', '--db', db, '--out', out, '--format', 'csv');
+    const refused = await runCommandResult(register, 'export', '--reader', reader, '--db', db, '--out', out, '--format', 'csv');
     expect(String(refused.error)).toMatch(/again: already exists; .*--force/);
     expect(existsSync(join(out, 'stale.txt'))).toBe(true);
     await run('--out', out, '--format', 'csv', '--tables', 'participants', '--force');
     expect(existsSync(join(out, 'stale.txt'))).toBe(false);
-    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(sub).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
   it('bad input: one line naming the file or listing valid values, nothing written', async () => {
-    const bad = async (...args: string[]) => (await runCommandResult(register, 'export', ...args)).error as Error & { exitCode?: number };
-    const out = join(dir, 'never');
+    const bad = async (...args: string[]) => (await runCommandResult(register, 'export', '--reader', reader, ...args)).error as Error & { exitCode?: number };
+    const out = join(sub, 'never');
     expect(String(await bad('--db', db, '--out', out, '--format', 'xlsx'))).toMatch(/unknown format "xlsx"; valid formats: csv, parquet/);
     expect(String(await bad('--db', db, '--out', out, '--tables', 'turns,moods'))).toMatch(/unknown table "moods"; valid tables: participants, sessions/);
-    const foreign = join(dir, 'foreign.sqlite');
+    const foreign = join(sub, 'foreign.sqlite');
     writeFileSync(foreign, 'not a database at all, just text');
     expect(String(await bad('--db', foreign, '--out', out))).toMatch(/foreign\.sqlite: not a readable Hearth database/);
-    const truncated = join(dir, 'truncated.sqlite');
+    const truncated = join(sub, 'truncated.sqlite');
     copyFileSync(db, truncated);
     truncateSync(truncated, Math.floor(statSync(truncated).size / 2));
     const err = await bad('--db', truncated, '--out', out);
     expect(err.name).toBe('StoreError');
     expect(err.message).toMatch(/truncated\.sqlite: .*(truncated|damaged|malformed)/);
     expect(existsSync(out)).toBe(false);
-    mkdirSync(join(dir, 'empty-dir'));
-    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    mkdirSync(join(sub, 'empty-dir'));
+    expect(readdirSync(sub).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
   it('category values that defeat the packed context key (U+001F inside) still export exactly', async () => {
-    const odd = join(dir, 'odd.sqlite');
+    const odd = join(sub, 'odd.sqlite');
     copyFileSync(db, odd);
     const store = SqliteStore.open(odd);
     const p = queryFile<{ device_id: string; tz: string }>(odd, 'SELECT device_id, tz FROM participants ORDER BY participant_id LIMIT 1')[0]!;
@@ -248,15 +257,15 @@ describe('hearth export', () => {
     log.recordEvent('device.odd\u001fkind', { ok: true }, Date.UTC(2026, 11, 2, 12));
     log.recordEvent('device.plain', { ok: true }, Date.UTC(2026, 11, 2, 12, 1));
     store.close();
-    const out = join(dir, 'odd-out');
-    await runCommand(register, 'export', '--db', odd, '--out', out, '--format', 'parquet', '--tables', 'device_health');
+    const out = join(sub, 'odd-out');
+    await runCommand(register, 'export', '--reader', reader, '--db', odd, '--out', out, '--format', 'parquet', '--tables', 'device_health');
     const kinds = (await duck.all(`SELECT kind FROM read_parquet('${join(out, 'device_health.parquet')}') ORDER BY event_id`)).map((r) => r.kind);
     expect(kinds).toEqual(queryFile<{ kind: string }>(odd, "SELECT kind FROM events WHERE kind LIKE 'device.%' ORDER BY event_id").map((r) => r.kind));
     expect(kinds).toContain('device.odd\u001fkind');
   });
 
   it('a database locked by another process: one line saying so, nothing written', async () => {
-    const locked = join(dir, 'locked.sqlite');
+    const locked = join(sub, 'locked.sqlite');
     copyFileSync(db, locked);
     // Another process holding the file exclusively (a device runtime in exclusive locking mode mid-write).
     const holder = spawn(process.execPath, ['-e', `
@@ -268,11 +277,11 @@ describe('hearth export', () => {
         holder.stdout!.on('data', (b: Buffer) => b.toString().includes('locked') && resolve());
         holder.on('exit', (code) => reject(new Error(`lock holder exited ${code}`)));
       });
-      const out = join(dir, 'locked-out');
-      const err = (await runCommandResult(register, 'export', '--db', locked, '--out', out)).error as Error & { exitCode?: number };
+      const out = join(sub, 'locked-out');
+      const err = (await runCommandResult(register, 'export', '--reader', reader, '--db', locked, '--out', out)).error as Error & { exitCode?: number };
       expect(err.message).toMatch(/locked\.sqlite: the database is locked by another process; try again when it is done/);
       expect(existsSync(out)).toBe(false);
-      expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+      expect(readdirSync(sub).filter((f) => f.includes('.tmp-'))).toEqual([]);
     } finally {
       holder.kill();
     }

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { exportData, TABLE_NAMES, type ExportProgress, type ScoringRule } from '../../../data/index.js';
 import { BUNDLED_PROTOCOL, instrumentsOf, loadProtocol } from '../../../study-protocol/index.js';
 import { hearthVersion } from '../version.js';
@@ -17,6 +17,7 @@ interface ExportCliOptions {
   protocol?: string;
   force?: boolean;
   json?: boolean;
+  reader: 'auto' | 'native' | 'js';
 }
 
 /** The protocol's scoring rules (reverse keys, scales, minimum answered), for `survey_scores`. */
@@ -72,6 +73,7 @@ export function register(program: Command): void {
     .option('--partition <by>', 'write table/participant_id=P01/part-0.parquet (hive layout); only "participant"')
     .option('--protocol <file>', 'study protocol whose scoring rules give survey_scores (default: the bundled example study)')
     .option('--force', 'replace an existing --out folder (atomically)')
+    .addOption(new Option('--reader <how>', 'how rows leave SQLite: native (the built stager), js (better-sqlite3, slower) or auto').choices(['auto', 'native', 'js']).default('auto'))
     .option('--json', 'print one JSON summary')
     .action(async (o: ExportCliOptions) => {
       const bars = process.stdout.isTTY && !o.json ? progressBars() : undefined;
@@ -81,6 +83,7 @@ export function register(program: Command): void {
           tables: o.tables?.split(',').map((t) => t.trim()).filter(Boolean), deidentify: o.deidentify, keepText: o.keepText,
           dateShiftSeed: o.dateShift, since: o.since, partition: o.partition, force: o.force,
           scoring: scoringRules(o.protocol ?? BUNDLED_PROTOCOL), generator: `hearth ${hearthVersion()}`, onProgress: bars?.update,
+          reader: o.reader,
         });
         bars?.stop();
         if (o.json) {
