@@ -1,6 +1,6 @@
 // The only module that imports better-sqlite3.
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DiskFullError, isDiskFull, StoreError, unreadable } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
@@ -192,7 +192,7 @@ export class SqliteStore implements Store {
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
     } catch (cause) {
-      throw new StoreError(`${path}: cannot open database (${(cause as Error).message})`, { cause });
+      throw fullDisk(path, cause) ?? new StoreError(`${path}: cannot open database (${(cause as Error).message})`, { cause });
     }
     const reserve = !options.readonly && options.reserveBytes ? makeReserve(`${path}-reserve`, options.reserveBytes) : null;
     const store = new SqliteStore(path, db, reserve);
@@ -368,9 +368,24 @@ function checkVersion(path: string): void {
       );
     }
   } catch (cause) {
-    throw unreadable(path, cause);
+    throw fullDisk(path, cause) ?? unreadable(path, cause);
   } finally {
     probe?.close();
+  }
+}
+
+/**
+ * Opening a WAL database makes its `-wal` and `-shm` files; on a full disk that fails as a bare
+ * "disk I/O error". Say what it is when the disk holding `path` has (almost) no room left.
+ */
+function fullDisk(path: string, cause: unknown): DiskFullError | null {
+  if (isDiskFull(cause)) return new DiskFullError(path, false, { cause });
+  if (!/^SQLITE_(IOERR|CANTOPEN)/.test(String((cause as { code?: unknown }).code ?? ''))) return null;
+  try {
+    const s = statfsSync(dirname(path));
+    return Number(s.bavail) * Number(s.bsize) < 64 * 1024 ? new DiskFullError(path, false, { cause }) : null;
+  } catch {
+    return null;
   }
 }
 

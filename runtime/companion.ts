@@ -1,5 +1,6 @@
 import { createActor, fromCallback, fromPromise, type Actor, type EventObject } from 'xstate';
 import { expressionFor, sayLineMachine, sessionMachine, type ComposeRequest, type SafeguardLayer } from '../behaviors/index.js';
+import { isDiskFull } from '../data/index.js';
 import { companionMachine, type SessionRequest } from './companion.machine.js';
 import { createSessionLifecycle } from './companion/boot.js';
 import { createCore } from './companion/core.js';
@@ -23,6 +24,18 @@ export interface Companion {
   shutdown(reason?: string): void;
   /** The companion's top-level state name. */
   state(): string;
+}
+
+/**
+ * A record of what the runtime itself is doing (not the participant's data): on a full disk it is
+ * dropped rather than stopping the companion, which the store's `onDiskFull` listener shuts down calmly.
+ */
+function telemetry(write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+  }
 }
 
 /**
@@ -98,7 +111,7 @@ export function createCompanion(o: CompanionOptions): Companion {
       checkDevices: fromPromise(o.checkDevices ?? (async () => undefined)),
     },
     actions: {
-      recordRuntimeEvent: ({ context }, p) => store.recordSessionEvent(context.session?.sessionId ?? null, p),
+      recordRuntimeEvent: ({ context }, p) => telemetry(() => store.recordSessionEvent(context.session?.sessionId ?? null, p)),
     },
     delays: { deviceRetry: o.deviceRetryMs ?? 30_000 },
   });
@@ -109,11 +122,12 @@ export function createCompanion(o: CompanionOptions): Companion {
     next: (snap) => {
       const value = String(snap.value);
       if (value !== last) {
-        log.recordEvent('runtime.state', { from: last || null, to: value }, clock.now(), snap.context.session?.sessionId ?? null);
+        const from = last || null;
         last = value;
+        telemetry(() => log.recordEvent('runtime.state', { from, to: value }, clock.now(), snap.context.session?.sessionId ?? null));
       }
     },
-    error: (err) => log.recordEvent('runtime.error', { error: String(err) }, clock.now()),
+    error: (err) => telemetry(() => log.recordEvent('runtime.error', { error: String(err) }, clock.now())),
   });
   actor.start();
   return {

@@ -4,14 +4,15 @@ import {
   AlertOutbox, bundledStories, DEFAULT_ALERT_TIMEOUT_MS, describeWebhookUrl, JsonlAlertChannel, LlmClient, resolveAlertWebhook, resolveLlmSettings, WebhookAlertTransport,
   type AlertWebhookSettings, type LearnedLayer, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
-import { isValidTimeZone, localDate, SqliteStore, type Store } from '../data/index.js';
+import { isDiskFull, isValidTimeZone, localDate, SqliteStore, type DiskFullError, type Store } from '../data/index.js';
 import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
 import { CameraPerceiver, CameraRunner, faceObservation, PeopleRegistry, PerceptionService, RawMediaWriter, UNRECOGNISED, type PerceptionServiceOptions } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
-import { systemClock, type Clock } from './clock.js';
+import { ManualClock, systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
 import { learnedSafeguardGate } from './safeguard-model.js';
 import { StudyScheduler } from './scheduler.js';
+import { trackedModel } from './simulate.js';
 import { openStudyDevice } from './study-device.js';
 import { fileStateStore, readUplinkConfig, UPLINK_FILE, type UplinkConfig } from './uplink/config.js';
 import { deviceHealth } from './uplink/health.js';
@@ -105,7 +106,10 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
   const alerts = alertOutbox(dir, device, clock, o, enrollment);
 
   const llmSettings = resolveLlmSettings(o.env ?? process.env, {});
-  const llm = llmSettings.ok ? new LlmClient(openAiModels(llmSettings.settings)) : undefined;
+  // The client's breaker cools down on the runtime's clock; on a simulated clock (the soak) its calls are
+  // tracked, so simulated time follows real time while a request is pending instead of running ahead.
+  const client = llmSettings.ok ? new LlmClient(openAiModels(llmSettings.settings), { now: () => clock.now() }) : undefined;
+  const llm = client && clock instanceof ManualClock ? trackedModel(client, clock) : client;
   log.recordEvent('runtime.started', { dialogue: llm ? `model ${llmSettings.ok ? llmSettings.settings.model : ''}` : `offline (${llmSettings.ok ? '' : llmSettings.reason})` }, clock.now());
 
   const print = (line: RobotLine) => o.output.write(`Hearth: ${line.text}\n`);
@@ -145,6 +149,24 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
     onExpression: script || terminal || perception ? (cue) => o.output.write(`\x1b[2m  (${cue.expression}, ${cue.gesture.replace(/_/g, ' ')})\x1b[0m\n`) : undefined,
   });
   companionRef = companion;
+  // A full disk stops the companion calmly: the open session is closed as interrupted (in the room the
+  // store's reserve gave back), the fault recorded, a line said; the command then exits naming the file.
+  let diskFull: DiskFullError | null = null;
+  let farewell: Promise<unknown> = Promise.resolve();
+  device.store.onDiskFull?.((e) => {
+    if (diskFull) return;
+    diskFull = e;
+    // Not inside the store write that found the disk full: that transaction is still unwinding.
+    queueMicrotask(() => {
+      try {
+        log.recordEvent('store.disk_full', { file: e.path, reserveReleased: e.released, error: e.message }, clock.now());
+      } catch (again) {
+        if (!isDiskFull(again)) throw again;
+      }
+      companion.shutdown(`the disk is full (${e.path})`);
+      farewell = speaker.speak({ text: DISK_FULL_LINE, act: 'safe' }).catch(() => undefined);
+    });
+  });
   // The camera feeds the fused affect state; its faults are logged and retried, never fatal.
   let camera: CameraRunner | null = null;
   if (o.camera) {
@@ -172,8 +194,11 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
     // Data waits while a session runs (building a batch holds the event loop for tens of ms); heartbeats do not.
     busy: () => (companionRef?.actor.getSnapshot().context.session ?? null) !== null,
   }) : null;
-  return { clock, device, companion, terminal, perception, camera, ros, alerts, people, uplink };
+  return { clock, device, companion, terminal, perception, camera, ros, alerts, people, uplink, diskFull: () => diskFull, farewell: () => farewell };
 }
+
+/** What the robot says when its disk is full, before it stops. */
+export const DISK_FULL_LINE = "I'm sorry, I have to stop for now: my storage is full. Please let the study team know, and we can talk again once it's sorted.";
 
 /** The device folder's enrollment with a study server (`uplink.json`), checked against the device; null when not enrolled. */
 function enrolledWith(dir: string, device: ReturnType<typeof openStudyDevice>): UplinkConfig | null {
@@ -361,7 +386,8 @@ async function deliverRetainedAlerts(dir: string, clock: Clock, o: LiveOptions):
  * interrupted. An empty device folder gets a demo participant on the bundled example study.
  */
 export async function runLive(o: LiveOptions): Promise<LiveResult> {
-  return operate(await wire(o), (companion, { log, participant }) => new Promise<LiveResult>((done) => {
+  const wired = await wire(o);
+  return operate(wired, (companion, { log, participant }) => new Promise<LiveResult>((done) => {
     let requested = false;
     let ranSession = false;
     const step = (state: string, status: string) => {
@@ -384,9 +410,13 @@ export async function runLive(o: LiveOptions): Promise<LiveResult> {
         done({ sessionId: last?.sessionId ?? null, status: last?.status ?? null, reason: last?.statusReason ?? null });
       }
     };
-    const sub = companion.actor.subscribe((snap) => {
-      step(String(snap.value), snap.status);
-      if (snap.status === 'done') sub.unsubscribe();
+    const sub = companion.actor.subscribe({
+      next: (snap) => {
+        step(String(snap.value), snap.status);
+        if (snap.status === 'done') sub.unsubscribe();
+      },
+      // The companion itself failed (a write its own actions make, on a disk without room even for them).
+      error: () => done({ sessionId: null, status: null, reason: 'the runtime failed' }),
     });
     const snap = companion.actor.getSnapshot();
     step(String(snap.value), snap.status);
@@ -407,11 +437,14 @@ export async function runDevice(o: LiveOptions): Promise<void> {
     await operate(wired, () => {
       running.start();
       return new Promise<void>((done) => {
-        const sub = companion.actor.subscribe((snap) => {
-          if (snap.status === 'done') {
-            sub.unsubscribe();
-            done();
-          }
+        const sub = companion.actor.subscribe({
+          next: (snap) => {
+            if (snap.status === 'done') {
+              sub.unsubscribe();
+              done();
+            }
+          },
+          error: () => done(),
         });
       });
     });
@@ -426,6 +459,7 @@ export async function runDevice(o: LiveOptions): Promise<void> {
  */
 async function operate<T>(wired: Awaited<ReturnType<typeof wire>>, body: (companion: Wired['companion'], device: Wired['device']) => Promise<T>): Promise<T> {
   const { device, companion, terminal, perception, camera, ros, alerts, uplink } = wired;
+  let result: T;
   const onSignal = () => companion.shutdown('stopped by the user');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -437,7 +471,8 @@ async function operate<T>(wired: Awaited<ReturnType<typeof wire>>, body: (compan
     uplink?.start();
     await perception?.start();
     cameraDone = camera?.run(cameraStop.signal);
-    return await body(companion, device);
+    result = await body(companion, device);
+    await wired.farewell();
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -449,7 +484,22 @@ async function operate<T>(wired: Awaited<ReturnType<typeof wire>>, body: (compan
     await alerts.stop();
     // What the session wrote goes out before the process ends, if the server answers within a few seconds.
     await uplink?.stop({ drainMs: 5_000 });
+    if (wired.diskFull() || companion.actor.getSnapshot().status === 'error') closeLeftOpen(device, wired.clock, wired.diskFull()?.path);
     device.store.close();
+  }
+  // One line naming the file (the CLI prints a StoreError so), after the session was closed.
+  const full = wired.diskFull();
+  if (full) throw full;
+  return result;
+}
+
+/** Sessions the companion could not close itself (it failed, or the disk filled) are closed as interrupted, if the disk lets us. */
+function closeLeftOpen(device: Wired['device'], clock: Clock, fullFile: string | undefined): void {
+  try {
+    for (const s of device.log.openSessions()) device.log.finishSession(s.sessionId, 'interrupted', fullFile ? `the disk is full (${fullFile})` : 'the runtime failed', clock.now());
+  } catch (error) {
+    // Still no room: the next start closes them (boot closes or resumes every open session).
+    if (!isDiskFull(error)) throw error;
   }
 }
 

@@ -7,6 +7,9 @@ import {
 import type { Clock } from './clock.js';
 import type { ConsentCheck, SessionPlanInput } from './companion.js';
 
+/** Disk kept aside beside a device's database (`hearth.sqlite-reserve`) for closing a session when the disk fills. */
+export const DISK_RESERVE_BYTES = 512 * 1024;
+
 /** A provisioned device folder opened for the runtime. */
 export interface StudyDevice {
   dir: string;
@@ -45,7 +48,8 @@ export function toSurveyInstrument(i: Instrument): SurveyInstrument {
 export function openStudyDevice(dir: string, clock: Clock): StudyDevice {
   const { config, protocol } = loadDevice(dir);
   if (config.status === 'withdrawn') throw new StudyError(`${dir}: participant ${config.participantId} has withdrawn; this device runs no sessions`);
-  const store: Store = SqliteStore.open(join(dir, 'hearth.sqlite'), { create: false });
+  // The reserve is given back when the disk fills, so the open session can still be closed and the fault recorded.
+  const store: Store = SqliteStore.open(join(dir, 'hearth.sqlite'), { create: false, reserveBytes: DISK_RESERVE_BYTES });
   const log = store.forDevice({ deviceId: config.deviceId, tz: config.tz, clockSource: clock.source });
   const participant = log.participant(config.participantId);
   if (!participant) {
