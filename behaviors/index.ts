@@ -13,6 +13,7 @@ export { OfflineResponder, type ComposeRequest } from './responder/offline-respo
 export { hear, type Heard } from './responder/listen-for.js';
 export { bundledStories, parseStoryLibrary, StoryLibraryError, wordCount, type Story } from './stories/story.js';
 export * from './stories/choose.js';
+export * from './stories/vectors.js';
 export * from './expression.js';
 export * from './dialogue/index.js';
 export * from './memory/index.js';
