@@ -51,6 +51,7 @@ describe.skipIf(why !== '')(`audio path through a PulseAudio null sink (real dev
     const timer = setTimeout(() => { stop(); resolve(null); }, ms);
     stop = path.listener.listen({ step: 'checkin', prompt: 'How are you?' }, {
       spoke: (u) => { clearTimeout(timer); stop(); resolve(u); },
+      left: () => { clearTimeout(timer); stop(); resolve(null); },
       failed: (r) => { clearTimeout(timer); stop(); listenFailures.push(r); resolve(null); },
     });
   });
