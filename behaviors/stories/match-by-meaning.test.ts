@@ -8,7 +8,7 @@ import { titled, useLiteMissing } from '../../perception/text/test-models.js';
 import type { SentenceEncoder } from '../ports.js';
 import { chooseStory, choiceLogDetail, cosineSimilarity, ENCODER_BLEND } from './choose.js';
 import { bundledStories, type Story } from './story.js';
-import { libraryHash, loadStoryVectors, pinnedStoryVectorsPath, storyPieces, StoryVectors, type StoryVectorsFile } from './vectors.js';
+import { libraryHash, loadStoryVectors, storyPieces, StoryVectors, type StoryVectorsFile } from './vectors.js';
 
 describe.skipIf(useLiteMissing)(titled('story choice by meaning (USE-lite)'), () => {
   const stories = bundledStories();
