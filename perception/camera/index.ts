@@ -7,3 +7,5 @@ export { IouTracker, type Track, type TrackerOptions } from './tracker.js';
 export { CameraPerceiver, DEFAULT_DETECTOR, type DetectorChoice, type FaceExpression, type FrameResult, type PerceiverOptions } from './perceiver.js';
 export { CameraRunner, type CameraEvent, type CameraFaultKind, type CameraRunnerOptions, type CameraStatus } from './camera-runner.js';
 export { faceObservation, participantFace } from './affect.js';
+export { cosine, DEFAULT_IDENTITY_TUNING, EnrollmentError, faceCrop, FaceIdentifier, headPose, IdentityEvidence, similarityToEnrollment, type EnrollmentStore, type FaceEnrollment, type FaceIdentity, type IdentityReading, type IdentityTuning } from './identity.js';
+export { cameraIdentity, enrollFace, presenceOf, type Presence, type PresentPerson, type VideoConsent } from './presence.js';
