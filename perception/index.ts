@@ -13,6 +13,7 @@ export * from './camera/index.js';
 export * from './models/index.js';
 export { TranscriberError, type AnswerAlternative, type HeardAnswer, type TranscribeHint, type Transcriber, type TranscriptionStream, type Transcript, type TranscriptWord } from './audio/transcriber.js';
 export { answerConfidence, answerFeatures, PocketsphinxTranscriber, POCKETSPHINX_EN_US, wordConfidence, type AnswerFeatures, type PocketsphinxOptions } from './audio/pocketsphinx-transcriber.js';
+export { ANSWER_CALIBRATION, CALIBRATION_SOURCE, WORD_CALIBRATION } from './audio/asr-calibration.js';
 export { ensureSphinxHelper, SphinxDecoder, sphinxHelperPath, type SphinxDecoderOptions, type SphinxResult, type SphinxWord } from './audio/sphinx-decoder.js';
 export { answerGrammar, grammarWords, numberWords, type AnswerGrammar } from './audio/answer-grammar.js';
 export { decodeWav, encodeWav, WavError } from './audio/wav.js';
@@ -25,7 +26,7 @@ export { NO_RAW_MEDIA, rawMediaConsent, RawMediaWriter, type RawFrame, type RawM
 export * from './camera/index.js';
 export * from './models/index.js';
 // The perception service: runs the pipelines, keeps the fused state, logs affect samples.
-export { PerceptionService, type FaceObservation, type HeardUtterance, type MicrophoneStatus, type PerceptionEvents, type PerceptionFault, type PerceptionServiceOptions, type PerceptionStatus } from './perception-service.js';
+export { PerceptionService, PRESENCE_STALE_MS, type PerceivedState, type FaceObservation, type HeardUtterance, type MicrophoneStatus, type PerceptionEvents, type PerceptionFault, type PerceptionServiceOptions, type PerceptionStatus } from './perception-service.js';
 // The sentence encoder on the device: USE lite (onnxruntime). The OpenAI-compatible one is in hardware/openai/.
 export * from './text/index.js';
 // People as nouns: faces, voices, persons with stable ids, engagement, and who the robot addresses.

@@ -17,7 +17,9 @@ export const YES_NO_ANSWERS: readonly string[] = [
   'no', 'nope', 'no thanks', 'no thank you', 'i do not agree', 'i do not consent', 'rather not', 'not really', 'that is wrong',
 ];
 /** Answers every question accepts besides its scale: skipping, not knowing, asking again. */
-const ANY_QUESTION: readonly string[] = ['skip', 'skip it', 'pass', 'next question', 'i do not know', 'not sure', 'can you repeat that', 'say that again', 'what', 'sorry'];
+// Not "what", "sorry" or "pass": one-syllable phrases in a small grammar take the place of misheard numbers
+// (measured: "one" → "what", "nine" → "sorry"); the open pass still hears them and the session reads them.
+const ANY_QUESTION: readonly string[] = ['skip', 'skip it', 'next question', 'i do not know', 'not sure', 'can you repeat that', 'say that again'];
 const numberWord = (n: number): string => ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'][n] ?? String(n);
 
 /**

@@ -208,7 +208,7 @@ function decisionOf(c: SessionContext): AnswerDecision {
 function expectedAnswers(c: SessionContext, step: SessionStep): readonly string[] | undefined {
   if (step !== 'survey' && step !== 'rating') return undefined;
   try {
-    return c.confirming ? acceptedAnswers({ min: 0, max: 1 }).filter((a) => YES_NO_ANSWERS.includes(a) || /repeat|again|what|sorry/.test(a)) : acceptedAnswers(currentItem(c).scale);
+    return c.confirming ? acceptedAnswers({ min: 0, max: 1 }).filter((a) => YES_NO_ANSWERS.includes(a) || /repeat|again/.test(a)) : acceptedAnswers(currentItem(c).scale);
   } catch {
     return undefined;
   }
@@ -246,6 +246,8 @@ export function composeRequest(c: SessionContext, requested: SpeechAct): Compose
     paragraph: act === 'story' ? c.story?.paragraphs[c.progress.paragraph] : undefined,
     lastUtterance: c.lastUtterance?.text ?? null,
     shared: c.progress.shared,
+    // The robot's last line (of a streamed reply, its last sentence): the next turn varies its moves from it.
+    previousLine: c.line?.text,
     finalExchange: act === 'empathy' ? c.progress.exchanges + 1 >= (c.input.exchanges ?? 2) : undefined,
     firstSession: c.input.firstSession,
     invitation: c.input.invitation,

@@ -73,7 +73,7 @@ function distinctAnswers(r: SphinxResult, grammar: AnswerGrammar): { text: strin
   for (const n of [{ hyp: r.hyp, score: r.score }, ...r.nbest]) {
     if (!n.hyp) continue;
     const p = answerPhrase(n.hyp, grammar);
-    if (!seen.has(p)) seen.set(p, n.score);
+    if (p && !seen.has(p)) seen.set(p, n.score);
   }
   return [...seen].map(([text, score]) => ({ text, score }));
 }
@@ -102,14 +102,14 @@ export function openTranscript(r: SphinxResult, engine: string, offsetMs = 0): T
 
 /** The answer pass's result: the phrase heard, its calibrated confidence and the other answers it considered. */
 export function heardAnswer(answer: SphinxResult, open: SphinxResult, grammar: AnswerGrammar): HeardAnswer | undefined {
-  if (!answer.hyp) return undefined;
+  const phrase = answerPhrase(answer.hyp, grammar);
+  if (!phrase) return undefined;
   const f = answerFeatures(answer, open, grammar);
   const confidence = answerConfidence(f);
-  const phrase = answerPhrase(answer.hyp, grammar);
   const frames = Math.max(1, answer.frames);
   const alternatives: AnswerAlternative[] = distinctAnswers(answer, grammar).filter((a) => a.text !== phrase).slice(0, 4)
     .map((a) => ({ text: a.text, confidence: answerConfidence({ ...f, agree: ` ${textOf(open)} `.includes(` ${a.text} `) ? 1 : 0, margin: Math.max(-50, (a.score - answer.score) / frames) }) }));
-  return { text: phrase, confidence, alternatives };
+  return { text: phrase, confidence, alternatives, evidence: { ...f } };
 }
 
 /** Faint deterministic noise (≈ −60 dBFS): the recogniser needs some non-speech around a tight cut, and digital silence upsets it. */
@@ -169,6 +169,7 @@ export class PocketsphinxTranscriber implements Transcriber {
     return {
       push: (samples) => { open.push(samples); answers.push(samples); },
       cancel: () => { open.cancel(); answers.cancel(); },
+      settled: async () => { await Promise.all([open.settled(), answers.settled()]); },
       finish: async (signal) => {
         if (signal?.aborted) { open.cancel(); answers.cancel(); throw new TranscriberError(`${this.name}: aborted`); }
         const onAbort = () => { open.cancel(); answers.cancel(); };
@@ -254,6 +255,12 @@ class DecoderUtterance {
     if (this.cancelled) return;
     this.cancelled = true;
     void this.began.then(async () => { if (this.started) await this.decoder.cancel(); }, () => undefined).finally(() => this.release());
+  }
+
+  /** Resolves once the decoder has taken in every sample pushed so far. */
+  async settled(): Promise<void> {
+    await this.began.catch(() => undefined);
+    if (this.started) await this.decoder.sync();
   }
 
   /** The result; `null` when this utterance had no pass to run. */

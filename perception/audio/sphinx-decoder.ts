@@ -204,6 +204,11 @@ export class SphinxDecoder {
     return r.missing as string[];
   }
 
+  /** Resolves once the process has handled everything sent before (audio included). */
+  async sync(): Promise<void> {
+    await this.request('V', Buffer.from('a', 'utf8'));
+  }
+
   /** Add (or replace) a JSGF grammar search; kept across restarts. */
   async setGrammar(name: string, jsgf: string): Promise<void> {
     this.grammars.set(name, jsgf);
@@ -235,6 +240,12 @@ export class SphinxDecoder {
   feed(samples: Int16Array): void {
     if (!this.child || samples.length === 0) return;
     this.send('A', new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+  }
+
+  /** Hand the decoder a whole utterance at once: cepstral mean normalisation over all of it (more accurate, not streamed). */
+  feedWhole(samples: Int16Array): void {
+    if (!this.child || samples.length === 0) return;
+    this.send('U', new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
   }
 
   /** Hand the utterance cepstral frames (float32, `ceplen` per frame): feature files such as tidigits'. */

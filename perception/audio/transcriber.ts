@@ -25,6 +25,8 @@ export interface HeardAnswer {
   confidence: number;
   /** Other answers the recogniser considered, best first. */
   alternatives: AnswerAlternative[];
+  /** What the confidence was computed from (engine-specific figures, for logs and calibration). */
+  evidence?: Record<string, number>;
 }
 
 /** What a speech recogniser heard in one utterance. */
@@ -69,6 +71,8 @@ export interface TranscriptionStream {
   finish(signal?: AbortSignal): Promise<Transcript>;
   /** The utterance is abandoned; nothing is returned. */
   cancel(): void;
+  /** Optional: resolves once the audio pushed so far has been decoded (benchmarks measure the final search alone). */
+  settled?(): Promise<void>;
 }
 
 /** The recogniser could not run or answered nonsense; the message names the engine and the problem. */

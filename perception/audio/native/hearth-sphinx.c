@@ -11,6 +11,7 @@
  *   'G' name NUL JSGF text                → {"ok":true}                 (adds or replaces a grammar search)
  *   'S' search name (empty: the current)  → {"ok":true}                 (starts an utterance)
  *   'A' s16le 16 kHz mono samples         → nothing                     (decoded as it arrives)
+ *   'U' s16le samples of a whole utterance → nothing                    (one block: normalised over the utterance)
  *   'C' float32 cepstra, ceplen per frame → nothing                     (feature files: tidigits test data)
  *   'E' uint32 n-best count               → the result of the utterance (final search, words, n-best)
  *   'X'                                   → {"ok":true}                 (abandons the utterance)
@@ -98,9 +99,9 @@ static void cmd_start(const char *name) {
   reply_ok();
 }
 
-static void cmd_audio(const char *payload, uint32_t len) {
+static void cmd_audio(const char *payload, uint32_t len, int full_utt) {
   if (!in_utt || feed_error) return;
-  if (ps_process_raw(ps, (const int16 *)payload, len / 2, FALSE, FALSE) < 0) feed_error = 1;
+  if (ps_process_raw(ps, (const int16 *)payload, len / 2, FALSE, full_utt) < 0) feed_error = 1;
 }
 
 static void cmd_cep(const char *payload, uint32_t len) {
@@ -191,7 +192,8 @@ int main(int argc, char *argv[]) {
       case 'V': cmd_vocab(buf); break;
       case 'G': cmd_grammar(buf, len); break;
       case 'S': cmd_start(buf); break;
-      case 'A': cmd_audio(buf, len); break;
+      case 'A': cmd_audio(buf, len, FALSE); break;
+      case 'U': cmd_audio(buf, len, TRUE); break;
       case 'C': cmd_cep(buf, len); break;
       case 'E': cmd_end(len >= 4 ? (uint32_t)(unsigned char)buf[0] | ((uint32_t)(unsigned char)buf[1] << 8) | ((uint32_t)(unsigned char)buf[2] << 16) | ((uint32_t)(unsigned char)buf[3] << 24) : 0); break;
       case 'X': if (in_utt) { ps_end_utt(ps); in_utt = 0; } reply_ok(); break;
