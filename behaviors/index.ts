@@ -1,7 +1,7 @@
 /** Public surface of `behaviors/`: the session, the responder, stories, dialogue, memory, safeguards, and the ports they need. */
 export type * from './ports.js';
 export { fnv1a } from './hash.js';
-export { acceptedAnswers, ACCEPT_ANSWER_CONFIDENCE, CONFIRM_ANSWER_FLOOR, decideAnswer, recognitionConfidence, wantsToStop, YES_NO_ANSWERS, type AnswerDecision, type HeardReply } from './session/answers.js';
+export { acceptedAnswers, ACCEPT_ANSWER_CONFIDENCE, AGREED_ANSWER_CONFIDENCE, CONFIRM_ANSWER_FLOOR, decideAnswer, OPEN_ANSWER_CONFIDENCE, recognitionConfidence, wantsToStop, YES_NO_ANSWERS, type AnswerDecision, type HeardReply } from './session/answers.js';
 export {
   composeRequest, currentInstrument, DEFAULT_STEPS, FALLBACK_LINES, RELATE_INSTRUMENT, SESSION_BEHAVIOURS, sessionMachine, type ResumePoint,
   type ScreenRequest, type ScreenResult, type SessionEvent, type SessionInput, type SessionDevice, type SessionOutcome, type SessionProgress, type SessionStep, type SurveyInstrument,

@@ -4,7 +4,8 @@ import { parseScaleAnswer } from '../../study-protocol/index.js';
 import type { ListenRequest, RobotLine, Utterance } from '../ports.js';
 import { acceptedAnswers, decideAnswer, YES_NO_ANSWERS } from './answers.js';
 import { sayLineMachine } from './say-line.machine.js';
-import { sessionMachine, type ResponseParams, type SurveyInstrument } from './session.machine.js';
+import type { Story } from '../stories/story.js';
+import { sessionMachine, type ResponseParams, type ScreenResult, type SurveyInstrument } from './session.machine.js';
 
 const NINE = { min: 1, max: 9, labels: { 1: 'very unpleasant', 9: 'very pleasant' } };
 const mood: SurveyInstrument = { id: 'mood', intro: null, scoringVersion: 'm1', items: [{ code: 'valence', prompt: 'From 1 to 9, how do you feel?', scale: NINE }] };
@@ -33,14 +34,14 @@ function survey(heard: Utterance[]) {
   const machine = sessionMachine.provide({
     actors: {
       sayLine,
-      listen: fromCallback<never, ListenRequest>(({ sendBack, input }) => {
-        listens.push(input);
+      listen: fromCallback(({ sendBack, input }) => {
+        listens.push(input as ListenRequest);
         const next = heard.shift();
         const h = setTimeout(() => sendBack(next === undefined ? { type: 'participant.left' } : { type: 'participant.spoke', utterance: next }), 1);
         return () => clearTimeout(h);
       }),
-      screen: fromPromise(async () => ({ route: 'continue' as const })),
-      chooseStory: fromPromise(async () => { throw new Error('no story in this test'); }),
+      screen: fromPromise(async (): Promise<ScreenResult> => ({ route: 'continue' })),
+      chooseStory: fromPromise(async (): Promise<Story> => { throw new Error('no story in this test'); }),
       watchBargeIn: fromCallback(() => () => undefined),
     },
     actions: {
@@ -90,17 +91,19 @@ describe('answers heard against what can be answered', () => {
     const s = survey([heardAs('seven', 'seven', 0.6, 0.7)]);
     await s.done;
     expect(s.said.some((l) => /Is that right/.test(l.text))).toBe(false);
-    expect(s.stored).toEqual([expect.objectContaining({ value: 7, status: 'answered', confidence: 0.7, alternatives: [{ text: 'five', confidence: 0.1 }] })]);
+    expect(s.stored).toEqual([expect.objectContaining({ value: 7, status: 'answered', confidence: 0.6, alternatives: [{ text: 'five', confidence: 0.1 }] })]);
   });
 });
 
 describe('decideAnswer', () => {
   const parse = (t: string) => parseScaleAnswer(t, NINE);
   it('accepts a sure answer, confirms an unsure one, asks again below the floor or when the two passes disagree', () => {
-    expect(decideAnswer({ text: 'full', answer: { text: 'four', confidence: 0.9, alternatives: [] } }, parse)).toMatchObject({ kind: 'accept', answer: { kind: 'value', value: 4 } });
+    expect(decideAnswer({ text: 'full', answer: { text: 'four', confidence: 0.97, alternatives: [] } }, parse)).toMatchObject({ kind: 'accept', answer: { kind: 'value', value: 4 } });
     expect(decideAnswer({ text: 'full', answer: { text: 'four', confidence: 0.5, alternatives: [] } }, parse)).toMatchObject({ kind: 'confirm', text: 'four' });
     expect(decideAnswer({ text: 'full', answer: { text: 'four', confidence: 0.05, alternatives: [] } }, parse)).toMatchObject({ kind: 'unclear' });
     expect(decideAnswer({ text: 'two', answer: { text: 'four', confidence: 0.6, alternatives: [] } }, parse)).toEqual({ kind: 'unclear', reason: 'ambiguous' });
+    // Both passes agreeing is not enough when the answer pass itself is unsure: said back.
+    expect(decideAnswer({ text: 'i think the one', answer: { text: 'one', confidence: 0.3, alternatives: [] } }, parse)).toMatchObject({ kind: 'confirm' });
   });
   it('typed answers (no recogniser figures) are taken as given; an unsure open-only answer is confirmed', () => {
     expect(decideAnswer({ text: 'I would say six' }, parse)).toMatchObject({ kind: 'accept', answer: { value: 6 } });

@@ -32,18 +32,22 @@ export function wordConfidence(posterior: number): number {
   return sigmoid(WORD_CALIBRATION.a * posterior + WORD_CALIBRATION.b);
 }
 
-/** What the answer confidence is computed from (all per 10-ms frame where a score is involved). */
+/** What the answer confidence is computed from (scores per 10-ms frame). */
 export interface AnswerFeatures {
-  /** (answer path score − open path score) / frames: near or above the open pass when the answer fits the sound. */
+  /**
+   * (answer path score − open path score) / frames, capped at 10: near or above the open pass when the
+   * answer fits the sound (the open pass pays its language model's price; the cap keeps a long sentence,
+   * whose open pass pays it many times, from looking like a good answer).
+   */
   gap: number;
-  /** (best − best other answer in the n-best) / frames; 50 when no other answer came close. */
+  /** (best − best other answer in the n-best) / frames, capped at 20; 20 when no other answer came close. */
   margin: number;
   /** 1 when the open pass heard the same answer phrase, else 0. */
   agree: number;
-  /** Words the open pass heard beyond the answer's own (a sentence, not an answer). */
+  /** Words the open pass heard beyond the answer's own. */
   extra: number;
-  /** The answer pass's own posterior of its hypothesis. */
-  posterior: number;
+  /** 1 when the open pass heard two or more words beyond the answer: a sentence, not an answer. */
+  sentence: number;
 }
 
 /** The features of an answer pass result against the open pass over the same audio. */
@@ -53,19 +57,20 @@ export function answerFeatures(answer: SphinxResult, open: SphinxResult, grammar
   const others = distinctAnswers(answer, grammar).filter((a) => a.text !== phrase);
   const openText = ` ${textOf(open)} `;
   const openWords = textOf(open).split(' ').filter(Boolean).length;
+  const extra = Math.max(0, openWords - phrase.split(' ').length);
   return {
-    gap: (answer.score - open.score) / frames,
-    margin: others.length ? Math.min(50, (answer.score - others[0]!.score) / frames) : 50,
+    gap: Math.min(10, (answer.score - open.score) / frames),
+    margin: others.length ? Math.min(20, (answer.score - others[0]!.score) / frames) : 20,
     agree: openText.includes(` ${phrase} `) ? 1 : 0,
-    extra: Math.max(0, openWords - phrase.split(' ').length),
-    posterior: answer.posterior,
+    extra,
+    sentence: extra >= 2 ? 1 : 0,
   };
 }
 
 /** P(the answer heard is what was said), from its features. */
 export function answerConfidence(f: AnswerFeatures): number {
   const w = ANSWER_CALIBRATION.weights;
-  return sigmoid(ANSWER_CALIBRATION.bias + w.gap * f.gap + w.margin * f.margin + w.agree * f.agree + w.extra * f.extra + w.posterior * f.posterior);
+  return sigmoid(ANSWER_CALIBRATION.bias + w.gap * f.gap + w.margin * f.margin + w.agree * f.agree + w.extra * f.extra + w.sentence * f.sentence);
 }
 
 function distinctAnswers(r: SphinxResult, grammar: AnswerGrammar): { text: string; score: number }[] {
@@ -108,7 +113,7 @@ export function heardAnswer(answer: SphinxResult, open: SphinxResult, grammar: A
   const confidence = answerConfidence(f);
   const frames = Math.max(1, answer.frames);
   const alternatives: AnswerAlternative[] = distinctAnswers(answer, grammar).filter((a) => a.text !== phrase).slice(0, 4)
-    .map((a) => ({ text: a.text, confidence: answerConfidence({ ...f, agree: ` ${textOf(open)} `.includes(` ${a.text} `) ? 1 : 0, margin: Math.max(-50, (a.score - answer.score) / frames) }) }));
+    .map((a) => ({ text: a.text, confidence: answerConfidence({ ...f, agree: ` ${textOf(open)} `.includes(` ${a.text} `) ? 1 : 0, margin: Math.max(-20, (a.score - answer.score) / frames) }) }));
   return { text: phrase, confidence, alternatives, evidence: { ...f } };
 }
 
