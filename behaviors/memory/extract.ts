@@ -1,4 +1,4 @@
-import { contentWords, detectEmotions, detectThemes } from '../../data/index.js';
+import { contentWords, DETAIL_STOPWORDS, detectEmotions, detectThemes } from '../../data/index.js';
 import { splitSentences } from '../dialogue/sentences.js';
 
 /**
@@ -107,11 +107,192 @@ const SWAP: Record<string, string> = {
 
 /** Turn the participant's first-person words into the robot's second person ("I lost my keys" → "you lost your keys"). */
 export function toSecondPerson(text: string): string {
-  const out = text.replace(/\b(I|me|my|mine|myself|we|us|our|ours|ourselves|I'm|I've|I'd|I'll|am|we're|we've|we'd|we'll)\b/gi, (w) => {
+  // Contractions first: "I'm" must become "you're", never "you'm".
+  const out = text.replace(/\b(I['’]m|I['’]ve|I['’]d|I['’]ll|we['’]re|we['’]ve|we['’]d|we['’]ll|I|me|my|mine|myself|we|us|our|ours|ourselves|am)\b/gi, (w) => {
     const r = SWAP[w.toLowerCase().replace('’', "'")] ?? w;
     return r;
   });
   // "you was" (from "I was") and sentence-initial capitals.
-  return out.replace(/\byou was\b/gi, 'you were').replace(/\byou wasn't\b/gi, "you weren't").replace(/^./, (c) => c.toLowerCase())
-    .replace(/\b(you|your)\b/g, (w) => w);
+  return out.replace(/\byou was\b/gi, 'you were').replace(/\byou wasn't\b/gi, "you weren't").replace(/^./, (c) => c.toLowerCase());
+}
+
+/** What a topic names. */
+export type TopicKind = 'person' | 'place' | 'activity';
+
+/** A person, place or activity the participant named, as the robot can say it back. */
+export interface Topic {
+  kind: TopicKind;
+  /** In the robot's second person: "your sister", "your mother's care", "Lisbon", "the hospital", "baking". */
+  phrase: string;
+  /** The word the phrase is about ("sister", "care", "lisbon"), lower case. */
+  head: string;
+  /** Where it starts in the text (topics are returned in order of appearance). */
+  at: number;
+}
+
+const PEOPLE_NOUNS = new Set([...RELATIONS.filter((r) => !r.includes(' ')), 'landlord', 'landlady', 'vet', 'therapist', 'dentist', 'priest',
+  'pastor', 'rabbi', 'imam', 'mate', 'mates', 'grandkids', 'granny', 'nana', 'papa', 'mama', 'stepmother', 'stepfather', 'stepson', 'stepdaughter',
+  'fiance', 'fiancee', 'spouse', 'baby', 'twin', 'twins', 'parent', 'sibling', 'siblings', 'relatives', 'godmother', 'godson', 'goddaughter',
+  'caregiver', 'doctors', 'nurses', 'friends', 'neighbours', 'neighbors', 'sisters', 'brothers', 'sons', 'daughters', 'puppy', 'kitten', 'horse']);
+const PLACE_WORDS = new Set([...PLACE_NOUNS, 'house', 'flat', 'apartment', 'kitchen', 'hometown', 'town', 'city', 'country', 'shop', 'store',
+  'bakery', 'factory', 'church', 'hall', 'centre', 'center', 'bank', 'ward', 'care home', 'nursing home', 'sea', 'forest', 'woods', 'hills',
+  'island', 'street', 'neighbourhood', 'neighborhood', 'room', 'bedroom', 'porch', 'yard', 'backyard', 'cottage', 'cabin', 'camp', 'hotel',
+  'harbour', 'harbor', 'bridge', 'museum', 'zoo', 'stadium', 'court', 'mall', 'pharmacy', 'surgery', 'campus']);
+const ACTIVITY_NOUNS = new Set(['walk', 'walks', 'picnic', 'appointment', 'test', 'exam', 'class', 'classes', 'lesson', 'lessons', 'argument',
+  'fight', 'row', 'conversation', 'chat', 'talk', 'interview', 'dinner', 'lunch', 'breakfast', 'birthday', 'wedding', 'funeral', 'party', 'trip',
+  'holiday', 'holidays', 'vacation', 'visit', 'move', 'job', 'care', 'practice', 'rehearsal', 'game', 'match', 'concert', 'surgery', 'operation',
+  'treatment', 'therapy', 'meeting', 'call', 'date', 'race', 'run', 'swim', 'ride', 'drive', 'hike', 'service', 'ceremony', 'graduation',
+  'retirement', 'project', 'garden', 'gardening', 'recipe', 'diagnosis', 'scan', 'results', 'reunion', 'anniversary', 'festival', 'shift',
+  'chores', 'homework', 'choir', 'club', 'team', 'course', 'volunteering', 'sunset', 'journey', 'flight', 'divorce', 'separation', 'loss']);
+/** -ing words that are states, fillers or things, not activities. */
+const NOT_ACTIVITIES = new Set(['thinking', 'feeling', 'going', 'being', 'doing', 'having', 'getting', 'saying', 'telling', 'knowing', 'trying',
+  'wondering', 'hoping', 'wanting', 'looking', 'seeing', 'coming', 'making', 'taking', 'giving', 'keeping', 'letting', 'putting', 'hurting',
+  'worrying', 'struggling', 'missing', 'remembering', 'morning', 'evening', 'nothing', 'something', 'anything', 'everything', 'thing',
+  'things', 'during', 'bring', 'bringing', 'king', 'ring', 'spring', 'sing', 'string', 'ceiling', 'building', 'darling', 'interesting',
+  'amazing', 'boring', 'exciting', 'annoying', 'relaxing', 'tiring', 'exhausting', 'frustrating', 'worrying', 'charming', 'loving', 'caring',
+  'stunning', 'upsetting', 'disappointing', 'depressing', 'heartbreaking', 'terrifying', 'surprising', 'confusing', 'embarrassing', 'pleasing',
+  'overwhelming', 'calming', 'shocking', 'touching', 'moving', 'lasting', 'ongoing', 'according', 'including', 'willing', 'lacking',
+  'happening', 'starting', 'feelings', 'understanding', 'beginning', 'ending', 'meaning', 'sibling', 'wedding', 'nursing', 'evenings', 'mornings']);
+/** Words never a topic's head: common adjectives (the robot must never say "the nice"), fillers and time words. */
+const ADJECTIVES = new Set(['nice', 'good', 'great', 'bad', 'fine', 'okay', 'lovely', 'beautiful', 'wonderful', 'awful', 'terrible', 'horrible',
+  'happy', 'sad', 'glad', 'tired', 'busy', 'quiet', 'calm', 'peaceful', 'lonely', 'anxious', 'nervous', 'worried', 'scared', 'afraid', 'angry',
+  'upset', 'frustrated', 'kind', 'gentle', 'cold', 'warm', 'hot', 'big', 'small', 'little', 'huge', 'tiny', 'long', 'short', 'old', 'new',
+  'young', 'first', 'last', 'best', 'worst', 'strange', 'weird', 'odd', 'difficult', 'hard', 'easy', 'simple', 'special', 'ordinary', 'normal',
+  'real', 'sure', 'proud', 'guilty', 'ashamed', 'embarrassed', 'exhausted', 'sick', 'ill', 'well', 'better', 'worse', 'bright', 'cheerful',
+  'rough', 'awkward', 'uncomfortable', 'comfortable', 'empty', 'full', 'free', 'safe', 'lost', 'alone', 'sweet', 'funny', 'silly', 'sorry',
+  'hopeful', 'stressful', 'lucky', 'fun', 'cool', 'fair', 'unfair', 'dear', 'close', 'far', 'whole', 'entire', 'same', 'different', 'other',
+  'own', 'certain', 'main', 'important', 'favourite', 'favorite', 'late', 'early', 'recent', 'next', 'previous', 'quick', 'slow', 'loud',
+  'soft', 'dark', 'light', 'heavy', 'fresh', 'clean', 'dirty', 'rich', 'poor', 'strong', 'weak', 'brave', 'shy', 'wise', 'mean', 'rude',
+  'polite', 'grateful', 'thankful', 'content', 'relieved', 'excited', 'bored', 'confused', 'surprised', 'shocked', 'disappointed', 'hurt',
+  'moved', 'touched', 'mixed', 'deep', 'tough', 'pretty', 'ugly', 'lucky', 'gloomy', 'grey', 'gray', 'sunny', 'rainy', 'wet', 'dry', 'huge',
+  'elder', 'older', 'younger', 'eldest', 'oldest', 'youngest', 'childhood', 'closest', 'entire', 'bittersweet', 'tender', 'painful', 'kindly']);
+const ADJECTIVE_ENDINGS = /(?:ful|ous|ive|less|ible|able|ish|ical|ic|y|ed|est|er)$/;
+const DETERMINERS = new Set(['my', 'our', 'the', 'a', 'an', 'his', 'her', 'their', 'this', 'that', 'some', 'your']);
+const PLACE_PREPS = new Set(['in', 'at', 'to', 'from', 'near', 'visited', 'visit', 'visiting', 'around', 'towards', 'toward']);
+
+/** True when `w` (lower case) is an adjective or reads like one, so it never stands as a topic. */
+export function looksAdjective(w: string): boolean {
+  return ADJECTIVES.has(w) || (ADJECTIVE_ENDINGS.test(w) && !PEOPLE_NOUNS.has(w) && !PLACE_WORDS.has(w) && !ACTIVITY_NOUNS.has(w)
+    && !/(?:ily|ery|ory|ary|ty|ny|ey|ay|oy|uy)$/.test(w) && !/er$/.test(w)) || (/er$/.test(w) && ADJECTIVES.has(w.slice(0, -2)));
+}
+
+interface Word { w: string; raw: string; start: number; cap: boolean; sentenceStart: boolean }
+
+function wordsOf(text: string): Word[] {
+  const out: Word[] = [];
+  let sentenceStart = true;
+  for (const m of text.matchAll(/[A-Za-zÀ-ÿ]+(?:['’][A-Za-z]+)?|[.!?;:,]/g)) {
+    const tok = m[0];
+    if (/^[.!?]$/.test(tok)) { sentenceStart = true; continue; }
+    if (/^[;:,]$/.test(tok)) continue;
+    const possessive = /['’]s$/i.test(tok);
+    const raw = possessive ? tok.slice(0, -2) : tok;
+    out.push({ w: raw.toLowerCase(), raw, start: m.index!, cap: /^[A-Z][a-z]/.test(raw), sentenceStart });
+    if (possessive) out.push({ w: "'s", raw: "'s", start: m.index! + raw.length, cap: false, sentenceStart: false });
+    sentenceStart = false;
+  }
+  return out;
+}
+
+const you = (d: string): string => (d === 'my' ? 'your' : d === 'our' ? 'your' : d === 'a' || d === 'an' ? 'the' : d);
+
+/**
+ * The people, places and activities named in what a participant said, in order of appearance:
+ * "my sister" (person), "our mother's care" (a person's activity), "Lisbon" and "the hospital"
+ * (places), "baking" and "a long walk" (activities). Never an adjective ("a nice story" names nothing
+ * the robot should say back; "the nice" is not a topic), never the robot's own story.
+ */
+export function topicsOf(text: string): Topic[] {
+  const ws = wordsOf(text);
+  const found: Topic[] = [];
+  const used = new Set<number>();
+  const push = (t: Topic, from: number, to: number) => {
+    for (let k = from; k <= to; k++) used.add(k);
+    found.push(t);
+  };
+  for (let i = 0; i < ws.length; i++) {
+    if (used.has(i)) continue;
+    const cur = ws[i]!;
+    // A determiner phrase: "my old dog", "our mother's care", "the food bank", "a long walk".
+    if (DETERMINERS.has(cur.w)) {
+      let j = i + 1;
+      const mods: string[] = [];
+      while (j < ws.length && looksAdjective(ws[j]!.w) && !PEOPLE_NOUNS.has(ws[j]!.w) && mods.length < 2) mods.push(ws[j++]!.raw.toLowerCase());
+      const noun = ws[j];
+      if (!noun || DETAIL_WORDS.has(noun.w) || looksAdjective(noun.w)) continue;
+      const det = you(cur.w);
+      // "A long walk" is said back as "the walk"; "my old house" keeps its "old" (it tells which house).
+      const base = det === 'the' ? 'the' : [det, ...mods].join(' ');
+      // A compound noun: "driving test", "food bank", "swimming class", "choir practice".
+      const next = ws[j + 1];
+      const compound = next && !next.cap && (ACTIVITY_NOUNS.has(next.w) || PLACE_WORDS.has(next.w)) && !PEOPLE_NOUNS.has(noun.w) ? next : undefined;
+      const headWord = compound ?? noun;
+      const nounPhrase = compound ? `${noun.w} ${compound.w}` : noun.w;
+      if (PEOPLE_NOUNS.has(noun.w) && (cur.w === 'my' || cur.w === 'our' || cur.w === 'the' || cur.w === 'a' || cur.w === 'an')) {
+        // "our mother's care": the person's activity or place said with them.
+        if (ws[j + 1]?.w === "'s" && ws[j + 2] && !DETAIL_WORDS.has(ws[j + 2]!.w) && !looksAdjective(ws[j + 2]!.w)) {
+          const what = ws[j + 2]!;
+          push({ kind: 'person', phrase: `${base} ${noun.w}`, head: noun.w, at: cur.start }, i, j);
+          const kind: TopicKind = PLACE_WORDS.has(what.w) ? 'place' : 'activity';
+          push({ kind, phrase: `${base} ${noun.w}'s ${what.w}`, head: what.w, at: what.start }, j + 1, j + 2);
+          i = j + 2;
+          continue;
+        }
+        const name = ws[j + 1] && ws[j + 1]!.cap && !NOT_NAMES.has(ws[j + 1]!.raw) ? ` ${ws[j + 1]!.raw}` : '';
+        push({ kind: 'person', phrase: `${base} ${noun.w}${name}`, head: noun.w, at: cur.start }, i, name ? j + 1 : j);
+        i = name ? j + 1 : j;
+        continue;
+      }
+      if (PLACE_WORDS.has(headWord.w) && !ACTIVITY_NOUNS.has(nounPhrase)) {
+        push({ kind: 'place', phrase: `${base} ${nounPhrase}`, head: headWord.w, at: cur.start }, i, compound ? j + 1 : j);
+        i = compound ? j + 1 : j;
+        continue;
+      }
+      if (ACTIVITY_NOUNS.has(headWord.w) || isGerund(headWord.w)) {
+        push({ kind: 'activity', phrase: `${base} ${nounPhrase}`, head: headWord.w, at: cur.start }, i, compound ? j + 1 : j);
+        i = compound ? j + 1 : j;
+      }
+      continue;
+    }
+    // A proper name: after in/at/to/from a place, otherwise a person ("Then Priya called").
+    if (cur.cap && !cur.sentenceStart && !NOT_NAMES.has(cur.raw) && !MONTHS_DAYS.test(cur.raw)) {
+      const second = ws[i + 1]?.cap && !NOT_NAMES.has(ws[i + 1]!.raw) ? ws[i + 1] : undefined;
+      const phrase = second ? `${cur.raw} ${second.raw}` : cur.raw;
+      const prev = ws[i - 1]?.w ?? '';
+      const after = text.slice(cur.start + phrase.length, cur.start + phrase.length + 8);
+      push({ kind: PLACE_PREPS.has(prev) || /^,?\s+where\b/.test(after) ? 'place' : 'person', phrase, head: phrase.toLowerCase(), at: cur.start }, i, second ? i + 1 : i);
+      if (second) i++;
+      continue;
+    }
+    // A bare place word after a preposition ("at work", "from home", "in hospital").
+    if (PLACE_WORDS.has(cur.w) && PLACE_PREPS.has(ws[i - 1]?.w ?? '') && ['work', 'home', 'hospital', 'church', 'school', 'university'].includes(cur.w)) {
+      push({ kind: 'place', phrase: cur.w, head: cur.w, at: cur.start }, i, i);
+      continue;
+    }
+    // An activity said as a gerund: "baking bread", "fishing at the river", "volunteering".
+    if (isGerund(cur.w) && !['is', 'was', 'are', 'were', 'am', 'be', 'been', 'keep', 'kept', 'stop', 'stopped'].includes(ws[i - 1]?.w ?? '')
+      || isGerund(cur.w) && ['been', 'was', 'were', 'am', 'is', 'are'].includes(ws[i - 1]?.w ?? '') && ws[i + 1] && !DETERMINERS.has(ws[i + 1]!.w) && ACTIVITY_OBJECT.test(ws[i + 1]!.w)) {
+      push({ kind: 'activity', phrase: cur.w, head: cur.w, at: cur.start }, i, i);
+    }
+  }
+  // The same topic said twice is one topic.
+  const seen = new Set<string>();
+  return found.filter((t) => {
+    const key = `${t.kind}:${t.phrase.toLowerCase()}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Nouns that are never a topic: the robot's story, time words and the like (and every detail stopword). */
+const DETAIL_WORDS: ReadonlySet<string> = new Set([...DETAIL_STOPWORDS, 'story', 'stories', 'part', 'ending', 'end', 'moment', 'moments',
+  'lot', 'couple', 'hour', 'hours', 'minute', 'minutes', 'month', 'months', 'weekend', 'morning', 'evening', 'night', 'afternoon', 'sun',
+  'weather', 'rain', 'pain', 'heart', 'mind', 'head', 'life', 'people', 'person', 'one', 'ones', 'same', 'whole', 'idea', 'question', 'reason',
+  'point', 'thing', 'things', 'chance', 'while', 'times', 'words', 'feelings', 'memory', 'memories', 'money', 'news']);
+const MONTHS_DAYS = /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December)s?$/;
+const ACTIVITY_OBJECT = /^(?:bread|cakes?|cookies|soup|dinner|lunch|music|songs?|books?|letters?|photos|pictures|chess|cards|tennis|golf|football|soccer|piano|guitar)$/;
+
+function isGerund(w: string): boolean {
+  return w.length > 5 && w.endsWith('ing') && !NOT_ACTIVITIES.has(w) && !ADJECTIVES.has(w);
 }

@@ -1,5 +1,6 @@
 import { negatedAt, normalise } from '../../data/index.js';
-import { FEELINGS, NEGATORS, STOPWORDS, type FeelingFamily } from './lexicon.js';
+import { topicsOf, type Topic } from '../memory/extract.js';
+import { FEELINGS, NEGATORS, type FeelingFamily } from './lexicon.js';
 
 /** What the offline responder heard in an utterance. */
 export interface Heard {
@@ -52,40 +53,19 @@ export function feelingOf(text: string): FeelingFamily | null {
   return negative && positive ? BITTERSWEET : found[0]!;
 }
 
-/** Words that can stand before a noun in "my … X" ("my old dog", "my late husband"). */
-const MODIFIERS = new Set(['old', 'new', 'little', 'best', 'late', 'older', 'younger', 'eldest', 'oldest', 'youngest', 'dear',
-  'first', 'favorite', 'favourite', 'own', 'whole', 'big', 'small', 'baby', 'step', 'grand', 'ex', 'closest', 'childhood']);
-
-/** A concrete detail worth reflecting back: a "my …" phrase first, then a name, then a "the …" phrase. */
+/**
+ * A concrete detail worth reflecting back: a person first ("your sister", "your grandmother's kitchen"),
+ * then a place, then an activity, as `topicsOf` (behaviors/memory/extract.ts) names them. Never an
+ * adjective: "a nice story" gives no detail rather than "the nice".
+ */
 export function detailOf(text: string): string | null {
-  const raw = text.replace(/[’]/g, "'");
-  const words = raw.toLowerCase().replace(/'s\b/g, ' s').replace(/[^a-z\s]/g, ' ').split(/\s+/).filter(Boolean);
-  // 1. "my grandmother's kitchen", "our old dog", "my sister"
-  const found: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    if (words[i] !== 'my' && words[i] !== 'our') continue;
-    const first = words[i + 1];
-    if (!first || STOPWORDS.has(first)) continue;
-    const phrase = [first];
-    if (words[i + 2] === 's' && words[i + 3] && !STOPWORDS.has(words[i + 3]!)) phrase.push(`'s ${words[i + 3]}`);
-    else if (MODIFIERS.has(first) && words[i + 2] && !STOPWORDS.has(words[i + 2]!)) phrase.push(` ${words[i + 2]}`);
-    found.push(`your ${phrase.join('')}`);
-  }
-  if (found.length) return found.sort((a, b) => b.length - a.length)[0]!;
-
-  // 2. A proper name in the middle of a sentence: "Lisbon", "Aunt Rosa".
-  const name = raw.match(/(?<![.!?]\s|^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b/);
-  if (name && !/^(I|I'm|I've|I'd|The|A|An|It|And|But|So|When|Then|Not|Yes|No|Oh|Well)$/.test(name[1]!)) return name[1]!;
-
-  // 3. "the/a <content word>", e.g. "the hospital", "a new job".
-  for (let i = 0; i < words.length - 1; i++) {
-    if (!['the', 'a', 'an'].includes(words[i]!)) continue;
-    const w1 = words[i + 1]!;
-    const w2 = words[i + 2];
-    if (MODIFIERS.has(w1) && w2 && !STOPWORDS.has(w2)) return `the ${w1} ${w2}`;
-    if (!STOPWORDS.has(w1) && w1.length >= 4 && !/(ly|ing|ed)$/.test(w1)) return `the ${w1}`;
-  }
-  return null;
+  const topics = topicsOf(text);
+  if (topics.length === 0) return null;
+  // A person's place or activity ("your grandmother's kitchen", "your mother's care") says the most.
+  const possessive = topics.find((t) => t.kind !== 'person' && /'s /.test(t.phrase));
+  const order: Topic['kind'][] = ['person', 'place', 'activity'];
+  const best = possessive ?? [...topics].sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind) || x.at - y.at)[0]!;
+  return best.phrase;
 }
 
 /** Everything the responder needs from one utterance. */

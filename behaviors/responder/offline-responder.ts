@@ -1,7 +1,9 @@
 import type { ResponseScale, UnclearReason } from '../../study-protocol/index.js';
 import { fnv1a as hash } from '../hash.js';
 import type { SpeechAct } from '../ports.js';
+import { summariseShared, topicsOf } from '../memory/extract.js';
 import { hear, type Heard } from './listen-for.js';
+import { labelTurn, type Tactic } from './tactics.js';
 
 /** Everything a responder may use to write the robot's next line. */
 export interface ComposeRequest {
@@ -22,8 +24,10 @@ export interface ComposeRequest {
   finalExchange?: boolean;
   /** Local hour of day (0–23) at the participant's home, for greetings. */
   localHour?: number;
-  /** Lines the robot said recently to this participant; the responder avoids repeating them. */
+  /** Lines the robot said recently to this participant, newest first; the responder avoids repeating them. */
   recentLines?: readonly string[];
+  /** The robot's previous line in this session, if any: the next turn varies its moves from it. */
+  previousLine?: string;
   /** Whether this is the participant's first session (the robot introduces itself as an AI). */
   firstSession?: boolean;
   /** The robot is inviting the participant (a scheduled session), not answering them. */
@@ -62,8 +66,6 @@ function surveyReprompt(req: ComposeRequest): string {
   return `${lead} Please answer with ${range}${ends}, or say skip.`;
 }
 
-const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
 /**
  * Chooses one of several wordings. `salt` keeps choices within a line independent; `index`, when
  * given, is a choice already made from the request (it is honoured when speaking, and every option
@@ -77,20 +79,51 @@ type Choose = (options: readonly string[], salt: string, index?: number) => stri
  * question; wording rotates across turns and days and avoids lines said recently.
  */
 export class OfflineResponder {
+  /** What was heard in recent utterances: a line is written many times while choosing and listing. */
+  private readonly heardCache = new Map<string, HeardIn>();
+  private readonly labelCache = new Map<string, Set<Tactic>>();
+
   /** Write the line for a request. */
   compose(req: ComposeRequest): string {
     if (req.scripted !== undefined) return req.scripted;
-    const avoid = new Set(req.recentLines ?? []);
-    const pick: Choose = (options, salt, index) => {
+    const recent = req.recentLines ?? [];
+    // How often each wording was said lately (whole lines, or a sentence within them): the least said
+    // wins, so every wording comes round before any is said again.
+    const uses = (o: string) => {
+      let n = 0;
+      for (const l of recent) if (l === o || l.includes(o)) n++;
+      return n;
+    };
+    const pickFor = (attempt: number): Choose => (options, salt, index) => {
       if (index !== undefined) return options[index % options.length]!;
-      const start = hash(`${req.participantId}|${req.studyDay}|${req.turnIndex}|${req.act}|${salt}`) % options.length;
+      const start = hash(`${req.participantId}|${req.studyDay}|${req.turnIndex}|${req.act}|${salt}${attempt ? `#${attempt}` : ''}`) % options.length;
+      if (attempt > 0) return options[start]!;
+      let best = options[start]!;
+      let fewest = Infinity;
       for (let k = 0; k < options.length; k++) {
         const o = options[(start + k) % options.length]!;
-        if (!avoid.has(o)) return o;
+        const n = o ? uses(o) : 0;
+        if (n < fewest) {
+          best = o;
+          fewest = n;
+        }
       }
-      return options[start]!;
+      return best;
     };
-    return this.write(req, pick);
+    // A whole line said twice lately is not said a third time while another wording of the same moves
+    // fits: other choices are tried (the moves chosen stay), and the least said line is kept.
+    const said = (line: string) => recent.reduce((n, l) => n + (l === line ? 1 : 0), 0);
+    let best = this.write(req, pickFor(0));
+    let fewest = said(best);
+    for (let attempt = 1; attempt <= REPEAT_ATTEMPTS && fewest >= MAX_REPEATS; attempt++) {
+      const line = this.write(req, pickFor(attempt));
+      const n = said(line);
+      if (n < fewest) {
+        best = line;
+        fewest = n;
+      }
+    }
+    return best;
   }
 
   /**
@@ -227,74 +260,197 @@ export class OfflineResponder {
   }
 
   private checkinAck(req: ComposeRequest, pick: Choose): string {
-    const heard = hear(req.lastUtterance ?? '');
     if (!req.lastUtterance) return pick(["That's all right. Let's get started.", "No problem at all. Let's begin."], 'silent');
-    if (heard.feeling?.valence === -1) {
-      const adj = pick(heard.feeling.adjectives, 'adj', hash(req.sessionId));
-      return pick([
-        `I'm sorry today feels ${adj}. Thank you for telling me.`,
-        `That sounds ${adj}. I'm glad you're here, and we can go gently today.`,
-        `Thank you for being honest with me. It sounds like today is ${adj}.`,
-      ], 'neg');
-    }
-    if (heard.feeling?.valence === 1) {
-      return pick([
-        "I'm really glad to hear that.",
-        "That's lovely to hear.",
-        "It's nice to hear you're doing well today.",
-      ], 'pos');
-    }
-    return pick(['Thank you for sharing that with me.', 'Thanks for telling me how things are.', "I appreciate you telling me."], 'neutral');
+    const s = this.heardIn(req.lastUtterance);
+    const banks = this.banks(s, pick, 'checkin');
+    // An answer that tells something (a worry, a person, an event) is said back before the session moves
+    // on: the feeling or a reaction to it, then what was said, so the participant knows it was heard.
+    const plans: readonly Plan[] = s.valence === -1
+      ? [['emotional_reaction', 'restatement'], ['reflection', 'restatement'], ['validation', 'restatement'], ['emotional_reaction', 'reflection'], ['reflection', 'appreciation']]
+      : s.valence === 1
+        ? [['emotional_reaction', 'restatement'], ['reflection', 'restatement'], ['emotional_reaction']]
+        : [['restatement', 'appreciation'], ['appreciation']];
+    // When there is something to say back (a person, an event, their words), it is always said back.
+    const line = this.follow(banks.restatement.length > 0 ? plans.filter((pl) => pl.includes('restatement')) : plans, banks, req, pick, 'ack');
+    const gentle = s.valence === -1 && s.feeling !== null
+      ? pick(['We can take today gently.', 'We can go at whatever pace suits you today.', ''], 'gentle', hash(`${req.sessionId}|gentle`) % 3)
+      : '';
+    return [line, gentle].filter(Boolean).join(' ');
   }
 
   private empathy(req: ComposeRequest, pick: Choose): string {
     const said = req.lastUtterance ?? '';
-    const heard: Heard = hear(said);
-    const feeling = heard.feeling;
-    const reflection = feeling
-      ? pick([
-          `It sounds like that was ${feeling.adjectives[0]} for you.`,
-          `I can hear the ${feeling.nouns[0]} in what you're saying.`,
-          `That sounds ${feeling.adjectives[feeling.adjectives.length - 1]}.`,
-          `There's a lot of ${feeling.nouns[0]} in that.`,
-        ], `reflect-${feeling.id}`)
-      : pick([
-          'Thank you for sharing that with me.',
-          'That sounds like it really stayed with you.',
-          'I can tell that matters to you.',
-        ], 'reflect-none');
-    const detail = heard.detail;
+    const s = this.heardIn(said);
     const words = said.split(/\s+/).filter((w) => /[a-z]/i.test(w)).length;
-    if (!feeling && !detail && words <= 5) {
-      // A short "not much" is an answer too: accept it without reading feelings into it.
-      return req.finalExchange
-        ? pick(["That's completely fine. Not every story connects, and that's useful for me to know.", 'Thank you, that is helpful to know.'], 'brief-close')
-        : pick(["That's completely fine, not every story connects. Is there anything else on your mind today?",
-            "That's okay. Is there something from your own week you'd like to tell me about instead?"], 'brief');
+    if (!s.feeling && !s.detail && words <= 5) {
+      // A short "not much" is an answer too: accept it without reading feelings into it. Said in parts,
+      // so the same short answer day after day does not get the same line back.
+      const accept = pick(["That's completely fine.", "That's okay.", "That's all right.", 'Fair enough.', 'No problem at all.'], 'brief-accept');
+      if (req.finalExchange) {
+        return [accept, pick(['Not every story connects, and that is useful for me to know.', 'Some stories land more than others.',
+          'It helps me to know what connects and what does not.', 'Thank you for giving it a listen with me.'], 'brief-close')].join(' ');
+      }
+      return [accept, pick(['Not every story connects.', 'Some stories land more than others.', 'It does not have to connect.'], 'brief-why'),
+        pick(['Is there anything else on your mind today?', "Is there something from your own week you'd like to tell me about instead?",
+          'Was there anything today, big or small, that you would like to talk about?', 'Is there anything else you would like to tell me about today?'], 'brief')].join(' ');
     }
-    const detailLine = detail
-      ? pick([
-          `Especially the part about ${detail}.`,
-          `${cap(detail)} seems to mean a lot here.`,
-          `What you said about ${detail} stands out.`,
-        ], 'detail')
-      : '';
-    if (req.finalExchange) {
-      const close = pick([
-        "Thank you for trusting me with that.",
-        "I'm glad you shared it with me.",
-        'Thank you for telling me about it.',
-      ], 'close');
-      return [reflection, detailLine, close].filter(Boolean).join(' ');
+    const banks = this.banks(s, pick, 'empathy');
+    // The empathy mechanisms (EPITOME: emotional reaction, interpretation, exploration) with the other
+    // support moves, in plans; each turn takes the plan sharing the fewest moves with the robot's last turn.
+    const plans: readonly Plan[] = req.finalExchange ? FINAL_PLANS : OPEN_PLANS;
+    return this.follow(plans, banks, req, pick, 'plan');
+  }
+
+  /** What a reply needs from an utterance: the feeling, a detail, the person named, a short paraphrase. */
+  private heardIn(text: string): HeardIn {
+    const known = this.heardCache.get(text);
+    if (known) return known;
+    const h = this.listenTo(text);
+    if (this.heardCache.size > 256) this.heardCache.clear();
+    this.heardCache.set(text, h);
+    return h;
+  }
+
+  /** What was heard in `text` (uncached). */
+  private listenTo(text: string): HeardIn {
+    const heard: Heard = hear(text);
+    const topics = topicsOf(text);
+    const person = topics.find((t) => t.kind === 'person' && /^(?:your|the) /.test(t.phrase) && !/'s /.test(t.phrase))?.phrase ?? null;
+    const note = summariseShared(text);
+    // "you're happy, your daughter called" is said back as "your daughter called": the feeling is said by other moves.
+    const said = note?.summary.replace(/^(?:you(?:'re| are| feel| felt| were) )?(?:so |very |a bit |a little |really |kind of |pretty |honestly )?\w+, (?:because |since |as )?(?=you)/, '');
+    const summary = said && /^you/.test(said) && said.split(/\s+/).length <= 16 && !/[?"]/.test(said) ? said : null;
+    const valence = heard.feeling?.valence ?? 0;
+    return { feeling: heard.feeling, detail: heard.detail, person, summary, valence };
+  }
+
+  /** The sentences each tactic can say about what was heard (an empty list: the tactic does not fit). */
+  private banks(s: HeardIn, pick: Choose, where: 'checkin' | 'empathy'): Record<Tactic, readonly string[]> {
+    const f = s.feeling;
+    const adj = f ? f.adjectives : [];
+    const noun = f ? f.nouns : [];
+    const d = s.detail;
+    const p = s.person;
+    const neg = s.valence === -1;
+    const pos = s.valence === 1;
+    const reflection = !f ? [] : where === 'checkin'
+      ? neg
+        ? [`It sounds like today is ${adj[0]}.`, `I can hear the ${noun[0]} in that.`]
+        : [`That sounds ${adj[0]}.`, `I can hear the ${noun[0]} in that.`]
+      : [`It sounds like that was ${adj.at(-1)} for you.`, `I can hear the ${noun[0]} in what you're saying.`];
+    const restatement = [
+      ...(s.summary && (where === 'checkin' || !d) ? [`So ${s.summary}.`] : []),
+      ...(d ? [`What you said about ${d} stands out.`, `You mentioned ${d}.`] : []),
+    ];
+    const interpretation = p
+      ? pos
+        ? [`It sounds like ${p} means a great deal to you.`, `Maybe it meant so much because ${p} matters to you.`]
+        : [`Maybe part of why it is so ${adj[0] ?? 'hard'} is how much ${p} matters to you.`, `It sounds like ${p} means a great deal to you, and that is part of why this stays with you.`]
+      : d
+        ? [`Maybe it stays with you because of what ${d} meant at the time.`, `It sounds like ${d} holds a lot of meaning for you.`]
+        : [];
+    return {
+      emotional_reaction: neg ? ["I'm sorry you're dealing with that.", "I'm sorry to hear that."]
+        : pos ? ["That's lovely to hear.", "I'm really glad about that."] : [],
+      reflection,
+      restatement,
+      interpretation,
+      validation: neg ? ['It makes sense to feel that way.', "There's no right or wrong way to feel about it."]
+        : pos ? ['It makes sense that you hold on to that.', 'Of course you treasure a moment like that.']
+          : ['That makes a lot of sense.', "It's completely understandable to feel more than one thing about it."],
+      normalising: neg ? ['Many people find moments like that hard to put down.', 'A lot of people carry something like that for a long time.']
+        : pos ? ['Lots of people hold on to moments like that for years.', 'Many people find small moments like that are the ones they keep.']
+          : ['Many people feel more than one thing about a memory like that.'],
+      affirmation: where === 'checkin' ? [] : neg
+        ? ['It took courage to put that into words.', 'It says something good about you that you still think about it.']
+        : ['It says a lot about you that you noticed it.', 'It took some courage to share that.'],
+      information: [],
+      appreciation: where === 'checkin'
+        ? ['Thank you for telling me.', 'I appreciate you telling me.']
+        : ['Thank you for trusting me with that.', "I'm glad you shared it with me."],
+      exploration: [
+        ...(neg ? ['What helped you get through it?', 'How do you feel about it now, looking back?', 'What was the hardest part for you?']
+          : pos ? ['What made it feel so good?', 'What do you think made that moment special?', 'How did it change things for you?']
+            : ['What was that like for you?', 'How do you feel about it now?', 'What stays with you most when you think about it?']),
+        ...(p ? [`How are things between you and ${p} now?`] : d && d.length < 40 ? [`What do you remember most about ${d}?`] : []),
+      ],
+    };
+  }
+
+  /**
+   * Say one plan: the plans that fit (every tactic has something to say), least like the robot's
+   * previous turn (its tactics, by the labeller), then one of those chosen for this turn and day.
+   */
+  private follow(plans: readonly Plan[], banks: Record<Tactic, readonly string[]>, req: ComposeRequest, pick: Choose, salt: string): string {
+    // A one-move plan is the fallback, for when nothing else fits what was heard; and when something
+    // was heard to say back (a feeling, a detail, their words), every plan says it back.
+    // (A reaction in kind, "I'm sorry" to a hard day, says back the feeling too.)
+    const grounded = (plan: Plan) => plan.some((t) => GROUNDED.has(t) || (t === 'emotional_reaction' && banks[t].length > 0));
+    const canGround = [...GROUNDED].some((t) => banks[t].length > 0);
+    const fits = plans.filter((plan) => plan.length > 1 && plan.every((t) => banks[t].length > 0));
+    const usable = fits.length > 0 ? fits : plans.filter((plan) => plan.length === 1 && banks[plan[0]!].length > 0);
+    const previous = req.previousLine ?? '';
+    let before = this.labelCache.get(previous);
+    if (!before) {
+      if (this.labelCache.size > 256) this.labelCache.clear();
+      before = labelTurn(previous);
+      this.labelCache.set(previous, before);
     }
-    const questions = feeling?.valence === 1
-      ? ['What made it feel so good?', 'What do you think made that moment special?', 'How did it change things for you?']
-      : feeling?.valence === -1
-        ? ['What helped you get through it?', 'How do you feel about it now, looking back?', 'What was the hardest part for you?']
-        : ['What was that like for you?', 'How do you feel about it now?', 'What stays with you most when you think about it?'];
-    const question = detail && detail.length < 40
-      ? pick([...questions, `What do you remember most about ${detail}?`], 'question')
-      : pick(questions, 'question');
-    return [reflection, detailLine, question].filter(Boolean).join(' ');
+    // Sharing moves with the last turn costs most; not saying back what could be said back costs too.
+    const cost = (plan: Plan) => plan.filter((t) => before.has(t)).length / plan.length + (canGround && !grounded(plan) ? 0.25 : 0);
+    const least = Math.min(...usable.map(cost));
+    const best = usable.filter((plan) => cost(plan) === least);
+    const chosen = hash(`${req.participantId}|${req.sessionId}|${req.studyDay}|${req.turnIndex}|${salt}`) % best.length;
+    // Every plan that fits is listed (for `lines`); the one chosen here is honoured when speaking.
+    const plan = pick(usable.map((pl) => pl.join('+')), salt, usable.indexOf(best[chosen]!)).split('+') as Tactic[];
+    return plan.map((t) => pick(banks[t], `${salt}-${t}`)).join(' ');
   }
 }
+
+/** A line is not said verbatim more than this often among the recent lines (issue 15: twice a month). */
+const MAX_REPEATS = 2;
+/** Other wordings tried before a line is said a third time. */
+const REPEAT_ATTEMPTS = 24;
+
+/** The moves of one robot turn, in the order they are said. */
+type Plan = readonly Tactic[];
+
+/** What a reply is written from. */
+interface HeardIn {
+  feeling: Heard['feeling'];
+  detail: string | null;
+  person: string | null;
+  summary: string | null;
+  valence: -1 | 0 | 1;
+}
+
+/** The moves that say back what was heard: the feeling, the detail, or their words. */
+const GROUNDED: ReadonlySet<Tactic> = new Set(['reflection', 'restatement', 'interpretation']);
+
+/** Turns that go on: each ends by exploring (EPITOME's most valued mechanism). */
+const OPEN_PLANS: readonly Plan[] = [
+  ['reflection', 'restatement', 'exploration'],
+  ['emotional_reaction', 'interpretation', 'exploration'],
+  ['validation', 'restatement', 'exploration'],
+  ['reflection', 'normalising', 'exploration'],
+  ['restatement', 'exploration'],
+  ['interpretation', 'exploration'],
+  ['reflection', 'exploration'],
+  ['validation', 'exploration'],
+  ['exploration'],
+];
+
+/** The last turn of the conversation: no new question. */
+const FINAL_PLANS: readonly Plan[] = [
+  ['reflection', 'affirmation', 'appreciation'],
+  ['validation', 'restatement', 'appreciation'],
+  ['interpretation', 'affirmation'],
+  ['emotional_reaction', 'restatement', 'appreciation'],
+  ['restatement', 'normalising', 'appreciation'],
+  ['reflection', 'appreciation'],
+  ['interpretation', 'appreciation'],
+  ['normalising', 'appreciation'],
+  ['emotional_reaction', 'affirmation'],
+  ['validation', 'affirmation'],
+  ['appreciation'],
+];

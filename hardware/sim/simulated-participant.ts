@@ -19,6 +19,18 @@ const MOODS = [
   "I'm happy, my daughter called this morning.", 'Kind of lonely today, the house is very quiet.', 'Fine. Busy, but fine.',
   "I feel calm today, I went for a long walk.", "I'm frustrated, my landlord still hasn't fixed the heating.", 'Pretty content, actually.',
 ];
+// Days that bring a real worry or a piece of news to the check-in (about one day in three): the robot
+// must say it back before it moves on to the story.
+const DISCLOSURES = [
+  (p: string) => `Honestly, not great. I had a fight with ${p} about our mother's care.`,
+  (p: string) => `A bit worried. ${cap(p)} has been unwell and I can't visit until the weekend.`,
+  (p: string) => `Good, actually. ${cap(p)} came over and we cooked dinner together.`,
+  () => "Tired. I was up half the night with my back, and I missed my swimming class.",
+  (p: string) => `I'm a little sad. It would have been ${p}'s birthday today.`,
+  () => "Busy. We're clearing out the garage before the move next month.",
+  (p: string) => `Not bad. I started a pottery class at the community centre, and ${p} came with me.`,
+  () => "Stressed. The hospital moved my scan again and nobody will tell me why.",
+];
 const PEOPLE = ['my sister', 'my grandmother', 'my best friend', 'my father', 'my neighbour', 'my son', 'my old teacher', 'my aunt', 'my partner', 'my brother'];
 const PLACES = ['Lisbon', 'the lake near our old house', 'the hospital', 'my first apartment', 'the train station', 'Manila', 'the garden', 'my old school', 'Toronto', 'the beach'];
 const EXPERIENCES = [
@@ -37,6 +49,9 @@ const FOLLOW_UPS = [
   'I think it taught me that people show up when you let them.', "It still makes me smile when I think about it.",
   "I'm not sure. It was complicated.", 'Mostly I felt grateful, looking back.', 'I wish I had said more at the time.',
   'Honestly, it was hard, but it made us closer.', 'I guess I learned to ask for help.',
+  'My mother used to say that things look different in the morning, and she was usually right.',
+  "I still have the letters from back then in a box under the bed.", 'We talk more now than we did before all that happened.',
+  "I was angry for a long time, but I'm mostly at peace with it now.", 'It made me want to call my cousin, actually.',
 ];
 const RATINGS: Record<number, readonly string[]> = {
   1: ['not at all', 'one', '1', "I couldn't relate, honestly"],
@@ -99,7 +114,10 @@ export class SimulatedParticipant implements Listener {
   private answer(request: ListenRequest): string {
     switch (request.step) {
       case 'checkin':
-        return this.pick(MOODS);
+        return this.rand() < 0.33 ? this.pick(DISCLOSURES)(this.pick(PEOPLE)) : this.pick(MOODS);
+      case 'empathy':
+        // Asked more after the robot's first reply: a follow-up most days, a short answer some days.
+        return this.rand() < 0.8 ? this.pick(FOLLOW_UPS) : this.pick(['Okay.', 'Not really, no.', 'Mm, I suppose.']);
       case 'reflection':
         this.reflectionTurns += 1;
         return this.reflectionTurns === 1 ? this.pick(EXPERIENCES)(this.pick(PEOPLE), this.pick(PLACES)) : this.pick(FOLLOW_UPS);
