@@ -253,3 +253,22 @@ describe.skipIf(!haveAudioTools)('PerceptionService and the consent gate', () =>
     expect(kept.every((f) => f.endsWith('-utterance.wav'))).toBe(true);
   });
 });
+
+describe('PerceptionService presence (who is in view, for the session)', () => {
+  it('passes the camera\'s presence through current() while fresh, and says nothing once it is stale', () => {
+    let now = 1_000_000;
+    const service = new PerceptionService({ now: () => now, autoTick: false });
+    expect(service.current().presence).toBeUndefined();
+    service.observePresence({ atMs: now, enrolled: true, participant: 'present', others: 1, spoofs: 0, people: [
+      { faceId: 'face1', identity: 'participant', facing: 0.9, engaged: true },
+      { faceId: 'face2', identity: 'other', facing: 0.2, engaged: false },
+    ] });
+    // An older reading arriving late does not replace a newer one.
+    service.observePresence({ atMs: now - 500, enrolled: true, participant: 'absent', others: 0, spoofs: 0, people: [] });
+    now += 1_500;
+    expect(service.current().presence).toMatchObject({ participant: 'present', others: 1, people: [{ faceId: 'face1', engaged: true }, { faceId: 'face2', engaged: false }] });
+    now += 600;
+    expect(service.current().presence).toBeUndefined();
+    expect(service.presence()).toBeUndefined();
+  });
+});

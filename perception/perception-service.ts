@@ -11,6 +11,16 @@ import { VoiceActivityStream, type SpeechSegment, type VoiceActivityEvent } from
 import type { RawMediaWriter } from './consent-gate.js';
 import { AFFECT_SOURCES, type AffectState } from './fusion/affect.js';
 import { AffectFusion } from './fusion/fusion.js';
+import type { Presence } from './camera/presence.js';
+
+/** A presence reading older than this says nothing about who is there now (the camera stalled or stopped). */
+export const PRESENCE_STALE_MS = 2_000;
+
+/** What `current()` gives behaviours: the fused affect, and who is in view when the camera recognises faces. */
+export type PerceivedState = AffectState & {
+  /** Undefined without recognition, or when the last reading is older than `PRESENCE_STALE_MS`. */
+  presence?: Presence;
+};
 
 /** A face pipeline's reading of one face (e.g. the participant's), shaped like hri_msgs/Expression. */
 export interface FaceObservation {
@@ -154,6 +164,7 @@ export class PerceptionService {
   private lastLoggedConfidence = 0;
   private logged = 0;
   private utterances = 0;
+  private lastPresence: Presence | undefined;
 
   constructor(private readonly options: PerceptionServiceOptions) {
     this.fusion = options.fusion ?? new AffectFusion();
@@ -211,9 +222,24 @@ export class PerceptionService {
     this.flush();
   }
 
-  /** The fused affect state now. */
-  current(): AffectState {
-    return this.fusion.stateAt(this.options.now());
+  /** The fused affect state now, with who is in view (see `presence()`). */
+  current(): PerceivedState {
+    const state: PerceivedState = this.fusion.stateAt(this.options.now());
+    const presence = this.presence();
+    if (presence) state.presence = presence;
+    return state;
+  }
+
+  /** Feed who the camera sees in a frame (`presenceOf(result, atMs, enrolled)`). */
+  observePresence(p: Presence): void {
+    if (!this.lastPresence || p.atMs >= this.lastPresence.atMs) this.lastPresence = p;
+  }
+
+  /** The latest presence reading, or undefined when there is none or it is stale (older than 2 s). */
+  presence(): Presence | undefined {
+    const p = this.lastPresence;
+    if (!p || this.options.now() - p.atMs > PRESENCE_STALE_MS) return undefined;
+    return { ...p, people: p.people.map((x) => ({ ...x })) };
   }
 
   /** Feed a face reading from the camera pipeline. Throws RangeError on values outside their ranges. */

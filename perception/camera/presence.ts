@@ -64,9 +64,9 @@ export function cameraIdentity(latest: () => FrameResult | undefined): Participa
   };
 }
 
-/** What enrolment needs to know about consent: only with consent for video. */
+/** What enrolment needs to know about consent (study-protocol's `ConsentState` fits): only with consent for video. */
 export interface VideoConsent {
-  allows(modality: 'video'): boolean;
+  allows(modality: 'video_recording'): boolean;
 }
 
 /**
@@ -82,7 +82,7 @@ export async function enrollFace(o: {
   now: number;
   tuning?: Partial<IdentityTuning>;
 }): Promise<FaceEnrollment> {
-  if (!o.consent.allows('video')) throw new EnrollmentError(`participant ${o.participantId} has not consented to video: no face is enrolled`);
+  if (!o.consent.allows('video_recording')) throw new EnrollmentError(`participant ${o.participantId} has not consented to video: no face is enrolled`);
   if (!o.frames.length) throw new EnrollmentError('no face to enrol: give at least one frame with the participant\'s face');
   const descriptors: number[][] = [];
   for (const [i, { frame, box }] of o.frames.entries()) {
