@@ -55,8 +55,8 @@ function libraryProblems(stories: readonly Story[]): string[] {
 describe('the bundled story library', () => {
   const stories = bundledStories();
 
-  it('has at least 60 stories', () => {
-    expect(stories.length).toBeGreaterThanOrEqual(60);
+  it('has at least 150 stories', () => {
+    expect(stories.length).toBeGreaterThanOrEqual(150);
   });
 
   it('passes every check: unique, complete, plausible reading times, first person, no crisis content', () => {
