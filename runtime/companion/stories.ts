@@ -1,5 +1,6 @@
 import { chooseStory, choiceLogDetail, loadStoryVectors, type LoadedStoryVectors, type SentenceEncoder, type SentenceMatching, type Story } from '../../behaviors/index.js';
 import { readManifest, USE_LITE_MODEL } from '../../perception/index.js';
+import { ManualClock } from '../clock.js';
 import type { CompanionCore } from './core.js';
 
 /** Choose the session's story: matched to what was shared or a seeded draw (the day's plan says which), never one heard before while others remain. */
@@ -35,8 +36,10 @@ export function createStoryChoice(core: CompanionCore) {
     const condition = core.planFor(day)?.storySelection ?? 'random';
     // Words are matched on the device; they leave it only through an embeddings call, which needs model consent.
     const embed = o.llm && allows('llm_processing') && o.llm.embeddingModel ? o.llm.embedder((r) => log.recordEvent('llm.call', r, clock.now(), sessionId)) : undefined;
-    const sentence = condition === 'matched' ? await sentenceMatching(sessionId) : undefined;
-    const choice = (await chooseStory({ condition, participantId: pid, studyDay: day, shared: shared.join(' '), heard, stories: o.stories, seed: o.storySeed, embed, ...(sentence ? { sentence } : {}) }))
+    // Encoding is real work: on a simulated clock it is tracked, so simulated time does not run ahead of it.
+    const real = <T>(p: Promise<T>): Promise<T> => (clock instanceof ManualClock ? clock.track(p) : p);
+    const sentence = condition === 'matched' ? await real(sentenceMatching(sessionId)) : undefined;
+    const choice = (await real(chooseStory({ condition, participantId: pid, studyDay: day, shared: shared.join(' '), heard, stories: o.stories, seed: o.storySeed, embed, ...(sentence ? { sentence } : {}) })))
       ?? (await chooseStory({ condition: 'random', participantId: pid, studyDay: day, shared: '', heard: [], stories: o.stories, seed: `${o.storySeed ?? ''}|repeat` }));
     if (!choice) throw new Error('the story library is empty');
     log.recordEvent('story.chosen', choiceLogDetail(choice), clock.now(), sessionId);
