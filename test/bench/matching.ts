@@ -6,8 +6,9 @@
 //   blend   — both, standardised over the candidates and mixed at ENCODER_BLEND (the matched condition's default).
 // A hit is a story labelled as resonant. Prints one JSON line per method and split (tune: the items the blend
 // weight and the story pieces were chosen on, so those figures are contaminated; heldout: never looked at while
-// tuning), one per method for the speech-recogniser-form items of both splits, and a timing line with the load
-// average. BENCH_VECTORS=computed re-encodes the library instead of reading the pinned file.
+// tuning), one per method for the speech-recogniser-form items of both splits, one per method for the 30 items
+// of paraphrase.yaml (a second held-out set that shares fewer words with its stories), and a timing line with
+// the load average. BENCH_VECTORS=computed re-encodes the library instead of reading the pinned file.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,11 @@ import { readManifest, USE_LITE_MODEL, UseLiteEncoder } from '../../perception/i
 
 interface Experience { id: string; split: 'tune' | 'heldout'; form: 'typed' | 'asr'; text: string; resonant: string[] }
 
-const experiences = parse(readFileSync(join(packageRoot(), 'test', 'fixtures', 'matching', 'experiences.yaml'), 'utf8')) as Experience[];
+const fixture = (name: string) => parse(readFileSync(join(packageRoot(), 'test', 'fixtures', 'matching', name), 'utf8')) as Experience[];
+const main = fixture('experiences.yaml');
+// paraphrase.yaml: a second held-out set, told with fewer of the stories' words (written after tuning).
+const paraphrase = fixture('paraphrase.yaml');
+const experiences = [...main, ...paraphrase];
 const stories = bundledStories();
 const known = new Set(stories.map((s) => s.id));
 for (const x of experiences) for (const id of x.resonant) if (!known.has(id)) throw new Error(`${x.id}: labelled with unknown story ${id}`);
@@ -68,13 +73,14 @@ function line(method: Method, subset: string, items: Experience[], contaminated:
     mrr: round(r.reduce((s, k) => s + (k ? 1 / k : 0), 0) / items.length),
   })}\n`);
 }
-const tune = experiences.filter((x) => x.split === 'tune');
-const heldout = experiences.filter((x) => x.split === 'heldout');
-const asr = experiences.filter((x) => x.form === 'asr');
+const tune = main.filter((x) => x.split === 'tune');
+const heldout = main.filter((x) => x.split === 'heldout');
+const asr = main.filter((x) => x.form === 'asr');
 for (const m of Object.keys(methods) as Method[]) {
   line(m, 'tune', tune, m !== 'lexical');
   line(m, 'heldout', heldout, false);
   line(m, 'asr-form (both splits)', asr, m !== 'lexical');
+  line(m, 'paraphrase (held out)', paraphrase, false);
 }
 const p50 = (xs: number[]) => round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
 process.stdout.write(`${JSON.stringify({
