@@ -5,7 +5,7 @@ export { checkInput, checkOutput } from './layer.js';
 export { INPUT_CHECKS_VERSION } from './input-checks.js';
 export { OUTPUT_CHECKS_VERSION, REGENERATE_GUIDANCE } from './output-checks.js';
 export {
-  AI_DISCLOSURE, STUDY_START_DISCLOSURE, attachmentKind, boundaryReply, crisisReply, harmReply, medicalReply, safeReply, valuesDeletedReply,
+  AI_DISCLOSURE, POSSIBLE_CRISIS_CLARIFY, STUDY_START_DISCLOSURE, attachmentKind, boundaryReply, crisisReply, harmReply, medicalReply, safeReply, valuesDeletedReply,
   type AttachmentKind,
 } from './replies.js';
 export { CRISIS_RESOURCES, resourcesFor, type CrisisResource, type RegionResources } from './resources.js';

@@ -52,6 +52,9 @@ export const CRISIS_CLOSE =
   "I'm an AI, so I can't be there the way a person can, but I've let the study team know so someone can check in with you.";
 
 /** Said when the input screen itself fails: the turn is handled as unsafe (fail closed) and staff are told. */
+/** Asked when words the recogniser was unsure of might have been about a crisis: gently, so it is neither ignored nor assumed. */
+export const POSSIBLE_CRISIS_CLARIFY = "I'm not sure I heard you right, and I want to. Did you say something about not wanting to be here, or about hurting yourself? You can tell me.";
+
 export const SCREEN_FAILED_LINE = "Thank you for telling me. I want to make sure you're okay. I'm an AI, and I've let the study team know so a person can check in with you.";
 
 /** Follow-up lines while staying with a participant after a disclosure, in turn. */

@@ -15,7 +15,7 @@ const heardAs = (text: string, answer?: string, confidence = 0.9, open?: number)
 });
 
 /** A one-survey session whose participant says `heard`, in order; what it stored, said and listened for. */
-function survey(heard: Utterance[]) {
+function survey(heard: Utterance[], screen: (u: Utterance) => ScreenResult = () => ({ route: 'continue' })) {
   const said: RobotLine[] = [];
   const stored: ResponseParams[] = [];
   const listens: ListenRequest[] = [];
@@ -40,7 +40,7 @@ function survey(heard: Utterance[]) {
         const h = setTimeout(() => sendBack(next === undefined ? { type: 'participant.left' } : { type: 'participant.spoke', utterance: next }), 1);
         return () => clearTimeout(h);
       }),
-      screen: fromPromise(async (): Promise<ScreenResult> => ({ route: 'continue' })),
+      screen: fromPromise(async ({ input }): Promise<ScreenResult> => screen(input.utterance)),
       chooseStory: fromPromise(async (): Promise<Story> => { throw new Error('no story in this test'); }),
       watchBargeIn: fromCallback(() => () => undefined),
     },
@@ -92,6 +92,22 @@ describe('answers heard against what can be answered', () => {
     await s.done;
     expect(s.said.some((l) => /Is that right/.test(l.text))).toBe(false);
     expect(s.stored).toEqual([expect.objectContaining({ value: 7, status: 'answered', confidence: 0.6, alternatives: [{ text: 'five', confidence: 0.1 }] })]);
+  });
+});
+
+describe('unsure words that might be a crisis', () => {
+  it('get a gentle clarifying question, and what is said then is screened and answered in full', async () => {
+    const seen: Utterance[] = [];
+    const s = survey([{ text: 'i want to leave', confidence: 0.2, alternatives: ['i want to die'], startedAt: 0, endedAt: 1 }, heardAs('six', 'six', 0.97)], (u) => {
+      seen.push(u);
+      return seen.length === 1 ? { route: 'clarify', line: { text: 'Did you say something about hurting yourself?', act: 'repair' } } : { route: 'continue' };
+    });
+    await s.done;
+    expect(seen[0]!.alternatives).toEqual(['i want to die']);
+    const i = s.said.findIndex((l) => l.text === 'Did you say something about hurting yourself?');
+    expect(i).toBeGreaterThan(0);
+    expect(s.listens.length).toBeGreaterThanOrEqual(2);
+    expect(s.stored).toEqual([expect.objectContaining({ value: 6 })]);
   });
 });
 

@@ -114,7 +114,9 @@ export type ScreenResult =
   /** Say this (an AI disclosure, a boundary, what is remembered), then go on. */
   | { route: 'reply'; line: RobotLine }
   /** Leave the story flow: say this, stay with the participant, close gently. */
-  | { route: 'crisis'; line: RobotLine };
+  | { route: 'crisis'; line: RobotLine }
+  /** What was heard was unsure and might be a crisis: ask this gentle question and listen again (a repair). */
+  | { route: 'clarify'; line: RobotLine };
 
 type HeardEvent = { type: 'participant.spoke'; utterance: Utterance };
 /** Events the session machine accepts. */
@@ -900,6 +902,8 @@ function screenState(step: SessionStep, onHeard: Target, take?: typeof acted) {
       onDone: [
         { guard: ({ event }) => event.output.route === 'crisis', target: '#session.crisis', actions: [acted, assign({ scripted: ({ event }) => replyOf(event.output) })] },
         { guard: ({ event }) => event.output.route === 'reply', target: replying, actions: [...kept, assign({ scripted: ({ event }) => replyOf(event.output) })] },
+        // Unsure words that might be a crisis: a gentle question instead of a plain repair; the answer is screened in full.
+        { guard: ({ event }) => event.output.route === 'clarify', target: `#session.${step}.repairing`, actions: assign({ reprompts: ({ context }) => context.reprompts + 1, pending: null, scripted: ({ event }) => replyOf(event.output) }) },
         // Not acted on: the participant is asked to say it again, and what they say then is screened.
         { guard: 'tentative', target: `#session.${step}.repairing`, actions: assign({ reprompts: ({ context }) => context.reprompts + 1, pending: null }) },
         { guard: 'wantsToStop', target: '#session.goodbye', actions: [acted, assign({ outcome: { status: 'completed' as const, reason: 'ended early by participant' } })] },

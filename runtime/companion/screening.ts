@@ -1,4 +1,4 @@
-import { detectMemoryIntent, toSafeguardEvents, wantsToStop, type CheckedLine, type CheckRequest, type ScreenRequest, type ScreenResult } from '../../behaviors/index.js';
+import { detectMemoryIntent, POSSIBLE_CRISIS_CLARIFY, toSafeguardEvents, wantsToStop, type CheckedLine, type CheckRequest, type ScreenRequest, type ScreenResult } from '../../behaviors/index.js';
 import type { CompanionCore } from './core.js';
 
 /** The safeguards on both sides of the conversation. */
@@ -29,6 +29,16 @@ export function createScreening(core: CompanionCore): Screening {
       tentativeVerdict = await safeguards.checkTurn(utterance.text, place, checkCtx);
       if (tentativeVerdict.safe) {
         log.recordSafeguardEvents(toSafeguardEvents(tentativeVerdict, 'input', { atMs: clock.now(), ...place }));
+        // The recogniser's other readings are screened too: a possible crisis among them gets a gentle
+        // clarifying question instead of a plain "say that again" (and is logged, without the words).
+        for (const alternative of utterance.alternatives ?? []) {
+          const v = await safeguards.checkTurn(alternative, place, checkCtx);
+          if (!v.safe) {
+            log.recordSafeguardEvents(toSafeguardEvents(v, 'input', { atMs: clock.now(), ...place }));
+            log.recordEvent('safeguards.possible-crisis', { source: 'recogniser alternative', flagged: v.flagged }, clock.now(), sessionId);
+            return { route: 'clarify', line: { text: POSSIBLE_CRISIS_CLARIFY, act: 'repair' } };
+          }
+        }
         return { route: 'continue' };
       }
     }
