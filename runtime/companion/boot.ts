@@ -43,7 +43,9 @@ export function createSessionLifecycle(core: CompanionCore, slot: SessionSlot) {
           resume: { progress: progress! } satisfies ResumePoint,
         };
         const conversation = log.turns(s.sessionId).filter((t) => t.step !== 'story').map((t) => ({ speaker: t.speaker, text: t.text }));
-        slot.open(new SessionServices(s.sessionId, s.studyDay, null, conversation));
+        // The schedule instance the session was started for, so its close still completes it (not a second invitation that day).
+        const planned = log.events({ kind: 'session.plan', sessionId: s.sessionId }).at(-1)?.detail as { instanceId?: string | null } | undefined;
+        slot.open(new SessionServices(s.sessionId, s.studyDay, planned?.instanceId ?? null, conversation));
       } else {
         const why = progress?.goodbyeSaid ? 'stopped after saying goodbye'
           : `runtime restarted ${Math.round(idle / 60_000)} min after the last activity; not resumable`;
@@ -97,9 +99,13 @@ export function createSessionLifecycle(core: CompanionCore, slot: SessionSlot) {
   /** Record how the session ended, drop its services, and tell the scheduler. */
   const closeSession = async ({ input }: { input: { session: SessionInput; outcome: SessionOutcome } }) => {
     const { sessionId } = input.session;
-    log.finishSession(sessionId, input.outcome.status, input.outcome.reason, clock.now());
-    const closed = slot.close(sessionId);
-    o.onSessionClosed?.({ sessionId, instanceId: closed?.instanceId ?? null, outcome: input.outcome });
+    // The session's end and its schedule instance's commit together: a crash between them left the
+    // session completed and the instance open, and the scheduler invited the participant again that day.
+    o.store.transaction(() => {
+      log.finishSession(sessionId, input.outcome.status, input.outcome.reason, clock.now());
+      const closed = slot.close(sessionId);
+      o.onSessionClosed?.({ sessionId, instanceId: closed?.instanceId ?? null, outcome: input.outcome });
+    });
   };
 
   return { boot, prepareSession, closeSession };
