@@ -10,6 +10,7 @@ log() { printf '[setup] %s\n' "$*"; }
 APT_PACKAGES=(
   ffmpeg espeak-ng sox alsa-utils          # audio/video I/O and offline text to speech
   pocketsphinx pocketsphinx-en-us          # offline speech to text (perception/audio)
+  libpocketsphinx-dev gcc pkg-config       # builds hearth-sphinx, the persistent decoder (perception/audio/native)
   pocketsphinx-testdata pulseaudio pulseaudio-utils  # speech test data; null-sink audio device for microphone tests
   python3-skimage opencv-doc               # face test images: astronaut.png, messi5.jpg (perception/camera tests)
   chromium                                 # headless browser for the report's tests (playwright-core drives it)
@@ -56,6 +57,8 @@ fi
 
 log "building"
 npm run --silent build
+# The persistent speech decoder (a small C helper over libpocketsphinx); without it speech to text fails with what to install.
+if ! bash perception/audio/native/build.sh; then log "hearth-sphinx not built: offline speech to text is unavailable"; fi
 # The exporter's native SQLite → DuckDB stager (needs g++; without it hearth export reads through better-sqlite3).
 bash scripts/build-native.sh
 
