@@ -6,7 +6,7 @@ import OpenAI, { APIError, toFile } from 'openai';
 import {
   ModelCallError, type ChatChunk, type ChatModel, type ChatRequest, type EmbeddingModel, type LanguageModels, type LlmSettings,
 } from '../../behaviors/index.js';
-import { encodeWav, TranscriberError, type Transcriber, type Transcript } from '../../perception/index.js';
+import { encodeWav, TranscriberError, type TranscribeHint, type Transcriber, type Transcript } from '../../perception/index.js';
 
 /** Options of the chat and embeddings adapters. */
 export interface OpenAiModelOptions {
@@ -149,7 +149,12 @@ export class OpenAiTranscriber implements Transcriber {
     });
   }
 
-  async transcribe(samples: Int16Array, signal?: AbortSignal): Promise<Transcript> {
+  /**
+   * With a hint naming the accepted answers, they go to the server as the transcription `prompt`
+   * (whisper then favours those spellings: "four", not "for"); the session reads the answer from the
+   * text and says an unsure one back, as it does for pocketsphinx's open pass.
+   */
+  async transcribe(samples: Int16Array, signal?: AbortSignal, hint?: TranscribeHint): Promise<Transcript> {
     const file = await toFile(encodeWav(samples), 'utterance.wav', { type: 'audio/wav' });
     const verbose = this.options.verbose ?? true;
     let res: unknown;
@@ -160,6 +165,7 @@ export class OpenAiTranscriber implements Transcriber {
           model: this.options.model,
           response_format: verbose ? 'verbose_json' : 'json',
           ...(this.options.language ? { language: this.options.language } : {}),
+          ...(hint?.answers?.length ? { prompt: `Answers: ${hint.answers.slice(0, 40).join(', ')}.` } : {}),
         },
         signal ? { signal } : {},
       );
