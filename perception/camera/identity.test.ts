@@ -4,7 +4,7 @@ import { installedPeople, probeFrame, type PersonPhoto, type Variant } from '../
 import type { RgbFrame } from './frame.js';
 import { EnrollmentError, headPose, type FaceEnrollment } from './identity.js';
 import { CameraPerceiver, type FrameResult } from './perceiver.js';
-import { enrollFace, presenceOf } from './presence.js';
+import { enrollFace, mayBeParticipantsAnswer, memoryPresence, presenceOf, type Presence } from './presence.js';
 
 const dir = modelsDirForTests();
 const person = (identity: string, photo?: string): PersonPhoto => {
@@ -107,5 +107,17 @@ describe('knowing who is there (faceres, antispoof, liveness on real faces)', ()
     // Eyes 40 px apart and the nose 30 px to one side: turned ~55°, not facing the robot.
     expect(headPose([[100, 100], [140, 100], [150, 118]])!.facing).toBe(0);
     expect(headPose([[100, 100], [140, 100], [120, 118]])!.facing).toBeCloseTo(1, 1);
+  });
+
+  it('tells memory and surveys who is there: nothing of the participant\'s with someone else in view, no answer taken with only strangers in view', async () => {
+    const alone = presenceOf(await seen(frameOf(person('astronaut'), 'orig')), 0, true);
+    const stranger = presenceOf(await seen(frameOf(person('hopper'), 'orig')), 0, true);
+    const both: Presence = { ...alone, others: 1, people: [...alone.people, ...stranger.people] };
+    expect([memoryPresence(alone), memoryPresence(stranger), memoryPresence(both), memoryPresence(undefined)]).toEqual(['participant', 'other', 'other', undefined]);
+    expect([mayBeParticipantsAnswer(alone), mayBeParticipantsAnswer(stranger), mayBeParticipantsAnswer(both), mayBeParticipantsAnswer(undefined)]).toEqual([true, false, true, true]);
+    const nobody = presenceOf({ ...(await seen(frameOf(person('astronaut'), 'orig'))), faces: [] }, 0, true);
+    expect(nobody.participant).toBe('absent');
+    expect(mayBeParticipantsAnswer(nobody)).toBe(false);
+    expect(memoryPresence(nobody)).toBe('unknown');
   });
 });

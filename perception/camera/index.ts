@@ -8,4 +8,4 @@ export { CameraPerceiver, DEFAULT_DETECTOR, type DetectorChoice, type FaceExpres
 export { CameraRunner, type CameraEvent, type CameraFaultKind, type CameraRunnerOptions, type CameraStatus } from './camera-runner.js';
 export { faceObservation, participantFace } from './affect.js';
 export { cosine, DEFAULT_IDENTITY_TUNING, EnrollmentError, faceCrop, FaceIdentifier, headPose, IdentityEvidence, similarityToEnrollment, type EnrollmentStore, type FaceEnrollment, type FaceIdentity, type IdentityReading, type IdentityTuning } from './identity.js';
-export { cameraIdentity, enrollFace, presenceOf, type Presence, type PresentPerson, type VideoConsent } from './presence.js';
+export { cameraIdentity, enrollFace, mayBeParticipantsAnswer, memoryPresence, presenceOf, type Presence, type PresentPerson, type VideoConsent } from './presence.js';

@@ -94,3 +94,24 @@ export async function enrollFace(o: {
   }
   return { version: 1, participantId: o.participantId, model: o.identifier.modelHash, descriptors, enrolledAtMs: o.now };
 }
+
+/**
+ * Presence as behaviors/memory's `MemoryContext.presence` reads it: `other` when anyone but the
+ * participant is in view (nothing of theirs is said, even if they are there too), `participant` when
+ * the enrolled participant is there alone, `unknown` when no face matched; undefined without a fresh
+ * reading (no camera, no recognition), where the session keeps its behaviour without recognition.
+ */
+export function memoryPresence(p: Presence | undefined): 'participant' | 'other' | 'unknown' | undefined {
+  if (!p || !p.enrolled) return undefined;
+  if (p.others > 0) return 'other';
+  return p.participant === 'present' ? 'participant' : 'unknown';
+}
+
+/**
+ * Whether what was just heard can be the participant's answer to a survey item: not when the camera
+ * recognises faces, the participant is enrolled, and no enrolled face is in view (`absent`). Undefined
+ * presence (no camera, no recognition, stale) leaves the answer as it is.
+ */
+export function mayBeParticipantsAnswer(p: Presence | undefined): boolean {
+  return !(p && p.enrolled && p.participant === 'absent');
+}
