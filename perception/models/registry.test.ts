@@ -11,7 +11,7 @@ const dir = modelsDirForTests();
 describe('model manifest and registry', () => {
   it('records source package, version, licence and sha256 for every model', () => {
     const m = readManifest();
-    expect(Object.keys(m.models).sort()).toEqual(['blazeface-back', 'blazeface-front', 'blazeface-human', 'expression', 'use-lite', 'use-lite-vocab']);
+    expect(Object.keys(m.models).sort()).toEqual(['antispoof', 'blazeface-back', 'blazeface-front', 'blazeface-human', 'expression', 'face-descriptor', 'liveness', 'use-lite', 'use-lite-vocab']);
     for (const spec of Object.values(m.models)) {
       expect(spec.source.package).toMatch(/^(@vladmandic\/human|jp\.keijiro\.mediapipe\.blazeface|@energetic-ai\/model-embeddings-en)$/);
       expect(spec.licence).toMatch(/^(MIT|Apache-2\.0)$/);
@@ -38,7 +38,7 @@ describe('model manifest and registry', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'hearth-models-'));
     copyFileSync(join(dir, 'emotion.onnx'), join(tmp, 'emotion.onnx'));
     await expect(loadManifestModel('blazeface-front', { dir: tmp })).rejects.toThrow(/blazeface-front-128\.onnx: model "blazeface-front" is missing; run `node scripts\/setup-models\.mjs`/);
-    await expect(loadManifestModel('nope', { dir: tmp })).rejects.toThrow('model "nope" is not in the manifest (known: expression, blazeface-front, blazeface-back, blazeface-human, use-lite, use-lite-vocab)');
+    await expect(loadManifestModel('nope', { dir: tmp })).rejects.toThrow('model "nope" is not in the manifest (known: expression, blazeface-front, blazeface-back, blazeface-human, face-descriptor, antispoof, liveness, use-lite, use-lite-vocab)');
   });
 
   it('rejects a malformed manifest with the field at fault', () => {
