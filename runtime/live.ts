@@ -5,7 +5,7 @@ import {
   type AlertWebhookSettings, type LearnedLayer, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isDiskFull, isValidTimeZone, localDate, SqliteStore, type DiskFullError, type Store } from '../data/index.js';
-import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, LpcmMicrophone, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, UtteranceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
+import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, MicrophonePath, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
 import { CameraPerceiver, CameraRunner, faceObservation, PeopleRegistry, PerceptionService, RawMediaWriter, UNRECOGNISED, type PerceptionServiceOptions } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { ManualClock, systemClock, type Clock } from './clock.js';
@@ -113,7 +113,7 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
   log.recordEvent('runtime.started', { dialogue: llm ? `model ${llmSettings.ok ? llmSettings.settings.model : ''}` : `offline (${llmSettings.ok ? '' : llmSettings.reason})` }, clock.now());
 
   const print = (line: RobotLine) => o.output.write(`Hearth: ${line.text}\n`);
-  const voice = o.voice ? new EspeakSpeaker({ now: () => clock.now(), voice: config.hardware.voice }) : undefined;
+  const voice = o.voice ? new EspeakSpeaker({ now: () => clock.now(), voice: config.hardware.voice, volume: config.hardware.volume }) : undefined;
   let companionRef: { actor: { getSnapshot(): { context: { session: { sessionId: string } | null } } } } | null = null;
   // One way to make the perception service: affect samples to the log, tagged with the open session.
   const makePerception = (extra: Partial<PerceptionServiceOptions> = {}) => new PerceptionService({
@@ -270,9 +270,12 @@ function scriptedHardware({ o, clock, voice, print }: Backend, script: Participa
 /** Speech in, through the microphone pipeline; lines printed (and spoken with --voice). */
 function microphoneHardware({ o, clock, dir, device, voice, print, makePerception }: Backend, microphone: string): Hardware {
   const { log } = device;
-  const ears = new UtteranceListener();
+  // The robot's own voice closes the microphone while it plays, plus a tail (echo gating: hardware/README).
+  const mic = new MicrophonePath({ device: microphone || undefined });
+  const ears = mic.listener;
   const perception = makePerception({
-    audio: new LpcmMicrophone({ device: microphone || undefined }),
+    audio: mic.audio,
+    expectation: () => mic.expectation(),
     // Utterance audio is kept only with consent to keep raw media *and* to record audio (re-read each time).
     rawMedia: new RawMediaWriter({
       dir: join(dir, 'raw-media'),
@@ -283,15 +286,16 @@ function microphoneHardware({ o, clock, dir, device, voice, print, makePerceptio
     events: {
       utterance: (u) => {
         o.output.write(`you> ${u.text}\n`);
-        ears.heard({ text: u.text, startedAt: u.startedAt, endedAt: u.endedAt, confidence: u.confidence });
+        mic.heard(u);
       },
       fault: (f) => {
         log.recordEvent('perception.fault', f, clock.now());
-        if (f.kind === 'microphone.lost') ears.fault(f.reason);
+        mic.fault(f);
       },
     },
   });
-  const speaker: Speaker = { speak: async (line, signal) => { print(line); return voice ? voice.speak(line, signal) : { startedAt: clock.now(), endedAt: clock.now() }; } };
+  const gated = voice ? mic.voice(voice) : undefined;
+  const speaker: Speaker = { speak: async (line, signal) => { print(line); return gated ? gated.speak(line, signal) : { startedAt: clock.now(), endedAt: clock.now() }; } };
   return { speaker, listener: ears, perception, terminal: null, ros: null };
 }
 

@@ -1,5 +1,5 @@
 import type { Speaker } from '../../behaviors/index.js';
-import type { AudioSource, HeardUtterance, PerceptionFault } from '../../perception/index.js';
+import type { AudioSource, HeardUtterance, PerceptionFault, TranscribeHint } from '../../perception/index.js';
 import { UtteranceListener } from '../utterance-listener.js';
 import { EchoGate } from './echo-gate.js';
 import { LpcmMicrophone, type LpcmMicrophoneOptions } from './lpcm-microphone.js';
@@ -34,9 +34,19 @@ export class MicrophonePath {
     return this.gate.speaker(inner);
   }
 
+  /** For `PerceptionService({ expectation })`: the accepted answers of the question being listened for. */
+  expectation(): TranscribeHint | undefined {
+    return this.listener.expectation();
+  }
+
   /** The perception service heard an utterance: hand it to the listener. */
   heard(u: HeardUtterance): void {
-    this.listener.heard({ text: u.text, startedAt: u.startedAt, endedAt: u.endedAt, ...(u.confidence !== undefined ? { confidence: u.confidence } : {}) });
+    this.listener.heard({
+      text: u.text, startedAt: u.startedAt, endedAt: u.endedAt,
+      ...(u.confidence !== undefined ? { confidence: u.confidence } : {}),
+      ...(u.alternatives?.length ? { alternatives: u.alternatives } : {}),
+      ...(u.answer ? { answer: u.answer } : {}),
+    });
   }
 
   /** The perception service reported a fault: a lost microphone fails the listen in progress. */
