@@ -1,5 +1,5 @@
-import { contentWords, type MemoryRecord } from '../../data/index.js';
-import { summariseShared } from './extract.js';
+import { contentWords, detectEmotions, type MemoryRecord } from '../../data/index.js';
+import { summariseShared, topicsOf } from './extract.js';
 import { detectMemoryIntent, type MemoryIntent } from './intents.js';
 import { capitalise, relativeTimePhrase } from './relative-time.js';
 
@@ -38,6 +38,14 @@ export interface MemoryContext {
   studyDay?: number | null;
   /** Does the participant's consent allow keeping and recalling memories? */
   consent: boolean;
+  /**
+   * Who is with the robot, when person recognition says (perception's face identity): `participant`
+   * (the enrolled participant, alone or with others who are not shown anything), `other` (someone else
+   * and not the participant), `unknown` (no face matched). Undefined while no identity signal is wired:
+   * the session's participant is then taken to be the enrolled one, as everywhere else in the session.
+   * Memories are brought up, listed or given to the language model only for `participant` or undefined.
+   */
+  presence?: 'participant' | 'other' | 'unknown';
 }
 
 /** A recall line for the start of a session. */
@@ -62,11 +70,15 @@ export interface MemoryReply {
 const LIST_LIMIT = 5;
 /** A memory recalled less than this long ago is not recalled again. */
 const RECALL_REST_MS = 3 * 86_400_000;
+/** After bringing something back, the robot waits this many local days before it brings anything back again. */
+const RECALL_GAP_DAYS = 2;
 
 /** Keeps, recalls, lists and forgets what a participant shared. */
 export class LongitudinalMemory {
   private readonly store: MemoryStorePort;
   private readonly events: MemoryEventLog;
+  /** Sessions in which something was already brought back (at most once a session). */
+  private readonly recalledIn = new Set<string>();
 
   constructor(store: MemoryStorePort, events: MemoryEventLog) {
     this.store = store;
@@ -88,28 +100,59 @@ export class LongitudinalMemory {
 
   /**
    * A memory to bring up in a later session: one said before today, preferring one related to `about`
-   * (today's check-in or story), then one not recalled recently. Undefined without consent or memories.
+   * (today's check-in or story), then one not recalled recently. At most once a session, not on the day
+   * after another recall, never without consent, never when someone other than the participant is
+   * there (`ctx.presence`), and never something unrelated to a hard day the participant just told of.
+   * A forgotten memory is deleted, so it cannot come back.
    */
   recall(ctx: MemoryContext, about = ''): Recall | undefined {
-    if (!ctx.consent) return undefined;
+    if (!ctx.consent || !isParticipantThere(ctx)) return undefined;
+    if (ctx.sessionId && this.recalledIn.has(ctx.sessionId)) return undefined;
     const today = dayKey(ctx.nowMs, ctx.tz);
-    const older = this.store.list(ctx.participantId).filter((m) => dayKey(m.saidAtMs, ctx.tz) < today && m.sessionId !== (ctx.sessionId ?? undefined));
+    const mine = this.store.list(ctx.participantId).filter((m) => m.participantId === ctx.participantId);
+    const lastRecall = Math.max(-Infinity, ...mine.map((m) => m.lastRecalledAtMs ?? -Infinity));
+    if (Number.isFinite(lastRecall) && daysBetween(lastRecall, ctx.nowMs, ctx.tz) < RECALL_GAP_DAYS) return undefined;
+    const older = mine.filter((m) => dayKey(m.saidAtMs, ctx.tz) < today && m.sessionId !== (ctx.sessionId ?? undefined));
     const rested = older.filter((m) => m.lastRecalledAtMs === null || ctx.nowMs - m.lastRecalledAtMs >= RECALL_REST_MS);
     if (rested.length === 0) return undefined;
     const want = new Set(contentWords(about));
     const overlap = (m: StoredMemory) => contentWords([m.summary, ...m.people, ...m.places, ...m.topics].join(' ')).filter((w) => want.has(w)).length;
     const pick = [...rested].sort((a, b) => overlap(b) - overlap(a) || a.recalledCount - b.recalledCount || b.saidAtMs - a.saidAtMs)[0]!;
+    // Today's hard news comes first: an old, unrelated memory would change the subject on it.
+    if (detectEmotions(about).some((f) => HEAVY.has(f)) && overlap(pick) === 0) return undefined;
     this.store.markRecalled(pick.memoryId, ctx.nowMs);
+    if (ctx.sessionId) this.recalledIn.add(ctx.sessionId);
     this.events.recordEvent('memory.recalled', { memoryId: pick.memoryId }, ctx.nowMs, ctx.sessionId ?? null);
+    const when = capitalise(relativeTimePhrase(pick.saidAtMs, ctx.nowMs, ctx.tz));
+    const heavy = isHeavy(pick);
+    const person = pick.people.find((p) => /^your /.test(p));
+    if (person) {
+      return {
+        memoryId: pick.memoryId,
+        line: `${when} you told me about ${person}.`,
+        question: heavy ? `How are things between you and ${person} now?` : `How is ${person} doing?`,
+      };
+    }
+    const activity = topicsOf(pick.summary).find((t) => t.kind === 'activity' && /^(?:your|the) /.test(t.phrase));
+    if (activity) {
+      return {
+        memoryId: pick.memoryId,
+        line: `${when} you told me about ${activity.phrase}.`,
+        question: heavy ? 'How have things been with that since?' : `How has ${activity.phrase} been going?`,
+      };
+    }
     return {
       memoryId: pick.memoryId,
-      line: `${capitalise(relativeTimePhrase(pick.saidAtMs, ctx.nowMs, ctx.tz))} you told me that ${pick.summary}.`,
-      question: isHeavy(pick) ? 'How have things been with that since?' : 'Has anything more come of that?',
+      line: `${when} you told me that ${pick.summary}.`,
+      question: heavy ? 'How have things been with that since?' : 'Has anything more come of that?',
     };
   }
 
   /** The spoken answer to "what do you remember about me?". */
   describe(ctx: MemoryContext): string {
+    if (!isParticipantThere(ctx)) {
+      return "What people tell me stays between them and me, so I can't go through it right now. I'm happy to keep talking, though.";
+    }
     if (!ctx.consent) {
       return "I'm not keeping memories of what you tell me, so I don't remember anything from our earlier conversations. " +
         "If anything is left from before, you can say 'forget everything' and I'll delete it.";
@@ -171,7 +214,7 @@ export class LongitudinalMemory {
 
   /** Notes for the language model's `{{memory}}` prompt variable ('' without consent or memories). */
   promptNotes(ctx: MemoryContext, limit = 3): string {
-    if (!ctx.consent) return '';
+    if (!ctx.consent || !isParticipantThere(ctx)) return '';
     const recent = this.store.list(ctx.participantId).slice(-limit);
     if (recent.length === 0) return '';
     return [
@@ -183,6 +226,14 @@ export class LongitudinalMemory {
 
 const HEAVY = new Set(['sadness', 'grief', 'fear', 'anxiety', 'worry', 'anger', 'frustration', 'shame', 'guilt', 'loneliness', 'tiredness', 'disappointment']);
 const isHeavy = (m: StoredMemory): boolean => m.feelings.some((f) => HEAVY.has(f)) || m.topics.some((t) => ['illness', 'grief', 'loss'].includes(t));
+
+/** Whether the enrolled participant is with the robot, as far as anyone can tell (no identity signal: yes). */
+const isParticipantThere = (ctx: MemoryContext): boolean => ctx.presence === undefined || ctx.presence === 'participant';
+
+/** Local calendar days from `fromMs` to `toMs` in `tz`. */
+function daysBetween(fromMs: number, toMs: number, tz: string): number {
+  return Math.round((Date.parse(dayKey(toMs, tz)) - Date.parse(dayKey(fromMs, tz))) / 86_400_000);
+}
 
 function dayKey(ms: number, tz: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
