@@ -232,6 +232,8 @@ describe('50 devices uploading a month each at once, through connections cut at 
     expect(proxy.cuts.answer, 'connections cut inside an answer').toBeGreaterThan(0);
     expect(withdrawnAtServerSeq).toBeLessThan(initialRows.get(w.deviceId)!);
 
+    // The server acknowledges batches on durable receipt and merges behind: wait for the merges.
+    await server.merges.drained();
     const study = new Database(server.study.path, { readonly: true });
     try {
       let compared = 0;

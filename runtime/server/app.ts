@@ -12,6 +12,7 @@ import { openStudyStore, type SqliteStore } from '../../data/index.js';
 import { DashboardQueries, ServerRecords } from '../../data/server/index.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerDeviceRoutes } from './device-routes.js';
+import { MergeQueue } from './merge-queue.js';
 import { messagePage } from './pages.js';
 
 /** How logins are limited. */
@@ -64,6 +65,8 @@ export interface HearthServer {
   url: string;
   study: SqliteStore;
   records: ServerRecords;
+  /** Acknowledged batches merged behind the answers (merge-queue.ts); `drained()` waits for them. */
+  merges: MergeQueue;
   close(): Promise<void>;
 }
 
@@ -76,6 +79,7 @@ export interface ServerContext {
   now: () => number;
   hearthVersion: string;
   spoolDir: string;
+  merges: MergeQueue;
   minFreeBytes: number;
   login: LoginPolicy;
   tls: boolean;
@@ -108,16 +112,19 @@ export async function startServer(o: ServerOptions): Promise<HearthServer> {
   mkdirSync(spoolDir, { recursive: true, mode: 0o700 });
   // Uploads left by a server that stopped mid-request: never merged, so safe to drop.
   for (const entry of readdirSync(spoolDir)) if (entry.startsWith('batch-')) rmSync(join(spoolDir, entry), { recursive: true, force: true });
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const merges = new MergeQueue({ study, records, spoolDir, now, hearthVersion: o.hearthVersion ?? 'dev', log });
   const ctx: ServerContext = {
-    dbPath, study, records, queries: new DashboardQueries(study), now, hearthVersion: o.hearthVersion ?? 'dev', spoolDir,
+    dbPath, study, records, queries: new DashboardQueries(study), now, hearthVersion: o.hearthVersion ?? 'dev', spoolDir, merges,
     minFreeBytes: o.minFreeBytes ?? 256 * 1024 * 1024, login: { ...DEFAULT_LOGIN_POLICY, ...o.login }, tls: o.tls !== undefined,
-    log: o.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    log,
   };
   const app = buildApp(ctx, o);
   try {
     await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8750 });
   } catch (e) {
     await app.close();
+    await merges.stop();
     study.close();
     throw e;
   }
@@ -127,11 +134,13 @@ export async function startServer(o: ServerOptions): Promise<HearthServer> {
   const url = `${o.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closed = false;
   return {
-    app, url, study, records,
+    app, url, study, records, merges,
     close: async () => {
       if (closed) return;
       closed = true;
       await app.close();
+      // The merge in progress finishes; batches still pending stay in the spool for the next start.
+      await merges.stop();
       study.close();
     },
   };

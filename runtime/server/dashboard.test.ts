@@ -106,7 +106,8 @@ describe('staff pages', () => {
       method: 'POST', body: readFileSync(inc.file),
       headers: { authorization: `Bearer ${token}`, 'content-type': INCREMENT_MEDIA_TYPE, 'content-encoding': 'gzip', 'x-hearth-batch': `0-${inc.seqTo}` },
     });
-    expect(up.status).toBe(200);
+    expect(up.status).toBe(202);
+    await server.merges.drained();
     server.records.receiveAlert('dev-a', { incidentId: 'inc-1', kind: 'crisis', severity: 'serious', participantId: 'P01', sessionId: 'P01-d1', eventDate: new Date().toISOString(), reportDueBy: null, checks: [] });
 
     const sam = new Browserless(server.url);

@@ -3,13 +3,14 @@
  * scopes, enrollment codes, validation and limits, alerts once per incident, and increments built by
  * the device-side builder (data/uplink/increment.ts) from a device file written through the store API.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildIncrement, collectionsOf } from '../../data/index.js';
 import { FixtureDevice, T0 } from '../../data/uplink/device.fixture.js';
 import { DashboardQueries } from '../../data/server/index.js';
+import { startServer } from './app.js';
 import { INCREMENT_MEDIA_TYPE } from './device-routes.js';
 import { enrollDevice, testServer } from './server.fixture.js';
 
@@ -215,7 +216,7 @@ describe('batches', () => {
   const upload = (token: string, deviceId: string, body: Buffer, range: string, headers: Record<string, string> = {}) =>
     call(`/api/v1/devices/${deviceId}/batches`, { token, body, headers: { 'content-type': INCREMENT_MEDIA_TYPE, 'content-encoding': 'gzip', 'x-hearth-batch': range, ...headers } });
 
-  it('merges increments through collectInto, and a replayed batch adds nothing', async () => {
+  it('acknowledges an increment once it is durable, merges it behind through collectInto, and a replayed batch adds nothing', async () => {
     server = await testServer();
     const token = await enrollDevice(server, 'dev-a');
     const device = new FixtureDevice(join(server.dir, 'device.sqlite'), 'dev-a');
@@ -223,25 +224,66 @@ describe('batches', () => {
     device.session();
     const inc = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: 0, maxRows: 10_000, changedSince: null, dir: server.dir });
     const body = readFileSync(inc.file);
+    const added = () => collectionsOf(server!.study).map((c) => Object.values(c.added).reduce((a, b) => a + b, 0));
     const first = await upload(token, 'dev-a', body, `${inc.seqFrom}-${inc.seqTo}`);
-    expect(first.status).toBe(200);
+    expect(first.status).toBe(202);
     expect(first.body.lastSeq).toBe(device.lastSeq);
-    // Every row the device holds (a replaced value row left a gap in seq).
-    expect(first.body.added).toBeGreaterThan(50);
+    // The cursor counts the acknowledged batch, merged or not.
     expect((await call('/api/v1/devices/dev-a/cursor', { token })).body.lastSeq).toBe(device.lastSeq);
+    await server.merges.drained();
+    expect(readdirSync(join(server.dir, '.study.sqlite.uploads', 'pending'))).toEqual([]);
+    // Every row the device holds (a replaced value row left a gap in seq).
+    expect(added()[0]).toBeGreaterThan(50);
+    expect(server.records.lastSeq('dev-a')).toBe(device.lastSeq);
 
     const replay = await upload(token, 'dev-a', body, `${inc.seqFrom}-${inc.seqTo}`);
-    expect(replay.status).toBe(200);
-    expect(replay.body).toMatchObject({ lastSeq: device.lastSeq, added: 0, deleted: 0, purged: 0 });
+    expect(replay.status).toBe(202);
+    expect(replay.body.lastSeq).toBe(device.lastSeq);
+    await server.merges.drained();
+    expect(added()[1]).toBe(0);
 
     // The next day as the next increment, from the server's cursor.
     device.session();
     const next = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: inc.seqTo, maxRows: 10_000, changedSince: T0, dir: server.dir });
     const second = await upload(token, 'dev-a', readFileSync(next.file), `${next.seqFrom}-${next.seqTo}`);
-    expect(second.status).toBe(200);
-    expect(second.body.added).toBe(device.lastSeq - inc.seqTo);
+    expect(second.status).toBe(202);
+    await server.merges.drained();
+    expect(added()[2]).toBe(device.lastSeq - inc.seqTo);
     expect(collectionsOf(server.study).map((c) => c.file)).toEqual([`uplink:dev-a:0-${inc.seqTo}`, `uplink:dev-a:0-${inc.seqTo}`, `uplink:dev-a:${inc.seqTo}-${next.seqTo}`]);
     expect(new DashboardQueries(server.study).sessions('dev-a').map((s) => s.status)).toEqual(['completed', 'completed', 'completed']);
+    device.store.close();
+  });
+
+  it('answers 409 gap with its cursor to a batch above it (an acknowledged, unmerged batch counts), and merges at the next start what a stop left pending', async () => {
+    server = await testServer();
+    const token = await enrollDevice(server, 'dev-a');
+    const device = new FixtureDevice(join(server.dir, 'device.sqlite'), 'dev-a');
+    device.session();
+    const one = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: 0, maxRows: 10_000, changedSince: null, dir: server.dir });
+    device.session();
+    const two = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: one.seqTo, maxRows: 10_000, changedSince: T0, dir: server.dir });
+    const early = await upload(token, 'dev-a', readFileSync(two.file), `${two.seqFrom}-${two.seqTo}`);
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ error: 'gap', lastSeq: 0 });
+    // The first batch and, right behind it, the second: the cursor already counts the first.
+    expect((await upload(token, 'dev-a', readFileSync(one.file), `0-${one.seqTo}`)).status).toBe(202);
+    expect((await upload(token, 'dev-a', readFileSync(two.file), `${two.seqFrom}-${two.seqTo}`)).status).toBe(202);
+    await server.merges.drained();
+    expect(server.records.lastSeq('dev-a')).toBe(two.seqTo);
+
+    // A batch acknowledged but not merged when the server stopped (its file in pending/): merged at the next start.
+    device.session();
+    const three = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: two.seqTo, maxRows: 10_000, changedSince: T0, dir: server.dir });
+    const dir = server.dir;
+    await server.close();
+    const pending = join(dir, '.study.sqlite.uploads', 'pending');
+    mkdirSync(pending, { recursive: true });
+    writeFileSync(join(pending, `0000000000000007__dev-a__${three.seqFrom}-${three.seqTo}.sqlite`), gunzipSync(readFileSync(three.file)));
+    const again = await startServer({ db: join(dir, 'study.sqlite'), port: 0, log: () => undefined });
+    server = { ...again, dir, cleanup: async () => { await again.close(); rmSync(dir, { recursive: true, force: true }); } };
+    await server!.merges.drained();
+    expect(server!.records.lastSeq('dev-a')).toBe(three.seqTo);
+    expect(readdirSync(pending)).toEqual([]);
     device.store.close();
   });
 

@@ -10,9 +10,10 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { checksWithoutWords, collectInto, isoUtc, type TableCounts } from '../../data/index.js';
+import { checksWithoutWords, isoUtc } from '../../data/index.js';
 import { readIncrementHeader, type HeartbeatInput } from '../../data/server/index.js';
 import { fail, type ServerContext } from './app.js';
+import { isDiskFull } from './merge-queue.js';
 import { AttemptWindow } from './attempt-window.js';
 import { alertBody, alertHeaders, batchHeaders, deviceParams, enrollBody, heartbeatBody } from './schemas.js';
 
@@ -37,7 +38,6 @@ export function bearerToken(req: FastifyRequest): string | null {
   return m ? m[1]! : null;
 }
 
-const totalOf = (c: TableCounts) => Object.values(c).reduce((a, b) => a + b, 0);
 
 /** A byte counter that fails the stream once more than `max` bytes passed. */
 class ByteLimit extends Transform {
@@ -54,10 +54,6 @@ class ByteLimit extends Transform {
 class LimitExceeded extends Error {}
 
 /** A disk-full error from Node or SQLite. */
-function isDiskFull(e: unknown): boolean {
-  const err = e as NodeJS.ErrnoException | undefined;
-  return err?.code === 'ENOSPC' || err?.code === 'EDQUOT' || err?.code === 'SQLITE_FULL' || /SQLITE_FULL|database or disk is full|ENOSPC/i.test(String(err?.message ?? e));
-}
 
 /** Register the device routes on `app`. */
 export function registerDeviceRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -104,7 +100,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: ServerContext): 
   });
 
   app.get('/api/v1/devices/:deviceId/cursor', { onRequest: deviceAuth, schema: { params: deviceParams } }, async (req) => ({
-    lastSeq: ctx.records.lastSeq(req.deviceId!), serverTimeMs: ctx.now(),
+    lastSeq: ctx.merges.cursor(req.deviceId!), serverTimeMs: ctx.now(),
   }));
 
   app.post('/api/v1/devices/:deviceId/heartbeat', { onRequest: deviceAuth, schema: { params: deviceParams, body: heartbeatBody }, bodyLimit: 16 * 1024 }, async (req, reply) => {
@@ -184,22 +180,18 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: ServerContext): 
       if (head.header.seqFrom !== from || head.header.seqTo !== to) {
         return fail(reply, 400, 'bad-request', `X-Hearth-Batch ${from}-${to} does not match the increment's seq range ${head.header.seqFrom}-${head.header.seqTo}`);
       }
-      const result = await collectInto(ctx.study, file, {
-        private: true, onlyDevice: deviceId, label: `uplink:${deviceId}:${from}-${to}`, now: ctx.now, hearthVersion: ctx.hearthVersion,
-      });
-      if (result.status === 'refused') {
-        if (isDiskFull(result.problem)) return diskFull(reply);
-        const lastSeq = ctx.records.lastSeq(deviceId);
-        // The device sent rows after a gap (it must resend from the server's cursor): say where to resume.
-        if (head.header.seqFrom > lastSeq) return fail(reply, 409, 'gap', `${result.problem}`, { lastSeq });
-        return fail(reply, 400, 'refused', result.problem);
+      // Rows must follow on from what the server holds or has acknowledged; the merge itself runs behind.
+      const cursor = ctx.merges.cursor(deviceId);
+      if (head.header.seqFrom > cursor) {
+        return fail(reply, 409, 'gap', `batch ${from}-${to} starts above the server's cursor: it holds this device's rows up to seq ${cursor}; resend from there`, { lastSeq: cursor });
       }
-      const d = result.devices.find((x) => x.deviceId === deviceId);
-      return {
-        lastSeq: ctx.records.lastSeq(deviceId),
-        added: d ? totalOf(d.added) : 0, updated: d ? totalOf(d.updated) : 0, deleted: d ? totalOf(d.deleted) : 0,
-        purged: result.devices.reduce((n, x) => n + x.purges.reduce((m, p) => m + totalOf(p.rows), 0), 0),
-      };
+      try {
+        await ctx.merges.accept(deviceId, from, to, file);
+      } catch (e) {
+        if (isDiskFull(e)) return diskFull(reply);
+        throw e;
+      }
+      return reply.code(202).send({ lastSeq: Math.max(cursor, to), queued: ctx.merges.depth });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -61,9 +61,8 @@ export class HttpUplinkTransport implements UplinkTransport {
     const body = await this.call('POST', '/batches', batch.body, {
       'content-type': 'application/vnd.hearth.increment+sqlite', 'content-encoding': 'gzip', 'x-hearth-batch': `${batch.seqFrom}-${batch.seqTo}`,
     }, signal);
-    const fields = ['lastSeq', 'added', 'updated', 'deleted', 'purged'] as const;
-    if (!fields.every((f) => isCount(body[f]))) throw this.unreadable(`batch ${batch.seqFrom}-${batch.seqTo}`, fields.join(', '));
-    return Object.fromEntries(fields.map((f) => [f, body[f]])) as unknown as BatchAnswer;
+    if (!isCount(body.lastSeq)) throw this.unreadable(`batch ${batch.seqFrom}-${batch.seqTo}`, 'lastSeq');
+    return { lastSeq: body.lastSeq, ...(isCount(body.queued) ? { queued: body.queued } : {}) };
   }
 
   private async call(method: string, route: string, body: string | Uint8Array | null, headers: Record<string, string>, signal: AbortSignal): Promise<Record<string, unknown>> {

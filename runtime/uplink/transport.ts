@@ -21,11 +21,10 @@ export interface HeartbeatAnswer {
 
 /** The server's answer to `POST …/batches`. */
 export interface BatchAnswer {
+  /** The server's cursor for the device once this batch is held (merged, or acknowledged and queued). */
   lastSeq: number;
-  added: number;
-  updated: number;
-  deleted: number;
-  purged: number;
+  /** Acknowledged batches the server has still to merge (PROTOCOL.md: it merges behind the answers). */
+  queued?: number;
 }
 
 /** One gzipped increment to upload. */

@@ -24,6 +24,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { buildIncrement, openStudyStore, SqliteStore, uplinkBacklog } from '../../data/index.js';
 import { ServerRecords } from '../../data/server/index.js';
 import { freshUplinkState, type UplinkState } from '../../runtime/uplink/config.js';
@@ -106,6 +107,27 @@ async function startServe(name: string): Promise<{ url: string; pid: number; db:
   return { url, pid: child.pid!, db, codes, stop: async () => { child.kill('SIGTERM'); await exited; } };
 }
 
+/**
+ * Wait until the server has merged `batches` uploads (it acknowledges on durable receipt and merges
+ * behind, runtime/server/merge-queue.ts): poll its study database's collection records, read-only.
+ * Returns the rows the merges added or updated.
+ */
+async function merged(db: string, batches: number): Promise<number> {
+  const reader = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    for (;;) {
+      const n = (reader.prepare('SELECT COUNT(*) AS n FROM collections').get() as { n: number }).n;
+      if (n >= batches) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const sum = (json: string) => Object.values(JSON.parse(json) as Record<string, number>).reduce((a, b) => a + b, 0);
+    return (reader.prepare('SELECT rows_added_json AS a, rows_updated_json AS u FROM collections').all() as { a: string; u: string }[])
+      .reduce((n, r) => n + sum(r.a) + sum(r.u), 0);
+  } finally {
+    reader.close();
+  }
+}
+
 /** Upload latencies (ms) and rows the server took, over one phase. */
 class Timings {
   readonly ms: number[] = [];
@@ -117,7 +139,6 @@ class Timings {
         const t = performance.now();
         const answer = await http.uploadBatch(batch, signal);
         this.ms.push(performance.now() - t);
-        this.rows += answer.added + answer.updated;
         return answer;
       },
     };
@@ -181,11 +202,15 @@ await Promise.all(transports.map(async (transport, i) => {
     if (cursor < inc.seqTo) throw new Error(`bench: ${deviceId(i + 1)} batch ${inc.seqFrom}-${inc.seqTo} answered lastSeq ${cursor}`);
   }
 }));
+const answeredS = (performance.now() - t0) / 1000;
+// Ingested = merged into the study database, not only acknowledged.
+ingestTimings.rows = await merged(ingest.db, ingestTimings.ms.length);
 const ingestS = (performance.now() - t0) / 1000;
 const ingestRss = procStatus(ingest.pid);
 const ingestCpu = procCpuSeconds(ingest.pid);
 await ingest.stop();
 const ingestRate = ingestTimings.rows / ingestS;
+line({ phase: 'serve_answered', devices: DEVICES, seconds_to_last_answer: round(answeredS), seconds_to_merged: round(ingestS) });
 line({ phase: 'serve', devices: DEVICES, ...ingestTimings.summary(ingestS), server_peak_rss_mb: ingestRss, server_cpu_s: ingestCpu, study_mb: round(statSync(ingest.db).size / 1e6) });
 
 // For comparison, the same increments of 10 devices sent one at a time (one device uploading, the
@@ -198,6 +223,7 @@ for (let i = 0; i < Math.min(10, DEVICES); i++) {
   const transport = aloneTimings.wrap(new HttpUplinkTransport({ server: alone.url, deviceId: deviceId(i + 1), token }));
   for (const inc of increments[i]!) await transport.uploadBatch(inc, never);
 }
+aloneTimings.rows = await merged(alone.db, aloneTimings.ms.length);
 const aloneS = (performance.now() - tAlone) / 1000;
 await alone.stop();
 line({ phase: 'serve_one_at_a_time', devices: Math.min(10, DEVICES), ...aloneTimings.summary(aloneS) });
@@ -237,6 +263,7 @@ while (!caughtUp()) {
   if (failed) throw new Error(`bench: ${failed.id}: ${failed.uplink.snapshot.lastError!.message}`);
   await new Promise((r) => setTimeout(r, 25));
 }
+e2eTimings.rows = await merged(e2e.db, e2eTimings.ms.length);
 const e2eS = (performance.now() - t1) / 1000;
 const e2eRss = procStatus(e2e.pid);
 await Promise.all(devices.map((d) => d.uplink.stop()));

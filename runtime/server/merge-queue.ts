@@ -1,0 +1,179 @@
+/**
+ * Batches acknowledged on durable receipt, merged behind. A batch is inflated to the spool, checked
+ * (gzip, increment header, device, contiguous seq range), fsynced and renamed into `pending/`; only
+ * then is it acknowledged. One merger drains `pending/` in arrival order through `collectInto` (the
+ * same merge as `hearth collect`), so an upload waits for its own bytes to reach the disk, not for
+ * the 49 merges queued ahead of it (runtime/server/README.md, "Scale and performance").
+ *
+ * After a crash, files in `pending/` are merged at the next start (the merge is idempotent, so one
+ * merged just before the crash is merged again harmlessly). A batch the merge refuses after it was
+ * acknowledged is moved to `refused/`, written to the audit trail and the log; the device's next
+ * upload then starts above the server's cursor and gets 409 `gap`, so it resends from there.
+ */
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { collectInto, type SqliteStore } from '../../data/index.js';
+import type { ServerRecords } from '../../data/server/index.js';
+
+/** One acknowledged batch waiting to be merged. */
+interface Pending {
+  deviceId: string;
+  from: number;
+  to: number;
+  file: string;
+}
+
+/** What the merger needs. */
+export interface MergeQueueOptions {
+  study: SqliteStore;
+  records: ServerRecords;
+  /** The spool folder; `pending/` and `refused/` are made inside it. */
+  spoolDir: string;
+  now: () => number;
+  hearthVersion: string;
+  log: (line: string) => void;
+}
+
+const NAME = /^(\d{16})__(.+)__(\d+)-(\d+)\.sqlite$/;
+
+/** The merge queue of one server. */
+export class MergeQueue {
+  readonly #o: MergeQueueOptions;
+  readonly #pendingDir: string;
+  readonly #refusedDir: string;
+  readonly #queue: Pending[] = [];
+  /** Per device, the highest seq acknowledged and not yet merged. */
+  readonly #pendingTo = new Map<string, number>();
+  #arrivals = 0;
+  #running: Promise<void> | null = null;
+  #stopped = false;
+  #idle: (() => void)[] = [];
+
+  constructor(o: MergeQueueOptions) {
+    this.#o = o;
+    this.#pendingDir = join(o.spoolDir, 'pending');
+    this.#refusedDir = join(o.spoolDir, 'refused');
+    mkdirSync(this.#pendingDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.#refusedDir, { recursive: true, mode: 0o700 });
+    // Batches acknowledged before a stop: merged first, in the order they arrived.
+    const left = readdirSync(this.#pendingDir).map((f) => [f, NAME.exec(f)] as const).filter(([, m]) => m)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    for (const [f, m] of left) {
+      this.#arrivals = Math.max(this.#arrivals, Number(m![1]) + 1);
+      this.#push({ deviceId: decodeURIComponent(m![2]!), from: Number(m![3]), to: Number(m![4]), file: join(this.#pendingDir, f) });
+    }
+    if (this.#queue.length) this.#kick();
+  }
+
+  /** Batches acknowledged and not yet merged. */
+  get depth(): number {
+    return this.#queue.length;
+  }
+
+  /** The device's cursor as its uploads see it: the highest seq merged or acknowledged. */
+  cursor(deviceId: string): number {
+    return Math.max(this.#o.records.lastSeq(deviceId), this.#pendingTo.get(deviceId) ?? 0);
+  }
+
+  /**
+   * Make a checked batch durable and queue it: fsync the file, rename it into `pending/` and fsync
+   * the folder. When this resolves the batch survives a crash, and the upload may be acknowledged.
+   */
+  async accept(deviceId: string, from: number, to: number, file: string): Promise<void> {
+    const fh = await open(file, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    const name = `${String(this.#arrivals++).padStart(16, '0')}__${encodeURIComponent(deviceId)}__${from}-${to}.sqlite`;
+    const dest = join(this.#pendingDir, name);
+    renameSync(file, dest);
+    const dir = await open(this.#pendingDir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    this.#push({ deviceId, from, to, file: dest });
+    this.#kick();
+  }
+
+  /** Resolves when every acknowledged batch is merged (tests, benchmarks, shutdown). */
+  drained(): Promise<void> {
+    if (!this.#queue.length && !this.#running) return Promise.resolve();
+    return new Promise((ok) => this.#idle.push(ok));
+  }
+
+  /** Finish the merge in progress and stop; what is still pending stays on disk for the next start. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#running;
+  }
+
+  #push(p: Pending): void {
+    this.#queue.push(p);
+    this.#pendingTo.set(p.deviceId, Math.max(this.#pendingTo.get(p.deviceId) ?? 0, p.to));
+  }
+
+  #kick(): void {
+    if (this.#running || this.#stopped) return;
+    this.#running = this.#drain().finally(() => {
+      this.#running = null;
+      if (this.#queue.length && !this.#stopped) this.#kick();
+      else for (const ok of this.#idle.splice(0)) ok();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length && !this.#stopped) {
+      // The merge is synchronous SQLite: yield to the event loop between merges, or a long queue
+      // would starve every request (awaiting a settled promise runs no I/O callbacks).
+      await new Promise((ok) => setImmediate(ok));
+      const p = this.#queue[0]!;
+      try {
+        const result = await collectInto(this.#o.study, p.file, {
+          private: true, onlyDevice: p.deviceId, label: `uplink:${p.deviceId}:${p.from}-${p.to}`, now: this.#o.now, hearthVersion: this.#o.hearthVersion,
+        });
+        if (result.status === 'refused' && isDiskFull(result.problem)) throw new Error(result.problem);
+        if (result.status === 'refused') this.#refuse(p, result.problem);
+        else rmSync(p.file, { force: true });
+      } catch (e) {
+        // A fault of the server itself (disk full, the study database unwritable): keep the batch, retry later.
+        this.#o.log(`hearth serve: merging ${p.file}: ${(e as Error).message}; retrying in 5 s`);
+        await new Promise((ok) => setTimeout(ok, 5000));
+        continue;
+      }
+      this.#queue.shift();
+      if (!this.#queue.some((q) => q.deviceId === p.deviceId)) this.#pendingTo.delete(p.deviceId);
+    }
+  }
+
+  #refuse(p: Pending, problem: string): void {
+    const dest = join(this.#refusedDir, `${Date.now()}-${p.file.split('/').pop()}`);
+    try {
+      renameSync(p.file, dest);
+    } catch {
+      // already gone: nothing to keep
+    }
+    this.#o.log(`hearth serve: batch ${p.from}-${p.to} of ${p.deviceId} was acknowledged but the merge refused it: ${problem}; kept in ${dest}`);
+    this.#o.records.audit({ actor: `device:${p.deviceId}`, action: 'batch.refused', target: `${p.from}-${p.to}`, detail: { problem, kept: dest } });
+  }
+}
+
+/** A full disk or quota, from Node, SQLite or a merge's refusal line. */
+export function isDiskFull(e: unknown): boolean {
+  const err = e as NodeJS.ErrnoException | undefined;
+  return err?.code === 'ENOSPC' || err?.code === 'EDQUOT' || err?.code === 'SQLITE_FULL' || /SQLITE_FULL|database or disk is full|ENOSPC/i.test(String(err?.message ?? e));
+}
+
+/** Bytes of acknowledged batches waiting in a spool (for health checks). */
+export function pendingBytes(spoolDir: string): number {
+  const dir = join(spoolDir, 'pending');
+  try {
+    return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  } catch {
+    return 0;
+  }
+}
