@@ -79,23 +79,18 @@ namespace {
   std::exit(1);
 }
 
-std::string quoteIdent(const std::string &name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
+// SQL quoting: an identifier in double quotes, a string literal in single quotes, the quote doubled.
+std::string quoted(const std::string &text, char q) {
+  std::string out(1, q);
+  for (char c : text) {
+    if (c == q) out += q;
     out += c;
   }
-  return out + "\"";
+  return out + q;
 }
 
-std::string quoteString(const std::string &value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
+std::string quoteIdent(const std::string &name) { return quoted(name, '"'); }
+std::string quoteString(const std::string &value) { return quoted(value, '\''); }
 
 void duck(duckdb_connection con, const std::string &sql) {
   if (duckdb_query(con, sql.c_str(), nullptr) != DuckDBSuccess) fail("DuckDB refused: " + sql.substr(0, 200));

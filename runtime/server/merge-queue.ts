@@ -43,8 +43,6 @@ export class MergeQueue {
   readonly #pendingDir: string;
   readonly #refusedDir: string;
   readonly #queue: Pending[] = [];
-  /** Per device, the highest seq acknowledged and not yet merged. */
-  readonly #pendingTo = new Map<string, number>();
   #arrivals = 0;
   #running: Promise<void> | null = null;
   #stopped = false;
@@ -61,7 +59,7 @@ export class MergeQueue {
       .sort(([a], [b]) => (a < b ? -1 : 1));
     for (const [f, m] of left) {
       this.#arrivals = Math.max(this.#arrivals, Number(m![1]) + 1);
-      this.#push({ deviceId: decodeURIComponent(m![2]!), from: Number(m![3]), to: Number(m![4]), file: join(this.#pendingDir, f) });
+      this.#queue.push({ deviceId: decodeURIComponent(m![2]!), from: Number(m![3]), to: Number(m![4]), file: join(this.#pendingDir, f) });
     }
     if (this.#queue.length) this.#kick();
   }
@@ -73,7 +71,7 @@ export class MergeQueue {
 
   /** The device's cursor as its uploads see it: the highest seq merged or acknowledged. */
   cursor(deviceId: string): number {
-    return Math.max(this.#o.records.lastSeq(deviceId), this.#pendingTo.get(deviceId) ?? 0);
+    return this.#queue.reduce((seq, p) => (p.deviceId === deviceId ? Math.max(seq, p.to) : seq), this.#o.records.lastSeq(deviceId));
   }
 
   /**
@@ -96,7 +94,7 @@ export class MergeQueue {
     } finally {
       await dir.close();
     }
-    this.#push({ deviceId, from, to, file: dest });
+    this.#queue.push({ deviceId, from, to, file: dest });
     this.#kick();
   }
 
@@ -112,10 +110,6 @@ export class MergeQueue {
     await this.#running;
   }
 
-  #push(p: Pending): void {
-    this.#queue.push(p);
-    this.#pendingTo.set(p.deviceId, Math.max(this.#pendingTo.get(p.deviceId) ?? 0, p.to));
-  }
 
   #kick(): void {
     if (this.#running || this.#stopped) return;
@@ -146,7 +140,6 @@ export class MergeQueue {
         continue;
       }
       this.#queue.shift();
-      if (!this.#queue.some((q) => q.deviceId === p.deviceId)) this.#pendingTo.delete(p.deviceId);
     }
   }
 
