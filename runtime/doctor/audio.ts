@@ -146,14 +146,14 @@ function toneWav(): Buffer {
 
 /**
  * Play the tone through the device's sound output while the microphone listens. "Heard" means the
- * 1 kHz band rose at least 12 dB above the quiet before it, and above −60 dBFS.
+ * 1 kHz band rose at least 12 dB above the quiet around it, and above −60 dBFS.
  */
 export async function speakerCheck(parts: AudioParts, options: { listen: boolean }): Promise<CheckResult> {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-doctor-'));
   const file = join(dir, 'tone.wav');
   try {
     writeFileSync(file, toneWav());
-    const recording = options.listen ? parts.record(2000).then((s) => ({ samples: s }), (e: Error) => ({ error: e })) : null;
+    const recording = options.listen ? parts.record(3000).then((s) => ({ samples: s }), (e: Error) => ({ error: e })) : null;
     // Let the recorder open before the tone starts, so the quiet before it is measured.
     if (recording) await new Promise((r) => setTimeout(r, 400));
     try {
@@ -170,11 +170,13 @@ export async function speakerCheck(parts: AudioParts, options: { listen: boolean
     const block = AUDIO_SAMPLE_RATE / 10;
     const levels: number[] = [];
     for (let i = 0; i + block <= heard.samples.length; i += block) levels.push(toneDbfs(heard.samples.subarray(i, i + block), TONE_HZ));
-    const before = levels.slice(0, 3);
-    const quiet = before.length ? [...before].sort((a, b) => a - b)[Math.floor(before.length / 2)]! : -120;
-    const loudest = Math.max(...levels.slice(3), -120);
+    // The quiet is the recording's 20th-percentile block: the tone fills at most 8 of 30 blocks, and a
+    // recorder that opened late (a loaded machine) may miss the quiet before the tone but not the quiet after.
+    const sorted = [...levels].sort((a, b) => a - b);
+    const quiet = sorted.length ? sorted[Math.floor(sorted.length / 5)]! : -120;
+    const loudest = Math.max(...levels, -120);
     const rise = loudest - quiet;
-    const numbers = `${TONE_HZ} Hz band ${loudest.toFixed(1)} dBFS, ${rise.toFixed(1)} dB above the quiet before it`;
+    const numbers = `${TONE_HZ} Hz band ${loudest.toFixed(1)} dBFS, ${rise.toFixed(1)} dB above the quiet around it`;
     if (rise >= 12 && loudest > -60) return result('speaker', 'ok', `${played}; the microphone heard it (${numbers})`);
     return result('speaker', 'warn', `${played}; the microphone did not hear it (${numbers})`,
       'turn the speaker volume up (`alsamixer`, or `pactl set-sink-volume @DEFAULT_SINK@ 80%`) and check the speaker is not muted; stay quiet while doctor runs');
