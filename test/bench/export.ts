@@ -12,8 +12,8 @@
  * so the last samples of a session can fall after its end). Fusion's real sample rate is lower; 10 Hz is
  * the stress case the issue asks for.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDb, SqliteStore, type NewAffectSample } from '../../data/index.js';
@@ -73,6 +73,48 @@ function timed(cmd: string, args: string[], opts: { stdout?: string } = {}): { s
 // A preload that reports the child's peak resident set (all of it: V8, SQLite and DuckDB's native memory).
 const RSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nmaxrss_kb="+process.resourceUsage().maxRSS+"\\n"))';
 
+/** Resident kB of a process and all its descendants now, from /proc (0 for one that has gone). */
+function treeRssKb(pid: number): number {
+  let kb = 0;
+  try {
+    kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) kb += treeRssKb(Number(child));
+    }
+  } catch {
+    // the process ended between reads
+  }
+  return kb;
+}
+
+/**
+ * Run a command to the end, sampling the resident memory of it and its children together every 10 ms:
+ * the stager and the exporting node process overlap (node waits, holding its DuckDB, while the stager
+ * runs), so what the machine must hold at once is the peak of the sum, not either process's own peak.
+ */
+function sampled(cmd: string, args: string[]): Promise<{ seconds: number; stdout: string; stderr: string; treePeakKb: number; samples: number }> {
+  return new Promise((done, fail) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    let treePeakKb = 0;
+    let samples = 0;
+    const timer = setInterval(() => {
+      treePeakKb = Math.max(treePeakKb, treeRssKb(child.pid!));
+      samples++;
+    }, 10);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      if (code !== 0) return fail(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${stderr}`));
+      done({ seconds: (performance.now() - t0) / 1000, stdout, stderr, treePeakKb, samples });
+    });
+  });
+}
+
 mkdirSync(work, { recursive: true });
 if (!existsSync(db)) await generate();
 const rows = queryFile<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM affect_samples')[0]!.n;
@@ -82,15 +124,17 @@ line({ step: 'database', file: db, bytes: statSync(db).size, affect_samples: row
 timed('npm', ['run', '--silent', 'build']);
 const out = join(work, 'hearth-export');
 rmSync(out, { recursive: true, force: true });
-const hearth = timed(process.execPath, ['--import', RSS_HOOK, 'bin/hearth.js', 'export', '--db', db, '--out', out, '--format', 'parquet', '--json']);
+const hearth = await sampled(process.execPath, ['--import', RSS_HOOK, 'bin/hearth.js', 'export', '--db', db, '--out', out, '--format', 'parquet', '--json']);
 const nodeRssMb = Number(/maxrss_kb=(\d+)/.exec(hearth.stderr)?.[1] ?? NaN) / 1024;
 const summary = JSON.parse(hearth.stdout.trim().split('\n').at(-1)!) as {
   tables: { name: string; rows: number }[]; seconds: number; reader: { kind: 'native' | 'js'; peakRssMb?: number };
 };
-// With the native stager, two processes: the sum of both peaks bounds what was resident at once.
-const rssMb = nodeRssMb + (summary.reader.peakRssMb ?? 0);
+// The bound: the sampled peak of both processes together, and never less than either one's own exact peak
+// (getrusage), which a 10 ms sample could miss.
+const rssMb = Math.max(hearth.treePeakKb / 1024, nodeRssMb, summary.reader.peakRssMb ?? 0);
 line({ step: 'hearth_export', seconds: +hearth.seconds.toFixed(2), export_reported_s: summary.seconds, reader: summary.reader.kind,
-  node_peak_rss_mb: +nodeRssMb.toFixed(0), stager_peak_rss_mb: summary.reader.peakRssMb ?? null, peak_rss_mb: +rssMb.toFixed(0),
+  node_peak_rss_mb: +nodeRssMb.toFixed(0), stager_peak_rss_mb: summary.reader.peakRssMb ?? null,
+  together_peak_rss_mb: +(hearth.treePeakKb / 1024).toFixed(0), rss_samples: hearth.samples, peak_rss_mb: +rssMb.toFixed(0),
   rows: summary.tables.reduce((a, t) => a + t.rows, 0), tables: summary.tables.length });
 
 // By hand: the same source tables dumped with sqlite3 -csv, then DuckDB read_csv → Parquet.
