@@ -12,6 +12,7 @@ import { FixtureDevice, T0 } from '../../data/uplink/device.fixture.js';
 import { DashboardQueries } from '../../data/server/index.js';
 import { startServer } from './app.js';
 import { INCREMENT_MEDIA_TYPE } from './device-routes.js';
+import { MAX_DEFER_MS } from './merge-queue.js';
 import { enrollDevice, testServer } from './server.fixture.js';
 
 type Server = Awaited<ReturnType<typeof testServer>>;
@@ -251,6 +252,36 @@ describe('batches', () => {
     expect(added()[2]).toBe(device.lastSeq - inc.seqTo);
     expect(collectionsOf(server.study).map((c) => c.file)).toEqual([`uplink:dev-a:0-${inc.seqTo}`, `uplink:dev-a:0-${inc.seqTo}`, `uplink:dev-a:${inc.seqTo}-${next.seqTo}`]);
     expect(new DashboardQueries(server.study).sessions('dev-a').map((s) => s.status)).toEqual(['completed', 'completed', 'completed']);
+    device.store.close();
+  });
+
+  it('holds merges while another upload is being received, and merges anyway once MAX_DEFER_MS has passed', async () => {
+    server = await testServer();
+    const token = await enrollDevice(server, 'dev-a');
+    const device = new FixtureDevice(join(server.dir, 'device.sqlite'), 'dev-a');
+    device.session();
+    const inc = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: 0, maxRows: 10_000, changedSince: null, dir: server.dir });
+    // Another device's upload in progress, as the batch route marks it.
+    const other = server.merges.receiving();
+    const t0 = performance.now();
+    const r = await upload(token, 'dev-a', readFileSync(inc.file), `${inc.seqFrom}-${inc.seqTo}`);
+    expect(r.status).toBe(202);
+    await new Promise((ok) => setTimeout(ok, 100));
+    expect(server.records.lastSeq('dev-a')).toBe(0);
+    expect(server.merges.depth).toBe(1);
+    await server.merges.drained();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(MAX_DEFER_MS - 50);
+    expect(server.records.lastSeq('dev-a')).toBe(device.lastSeq);
+    other();
+
+    // With nothing being received, the next batch is merged straight away.
+    device.session();
+    const next = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: inc.seqTo, maxRows: 10_000, changedSince: T0, dir: server.dir });
+    const t1 = performance.now();
+    expect((await upload(token, 'dev-a', readFileSync(next.file), `${next.seqFrom}-${next.seqTo}`)).status).toBe(202);
+    await server.merges.drained();
+    expect(performance.now() - t1).toBeLessThan(MAX_DEFER_MS);
+    expect(server.records.lastSeq('dev-a')).toBe(device.lastSeq);
     device.store.close();
   });
 

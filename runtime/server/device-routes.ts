@@ -163,6 +163,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: ServerContext): 
       if (isDiskFull(e)) return diskFull(reply);
       throw e;
     }
+    const received = ctx.merges.receiving();
     try {
       const file = join(dir, 'increment.sqlite');
       try {
@@ -193,6 +194,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: ServerContext): 
       }
       return reply.code(202).send({ lastSeq: Math.max(cursor, to), queued: ctx.merges.depth });
     } finally {
+      received();
       await rm(dir, { recursive: true, force: true });
     }
   });

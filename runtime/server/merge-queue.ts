@@ -35,6 +35,9 @@ export interface MergeQueueOptions {
   log: (line: string) => void;
 }
 
+/** The longest a merge waits for uploads being received to finish (see `receiving`). */
+export const MAX_DEFER_MS = 1000;
+
 const NAME = /^(\d{16})__(.+)__(\d+)-(\d+)\.sqlite$/;
 
 /** The merge queue of one server. */
@@ -47,6 +50,7 @@ export class MergeQueue {
   #running: Promise<void> | null = null;
   #stopped = false;
   #idle: (() => void)[] = [];
+  #receiving = 0;
 
   constructor(o: MergeQueueOptions) {
     this.#o = o;
@@ -98,6 +102,20 @@ export class MergeQueue {
     this.#kick();
   }
 
+  /**
+   * An upload is being received (inflated, checked, made durable): merges wait while any is, for at
+   * most MAX_DEFER_MS each, so that a batch is answered in the time its own receipt
+   * takes rather than behind the merges queued before it. Call the returned function when it ends.
+   */
+  receiving(): () => void {
+    this.#receiving++;
+    let ended = false;
+    return () => {
+      if (!ended) this.#receiving--;
+      ended = true;
+    };
+  }
+
   /** Resolves when every acknowledged batch is merged (tests, benchmarks, shutdown). */
   drained(): Promise<void> {
     if (!this.#queue.length && !this.#running) return Promise.resolve();
@@ -125,6 +143,10 @@ export class MergeQueue {
       // The merge is synchronous SQLite: yield to the event loop between merges, or a long queue
       // would starve every request (awaiting a settled promise runs no I/O callbacks).
       await new Promise((ok) => setImmediate(ok));
+      for (const since = performance.now(); this.#receiving > 0 && performance.now() - since < MAX_DEFER_MS && !this.#stopped;) {
+        await new Promise((ok) => setTimeout(ok, 5));
+      }
+      if (this.#stopped) break;
       const p = this.#queue[0]!;
       try {
         const result = await collectInto(this.#o.study, p.file, {
