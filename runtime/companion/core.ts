@@ -1,5 +1,6 @@
 import { DEFAULT_STEPS, LongitudinalMemory, SafeguardLayer, type Story } from '../../behaviors/index.js';
 import { studyDay, type DeviceLog } from '../../data/index.js';
+import { memoryPresence, type Presence } from '../../perception/index.js';
 import type { ConsentModality } from '../../study-protocol/index.js';
 import type { Clock } from '../clock.js';
 import type { CompanionOptions, SessionPlanInput } from './options.js';
@@ -22,7 +23,10 @@ export interface CompanionCore {
   dayOf(ms: number): number;
   /** Whether no other session of the participant has completed. */
   firstSessionOf(sessionId: string): boolean;
-  memoryContext(sessionId: string | null, day: number | null): { participantId: string; tz: string; nowMs: number; sessionId: string | null; studyDay: number | null; consent: boolean };
+  /** Memory's context now; `presence` (who is in view, from the camera) only with consent for video and a camera. */
+  memoryContext(sessionId: string | null, day: number | null): { participantId: string; tz: string; nowMs: number; sessionId: string | null; studyDay: number | null; consent: boolean; presence?: 'participant' | 'other' | 'unknown' };
+  /** Who the camera sees now, with consent for video and a camera; undefined otherwise (or when the reading is stale). */
+  presence(): Presence | undefined;
   /** The services of the open session, if `sessionId` is the open session. */
   services(sessionId: string): SessionServices | null;
 }
@@ -35,6 +39,7 @@ export function createCore(o: CompanionOptions, services: (sessionId: string) =>
   const allows = (m: ConsentModality) => o.consent?.allows(m) ?? false;
   const records = o.store.safeguards(log);
   let encodeFailureReported = false;
+  const presence = () => (o.presence && allows('video_recording') ? o.presence() : undefined);
   const safeguards: SafeguardLayer = new SafeguardLayer({
     log, alerts: o.alerts, deviceId: log.identity.deviceId, participantId: pid, region: o.region, now: () => clock.now(),
     values: records, incidents: records, newId: () => `inc-${log.identity.deviceId}-${clock.now().toString(36)}`,
@@ -52,7 +57,11 @@ export function createCore(o: CompanionOptions, services: (sessionId: string) =>
     planFor: o.planFor ?? ((): SessionPlanInput => ({ steps: DEFAULT_STEPS, instruments: {}, storySelection: 'random' })),
     dayOf: (ms) => studyDay(ms, participant.startDate, tz),
     firstSessionOf: (id) => !log.sessions(pid).some((s) => s.sessionId !== id && s.status === 'completed'),
-    memoryContext: (sessionId, day) => ({ participantId: pid, tz, nowMs: clock.now(), sessionId, studyDay: day, consent: allows('transcripts') }),
+    memoryContext: (sessionId, day) => {
+      const seen = memoryPresence(presence());
+      return { participantId: pid, tz, nowMs: clock.now(), sessionId, studyDay: day, consent: allows('transcripts'), ...(seen ? { presence: seen } : {}) };
+    },
+    presence,
     services,
   };
 }

@@ -1,5 +1,6 @@
 import type { AlertChannel, ExpressionCue, LanguageModel, LearnedLayer, Listener, SessionOutcome, Speaker, Story, SurveyInstrument } from '../../behaviors/index.js';
 import type { DeviceLog, ParticipantRecord, Store } from '../../data/index.js';
+import type { Presence } from '../../perception/index.js';
 import type { ConsentModality } from '../../study-protocol/index.js';
 import type { Clock } from '../clock.js';
 
@@ -53,6 +54,13 @@ export interface CompanionOptions {
   llm?: LanguageModel;
   /** The participant's current fused affect, when perception runs; shapes the robot's expression. */
   affect?: () => { valence?: number; arousal?: number; confidence: number } | undefined;
+  /**
+   * Who the camera sees now (`PerceptionService.presence()`, fed by `PersonRecognition`), read only with
+   * consent for video: memories and values stay unsaid when someone else is in view, and a survey answer
+   * heard while no enrolled face is in view is not stored as the participant's. Without it (no camera,
+   * no consent) the session behaves as it does without recognition.
+   */
+  presence?: () => Presence | undefined;
   /** Called with the expression and gesture for each line (the simulator prints them). */
   onExpression?: (cue: ExpressionCue, line: { text: string; act: string }) => void;
   /** Called when a session has been closed and logged (the scheduler updates its instance). */

@@ -1,4 +1,5 @@
 import type { ResponseParams, RobotLine, SessionStep, SpokenLine, Utterance, SessionProgress, Story } from '../../behaviors/index.js';
+import { mayBeParticipantsAnswer } from '../../perception/index.js';
 import type { CompanionCore } from './core.js';
 
 /** What is stored instead of the participant's words when transcripts are not consented. */
@@ -29,7 +30,17 @@ export function createPersistence(core: CompanionCore): Persistence {
       const turnId = log.recordTurn({ sessionId, speaker: 'participant', text, step: p.step, startMs: p.utterance.startedAt, endMs: p.utterance.endedAt });
       core.services(sessionId)?.heard(turnId, { speaker: 'participant', text: p.utterance.text });
     },
-    recordResponse: (sessionId, p) => {
+    recordResponse: (sessionId, given) => {
+      let p = given;
+      // A voice heard while the camera sees no enrolled face (with consent for video) is not the participant's
+      // answer: the item is kept as not answered, without the words, and the event says why (issue 15.4).
+      const seen = core.presence();
+      if (p.status === 'answered' && !mayBeParticipantsAnswer(seen)) {
+        log.recordEvent('response.not_participant', {
+          instrument: p.instrument.id, item: p.item.code, participant: seen?.participant ?? null, others: seen?.others ?? 0, spoofs: seen?.spoofs ?? 0,
+        }, clock.now(), sessionId);
+        p = { instrument: p.instrument, item: p.item, value: null, raw: null, status: 'unanswered' };
+      }
       if (p.instrument.records === 'consent') {
         // Consent answers are consent records, not questionnaire data; a skipped question stays pending.
         if (p.status === 'answered' && p.item.modality) o.recordVoiceConsent?.([{ modality: p.item.modality, granted: p.value === 1 }], clock.now());

@@ -1,4 +1,5 @@
 import { detectMemoryIntent, POSSIBLE_CRISIS_CLARIFY, toSafeguardEvents, wantsToStop, type CheckedLine, type CheckRequest, type ScreenRequest, type ScreenResult } from '../../behaviors/index.js';
+import { mayBeParticipantsAnswer } from '../../perception/index.js';
 import type { CompanionCore } from './core.js';
 
 /** The safeguards on both sides of the conversation. */
@@ -50,8 +51,9 @@ export function createScreening(core: CompanionCore): Screening {
       const handled = memory.handle(mctx, utterance.text);
       if (handled) return { route: 'reply', line: { text: handled.line, act: 'safe' } };
     }
-    // A request to stop is not something to remember about the participant.
-    if ((step === 'reflection' || step === 'empathy' || step === 'checkin') && !wantsToStop(utterance.text)) memory.remember(mctx, utterance.text);
+    // A request to stop is not something to remember about the participant; nor is what is said while
+    // the camera sees no enrolled face (with consent for video): it may be someone else's.
+    if ((step === 'reflection' || step === 'empathy' || step === 'checkin') && !wantsToStop(utterance.text) && mayBeParticipantsAnswer(core.presence())) memory.remember(mctx, utterance.text);
     return { route: 'continue' };
   };
 
