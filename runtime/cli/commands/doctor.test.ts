@@ -47,12 +47,12 @@ afterEach(() => { process.exitCode = exitBefore; });
 
 /**
  * The only fakes (no sound card here): a microphone that hears a −20 dBFS 1 kHz tone, and while the
- * speaker check listens (two seconds) hears faint noise until the tone starts, as a room would.
+ * speaker check listens (three seconds) hears faint noise around the 0.8 s tone, as a room would.
  */
 const audio: AudioParts = {
   microphoneName: 'fake microphone', playerName: 'fake speaker', play: async () => {},
   record: async (ms) => Int16Array.from({ length: (ms * 16) | 0 }, (_, i) =>
-    (ms >= 2000 && i < 9600 ? (i * 7919) % 61 - 30 : Math.round(3277 * Math.sqrt(2) * Math.sin((2 * Math.PI * 1000 * i) / 16_000)))),
+    (ms >= 2000 && (i < 9600 || i >= 22_400) ? (i * 7919) % 61 - 30 : Math.round(3277 * Math.sqrt(2) * Math.sin((2 * Math.PI * 1000 * i) / 16_000)))),
 };
 
 async function provisionDevice(name: string, ...extra: string[]): Promise<string> {
