@@ -6,10 +6,12 @@ import {
 } from '../behaviors/index.js';
 import { isDiskFull, isValidTimeZone, localDate, SqliteStore, type DiskFullError, type Store } from '../data/index.js';
 import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, MicrophonePath, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
-import { CameraPerceiver, CameraRunner, faceObservation, PeopleRegistry, PerceptionService, RawMediaWriter, UNRECOGNISED, type PerceptionServiceOptions } from '../perception/index.js';
+import { CameraRunner, faceObservation, PeopleRegistry, PerceptionService, RawMediaWriter, UNRECOGNISED, type PerceptionServiceOptions } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { ManualClock, systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
+import { PersonRecognition } from './companion/person-recognition.js';
+import { FileEnrollmentStore } from '../hardware/camera/index.js';
 import { learnedSafeguardGate } from './safeguard-model.js';
 import { StudyScheduler } from './scheduler.js';
 import { trackedModel } from './simulate.js';
@@ -142,6 +144,9 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
     storySeed: `${config.allocation.seed}|${config.participantId}`, alerts, region: 'US',
     maxSessionMs: (device.protocol.protocol.safeguards?.max_session_minutes ?? 45) * 60_000, onSessionClosed: extra.onSessionClosed,
     affect: () => perception?.current(),
+    // Who the camera sees (PersonRecognition below, with consent for video only): memories stay unsaid
+    // with someone else in view, and a survey answer with no enrolled face in view is not the participant's.
+    presence: o.camera ? () => perception?.presence() : undefined,
     checkDevices: async () => {
       const mic = perception?.status().microphone;
       if (o.microphone !== undefined && mic !== 'running') throw new Error(`microphone is ${mic ?? 'off'}`);
@@ -172,8 +177,15 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
   if (o.camera) {
     perception ??= makePerception();
     const service = perception;
-    camera = new CameraRunner(new FfmpegFrameSource(o.camera, { realtime: !o.camera.startsWith('/dev/') }), () => CameraPerceiver.create(), {
+    // Recognition and enrolment (descriptors only, in the device folder) run only with consent for video.
+    const recognition = new PersonRecognition({
+      participantId: config.participantId, consent: device.consent, enrollments: new FileEnrollmentStore(dir), perception: service,
+      now: () => clock.now(), inSession: () => (companionRef?.actor.getSnapshot().context.session ?? null) !== null,
+      onEvent: (kind, detail) => log.recordEvent(kind, detail, clock.now()),
+    });
+    camera = new CameraRunner(recognition.source(new FfmpegFrameSource(o.camera, { realtime: !o.camera.startsWith('/dev/') })), recognition.createPerceiver(), {
       onFrame: (result, atMs) => {
+        recognition.onFrame(result, atMs);
         people.observeFrame(result, atMs);
         const face = faceObservation(result, atMs, people.addressee()?.faceId);
         if (face) service.observeFace({ valence: face.valence!, arousal: face.arousal!, confidence: face.confidence, atMs });
