@@ -112,6 +112,20 @@ describe('offline responder, discourse moves (issue 15)', () => {
     expect(Math.max(...count.values())).toBeLessThanOrEqual(2);
   });
 
+  it('tries other plans of moves, not only other wordings, before saying a closing line a third time', () => {
+    // Found by `npm run bench:dialogue`: a neutral follow-up with nothing to say back ("I'm not sure. It was
+    // complicated.") closed with the same plan's two wordings, one said 6 times in a month.
+    const recent: string[] = [];
+    const count = new Map<string, number>();
+    const neutral = ["I'm not sure. It was complicated.", 'I guess I learned to ask for help.', 'It made me want to call my cousin, actually.'];
+    for (let day = 1; day <= 30; day++) {
+      const line = empathy(neutral[day % neutral.length]!, { studyDay: day, sessionId: `s${day}`, turnIndex: 7, finalExchange: true, previousLine: 'That makes a lot of sense. What was that like for you?', recentLines: [...recent] });
+      recent.unshift(line);
+      count.set(line, (count.get(line) ?? 0) + 1);
+    }
+    expect(Math.max(...count.values()), JSON.stringify([...count])).toBeLessThanOrEqual(2);
+  });
+
   it('acknowledges a check-in disclosure by saying back what was told, not a generic thanks', () => {
     const said = "Honestly, not great. I had a fight with my sister about our mother's care.";
     for (let day = 1; day <= 10; day++) {

@@ -110,13 +110,13 @@ export class OfflineResponder {
       }
       return best;
     };
-    // A whole line said twice lately is not said a third time while another wording of the same moves
-    // fits: other choices are tried (the moves chosen stay), and the least said line is kept.
+    // A whole line said twice lately is not said a third time while another line fits: other wordings
+    // are tried, then other plans of moves (the next least like the last turn), and the least said line is kept.
     const said = (line: string) => recent.reduce((n, l) => n + (l === line ? 1 : 0), 0);
     let best = this.write(req, pickFor(0));
     let fewest = said(best);
     for (let attempt = 1; attempt <= REPEAT_ATTEMPTS && fewest >= MAX_REPEATS; attempt++) {
-      const line = this.write(req, pickFor(attempt));
+      const line = this.write(req, pickFor(attempt), attempt);
       const n = said(line);
       if (n < fewest) {
         best = line;
@@ -151,7 +151,7 @@ export class OfflineResponder {
     }
   }
 
-  private write(req: ComposeRequest, pick: Choose): string {
+  private write(req: ComposeRequest, pick: Choose, attempt = 0): string {
     switch (req.act) {
       case 'greeting':
         return this.greeting(req, pick);
@@ -175,7 +175,7 @@ export class OfflineResponder {
           "No rush. If you'd like, tell me in a few words how today is going.",
         ], 'reprompt');
       case 'checkin.ack':
-        return this.checkinAck(req, pick);
+        return this.checkinAck(req, pick, attempt);
       case 'story.intro':
         return pick([
           `I'd like to read you a story today. It's called "${req.story?.title}".`,
@@ -199,7 +199,7 @@ export class OfflineResponder {
           "There's no rush. Was there a part of the story that felt familiar, even a little?",
         ], 'reprompt');
       case 'empathy':
-        return this.empathy(req, pick);
+        return this.empathy(req, pick, attempt);
       case 'rating.ask':
         return pick([
           'How much could you relate to this story, from 1, not at all, to 5, very much?',
@@ -259,7 +259,7 @@ export class OfflineResponder {
     ], 'greet');
   }
 
-  private checkinAck(req: ComposeRequest, pick: Choose): string {
+  private checkinAck(req: ComposeRequest, pick: Choose, attempt = 0): string {
     if (!req.lastUtterance) return pick(["That's all right. Let's get started.", "No problem at all. Let's begin."], 'silent');
     const s = this.heardIn(req.lastUtterance);
     const banks = this.banks(s, pick, 'checkin');
@@ -271,14 +271,14 @@ export class OfflineResponder {
         ? [['emotional_reaction', 'restatement'], ['reflection', 'restatement'], ['emotional_reaction']]
         : [['restatement', 'appreciation'], ['appreciation']];
     // When there is something to say back (a person, an event, their words), it is always said back.
-    const line = this.follow(banks.restatement.length > 0 ? plans.filter((pl) => pl.includes('restatement')) : plans, banks, req, pick, 'ack');
+    const line = this.follow(banks.restatement.length > 0 ? plans.filter((pl) => pl.includes('restatement')) : plans, banks, req, pick, 'ack', attempt);
     const gentle = s.valence === -1 && s.feeling !== null
       ? pick(['We can take today gently.', 'We can go at whatever pace suits you today.', ''], 'gentle', hash(`${req.sessionId}|gentle`) % 3)
       : '';
     return [line, gentle].filter(Boolean).join(' ');
   }
 
-  private empathy(req: ComposeRequest, pick: Choose): string {
+  private empathy(req: ComposeRequest, pick: Choose, attempt = 0): string {
     const said = req.lastUtterance ?? '';
     const s = this.heardIn(said);
     const words = said.split(/\s+/).filter((w) => /[a-z]/i.test(w)).length;
@@ -298,7 +298,7 @@ export class OfflineResponder {
     // The empathy mechanisms (EPITOME: emotional reaction, interpretation, exploration) with the other
     // support moves, in plans; each turn takes the plan sharing the fewest moves with the robot's last turn.
     const plans: readonly Plan[] = req.finalExchange ? FINAL_PLANS : OPEN_PLANS;
-    return this.follow(plans, banks, req, pick, 'plan');
+    return this.follow(plans, banks, req, pick, 'plan', attempt);
   }
 
   /** What a reply needs from an utterance: the feeling, a detail, the person named, a short paraphrase. */
@@ -357,17 +357,19 @@ export class OfflineResponder {
       interpretation,
       validation: neg ? ['It makes sense to feel that way.', "There's no right or wrong way to feel about it."]
         : pos ? ['It makes sense that you hold on to that.', 'Of course you treasure a moment like that.']
-          : ['That makes a lot of sense.', "It's completely understandable to feel more than one thing about it."],
+          : ['That makes a lot of sense.', "It's completely understandable to feel more than one thing about it.", "It's okay to still be working out how you feel about it.",
+            'It makes sense that it feels mixed.'],
       normalising: neg ? ['Many people find moments like that hard to put down.', 'A lot of people carry something like that for a long time.']
         : pos ? ['Lots of people hold on to moments like that for years.', 'Many people find small moments like that are the ones they keep.']
-          : ['Many people feel more than one thing about a memory like that.'],
+          : ['Many people feel more than one thing about a memory like that.', 'Lots of people find a memory like that hard to sum up.',
+            'Many people find that memories like this take a while to settle.'],
       affirmation: where === 'checkin' ? [] : neg
         ? ['It took courage to put that into words.', 'It says something good about you that you still think about it.']
-        : ['It says a lot about you that you noticed it.', 'It took some courage to share that.'],
+        : ['It says a lot about you that you noticed it.', 'It took some courage to share that.', 'You clearly gave it some real thought.'],
       information: [],
       appreciation: where === 'checkin'
         ? ['Thank you for telling me.', 'I appreciate you telling me.']
-        : ['Thank you for trusting me with that.', "I'm glad you shared it with me."],
+        : ['Thank you for trusting me with that.', "I'm glad you shared it with me.", 'Thank you for thinking it through with me.'],
       exploration: [
         ...(neg ? ['What helped you get through it?', 'How do you feel about it now, looking back?', 'What was the hardest part for you?']
           : pos ? ['What made it feel so good?', 'What do you think made that moment special?', 'How did it change things for you?']
@@ -379,9 +381,11 @@ export class OfflineResponder {
 
   /**
    * Say one plan: the plans that fit (every tactic has something to say), least like the robot's
-   * previous turn (its tactics, by the labeller), then one of those chosen for this turn and day.
+   * previous turn (its tactics, by the labeller), then one of those chosen for this turn and day. On a
+   * retry (`attempt` > 0: the line would be said a third time) the next plan is taken, the other least-like
+   * plans first, then the rest from least to most like the previous turn.
    */
-  private follow(plans: readonly Plan[], banks: Record<Tactic, readonly string[]>, req: ComposeRequest, pick: Choose, salt: string): string {
+  private follow(plans: readonly Plan[], banks: Record<Tactic, readonly string[]>, req: ComposeRequest, pick: Choose, salt: string, attempt = 0): string {
     // A one-move plan is the fallback, for when nothing else fits what was heard; and when something
     // was heard to say back (a feeling, a detail, their words), every plan says it back.
     // (A reaction in kind, "I'm sorry" to a hard day, says back the feeling too.)
@@ -401,8 +405,9 @@ export class OfflineResponder {
     const least = Math.min(...usable.map(cost));
     const best = usable.filter((plan) => cost(plan) === least);
     const chosen = hash(`${req.participantId}|${req.sessionId}|${req.studyDay}|${req.turnIndex}|${salt}`) % best.length;
+    const order = [...best.slice(chosen), ...best.slice(0, chosen), ...usable.filter((pl) => !best.includes(pl)).sort((x, y) => cost(x) - cost(y))];
     // Every plan that fits is listed (for `lines`); the one chosen here is honoured when speaking.
-    const plan = pick(usable.map((pl) => pl.join('+')), salt, usable.indexOf(best[chosen]!)).split('+') as Tactic[];
+    const plan = pick(usable.map((pl) => pl.join('+')), salt, usable.indexOf(order[attempt % order.length]!)).split('+') as Tactic[];
     return plan.map((t) => pick(banks[t], `${salt}-${t}`)).join(' ');
   }
 }
