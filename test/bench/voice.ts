@@ -15,7 +15,7 @@
 // Prints JSON lines: one per utterance, one per stage ({"step":"stage",...,p50,p95,max}) and last
 // {"step":"result","p95_end_to_end_ms","target_ms":1200,"ok"}. `npm run bench:voice` (taskset -c 0).
 // Env: BENCH_UTTERANCES (default all 34), BENCH_MIN_SILENCE_MS (the segmenter's hangover, default
-// the segmenter's own), BENCH_WARMUP (default 2).
+// the segmenter's own), BENCH_WARMUP (default 2), BENCH_TRACE=1 (timestamps of each step on stderr).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
