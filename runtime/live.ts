@@ -5,13 +5,12 @@ import {
   type AlertWebhookSettings, type LearnedLayer, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isDiskFull, isValidTimeZone, localDate, SqliteStore, type DiskFullError, type Store } from '../data/index.js';
-import { EspeakSpeaker, FfmpegFrameSource, loadRclnodejs, loadScript, MicrophonePath, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
+import { EspeakSpeaker, FfmpegFrameSource, FileEnrollmentStore, loadRclnodejs, loadScript, MicrophonePath, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
 import { CameraRunner, faceObservation, PeopleRegistry, PerceptionService, RawMediaWriter, UNRECOGNISED, type PerceptionServiceOptions } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { ManualClock, systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
 import { PersonRecognition } from './companion/person-recognition.js';
-import { FileEnrollmentStore } from '../hardware/camera/index.js';
 import { learnedSafeguardGate } from './safeguard-model.js';
 import { StudyScheduler } from './scheduler.js';
 import { trackedModel } from './simulate.js';

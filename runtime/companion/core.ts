@@ -1,4 +1,4 @@
-import { DEFAULT_STEPS, LongitudinalMemory, SafeguardLayer, type Story } from '../../behaviors/index.js';
+import { DEFAULT_STEPS, LongitudinalMemory, SafeguardLayer, type MemoryContext, type Story } from '../../behaviors/index.js';
 import { studyDay, type DeviceLog } from '../../data/index.js';
 import { memoryPresence, type Presence } from '../../perception/index.js';
 import type { ConsentModality } from '../../study-protocol/index.js';
@@ -24,7 +24,7 @@ export interface CompanionCore {
   /** Whether no other session of the participant has completed. */
   firstSessionOf(sessionId: string): boolean;
   /** Memory's context now; `presence` (who is in view, from the camera) only with consent for video and a camera. */
-  memoryContext(sessionId: string | null, day: number | null): { participantId: string; tz: string; nowMs: number; sessionId: string | null; studyDay: number | null; consent: boolean; presence?: 'participant' | 'other' | 'unknown' };
+  memoryContext(sessionId: string | null, day: number | null): { participantId: string; tz: string; nowMs: number; sessionId: string | null; studyDay: number | null; consent: boolean; presence?: MemoryContext['presence'] };
   /** Who the camera sees now, with consent for video and a camera; undefined otherwise (or when the reading is stale). */
   presence(): Presence | undefined;
   /** The services of the open session, if `sessionId` is the open session. */

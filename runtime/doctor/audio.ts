@@ -154,7 +154,7 @@ export async function speakerCheck(parts: AudioParts, options: { listen: boolean
   try {
     writeFileSync(file, toneWav());
     const recording = options.listen ? parts.record(3000).then((s) => ({ samples: s }), (e: Error) => ({ error: e })) : null;
-    // Let the recorder open before the tone starts, so the quiet before it is measured.
+    // Let the recorder open before the tone starts, so there is quiet on both sides of it.
     if (recording) await new Promise((r) => setTimeout(r, 400));
     try {
       await parts.play(file);
