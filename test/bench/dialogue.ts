@@ -34,8 +34,8 @@
  *   is tagged Adjective in context, and is an adjective to the tagger's lexicon on its own, is a failure
  *   (target 0); tagged Adjective only in context it is listed as a tagger disagreement (compromise reads
  *   "my old school" as the idiom "old-school"). Also counted: topics whose phrase runs across a sentence
- *   end ("Toronto. My" → "Toronto My"). `compromise` is not a project dependency: install it with
- *   `npm install --no-save compromise@14` (without it the POS check is reported as skipped, `ok` false).
+ *   end ("Toronto. My" → "Toronto My"). `compromise` is a devDependency; without it the bench stops with
+ *   an error rather than skip the POS check.
  *
  * Fixtures (test/fixtures/dialogue/): both have a `dev` half (the labeller and topicsOf were written
  * against it, so its figures are contaminated) and a `held-out` half that had not been scored before this
@@ -81,7 +81,7 @@ const tacticLines = fixture<TacticLine>('tactics.jsonl');
 const topicTexts = fixture<TopicText>('topics.jsonl');
 const heldOutTexts = topicTexts.filter((t) => t.split === 'held-out').map((t) => t.text);
 
-// ---------------------------------------------------------------- part-of-speech tagger (optional)
+// ---------------------------------------------------------------- part-of-speech tagger (a devDependency)
 interface Term { normal: string; tags: string[]; offset: { start: number; length: number } }
 type Tagger = (text: string) => Term[];
 let tagger: Tagger | null = null;
@@ -91,8 +91,8 @@ try {
   const nlp = require('compromise') as ((t: string) => { json: (o: unknown) => { terms: Term[] }[] }) & { version?: string };
   tagger = (text) => nlp(text).json({ offset: true }).flatMap((s) => s.terms);
   taggerName = `compromise ${nlp.version ?? ''}`.trim();
-} catch {
-  tagger = null;
+} catch (e) {
+  throw new Error(`bench:dialogue needs the devDependency compromise for its part-of-speech check (run npm install): ${(e as Error).message}`);
 }
 const tagCache = new Map<string, Term[]>();
 const termsOf = (text: string): Term[] => {
