@@ -79,7 +79,8 @@ function isPlaceName(text: string, index: number): boolean {
 /** Places mentioned: proper names after in/at/to/from, and common places ("the hospital"). */
 export function findPlaces(text: string): string[] {
   const found: string[] = [];
-  for (const m of text.matchAll(/\b(?:in|at|to|from|near|visited|visit)\s+((?:[A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?)/g)) {
+  // The two words of a name are on one line ("Whitby\nMy brother drove" names Whitby).
+  for (const m of text.matchAll(/\b(?:in|at|to|from|near|visited|visit)\s+((?:[A-Z][a-z]+)(?:[ \t]+[A-Z][a-z]+)?)/g)) {
     if (!NOT_NAMES.has(m[1]!.split(' ')[0]!)) found.push(m[1]!);
   }
   const lower = text.toLowerCase();
@@ -143,7 +144,8 @@ const ACTIVITY_NOUNS = new Set(['walk', 'walks', 'picnic', 'appointment', 'test'
   'holiday', 'holidays', 'vacation', 'visit', 'move', 'job', 'care', 'practice', 'rehearsal', 'game', 'match', 'concert', 'surgery', 'operation',
   'treatment', 'therapy', 'meeting', 'call', 'date', 'race', 'run', 'swim', 'ride', 'drive', 'hike', 'service', 'ceremony', 'graduation',
   'retirement', 'project', 'garden', 'gardening', 'recipe', 'diagnosis', 'scan', 'results', 'reunion', 'anniversary', 'festival', 'shift',
-  'chores', 'homework', 'choir', 'club', 'team', 'course', 'volunteering', 'sunset', 'journey', 'flight', 'divorce', 'separation', 'loss']);
+  'chores', 'homework', 'choir', 'club', 'team', 'course', 'volunteering', 'sunset', 'journey', 'flight', 'divorce', 'separation', 'loss',
+  'group', 'groups', 'session', 'sessions', 'crossword', 'puzzle', 'jigsaw', 'quiz', 'bingo', 'yoga', 'pilates', 'supper', 'brunch']);
 /** -ing words that are states, fillers or things, not activities. */
 const NOT_ACTIVITIES = new Set(['thinking', 'feeling', 'going', 'being', 'doing', 'having', 'getting', 'saying', 'telling', 'knowing', 'trying',
   'wondering', 'hoping', 'wanting', 'looking', 'seeing', 'coming', 'making', 'taking', 'giving', 'keeping', 'letting', 'putting', 'hurting',
@@ -176,23 +178,41 @@ export function looksAdjective(w: string): boolean {
     && !/(?:ily|ery|ory|ary|ty|ny|ey|ay|oy|uy)$/.test(w) && !/er$/.test(w)) || (/er$/.test(w) && ADJECTIVES.has(w.slice(0, -2)));
 }
 
-interface Word { w: string; raw: string; start: number; cap: boolean; sentenceStart: boolean }
+/**
+ * A word of the text. `sentenceStart`: first of a sentence (after . ! ? … or a new line, or a capitalised
+ * pronoun or determiner after a comma, semicolon, colon or dash: "Brighton, We had chips"). `breakBefore`:
+ * punctuation or a new line stands between it and the word before, so no phrase joins the two.
+ */
+interface Word { w: string; raw: string; start: number; cap: boolean; sentenceStart: boolean; breakBefore: boolean }
+
+/** Words that, capitalised after a comma, semicolon, colon or dash, start a new sentence rather than continue a name. */
+const SENTENCE_OPENERS = new Set(['we', 'he', 'she', 'they', 'it', 'you', 'my', 'our', 'his', 'her', 'their', 'your', 'the', 'a', 'an', 'this',
+  'that', 'these', 'those', 'there', 'then', 'so', 'but', 'and', 'anyway', 'also', 'still', 'now']);
 
 function wordsOf(text: string): Word[] {
   const out: Word[] = [];
   let sentenceStart = true;
-  for (const m of text.matchAll(/[A-Za-zÀ-ÿ]+(?:['’][A-Za-z]+)?|[.!?;:,]/g)) {
+  let breakBefore = false;
+  let clauseBreak = false;
+  for (const m of text.matchAll(/[A-Za-zÀ-ÿ]+(?:['’][A-Za-z]+)?|[.!?…\n\r]|[;:,—–]|\s-\s/g)) {
     const tok = m[0];
-    if (/^[.!?]$/.test(tok)) { sentenceStart = true; continue; }
-    if (/^[;:,]$/.test(tok)) continue;
+    if (/^[.!?…\n\r]$/.test(tok)) { sentenceStart = true; breakBefore = true; continue; }
+    if (!/[A-Za-zÀ-ÿ]/.test(tok)) { breakBefore = true; clauseBreak = true; continue; }
     const possessive = /['’]s$/i.test(tok);
     const raw = possessive ? tok.slice(0, -2) : tok;
-    out.push({ w: raw.toLowerCase(), raw, start: m.index!, cap: /^[A-Z][a-z]/.test(raw), sentenceStart });
-    if (possessive) out.push({ w: "'s", raw: "'s", start: m.index! + raw.length, cap: false, sentenceStart: false });
+    const cap = /^[A-Z][a-z]/.test(raw);
+    const start = sentenceStart || (clauseBreak && cap && SENTENCE_OPENERS.has(raw.toLowerCase()));
+    out.push({ w: raw.toLowerCase(), raw, start: m.index!, cap, sentenceStart: start, breakBefore });
+    if (possessive) out.push({ w: "'s", raw: "'s", start: m.index! + raw.length, cap: false, sentenceStart: false, breakBefore: false });
     sentenceStart = false;
+    breakBefore = false;
+    clauseBreak = false;
   }
   return out;
 }
+
+/** The word at `k` follows the one before it in the same clause (no punctuation, no sentence end between). */
+const joined = (ws: readonly Word[], k: number): boolean => ws[k] !== undefined && !ws[k]!.breakBefore && !ws[k]!.sentenceStart;
 
 const you = (d: string): string => (d === 'my' ? 'your' : d === 'our' ? 'your' : d === 'a' || d === 'an' ? 'the' : d);
 
@@ -213,24 +233,57 @@ export function topicsOf(text: string): Topic[] {
   for (let i = 0; i < ws.length; i++) {
     if (used.has(i)) continue;
     const cur = ws[i]!;
+    const prev = joined(ws, i) ? ws[i - 1]!.w : '';
+    // "played cards", "play chess", "did the crossword", "playing the piano": the game or chore is the activity.
+    if ((PLAY.has(cur.w) || DO.has(cur.w)) && joined(ws, i + 1)) {
+      const det = DETERMINERS.has(ws[i + 1]!.w) && ws[i + 1]!.w !== 'my' ? ws[i + 1]!.w : undefined;
+      if (det || PLAY.has(cur.w)) {
+        const k = det ? i + 2 : i + 1;
+        const obj = joined(ws, k) ? ws[k]! : undefined;
+        if (obj && isActivityObject(obj.w) && !NOT_NAMES.has(obj.raw) && !(det && obj.cap)) {
+          const phrase = det ? `the ${obj.w}` : obj.cap ? obj.raw : obj.w;
+          push({ kind: 'activity', phrase, head: obj.w, at: det ? ws[i + 1]!.start : obj.start }, i, k);
+          i = k;
+          continue;
+        }
+      }
+    }
+    // A hobby's class, group or practice without a determiner: "choir practice", "yoga class".
+    if (HOBBIES.has(cur.w) && joined(ws, i + 1) && SESSIONS.has(ws[i + 1]!.w)) {
+      push({ kind: 'activity', phrase: `${cur.w} ${ws[i + 1]!.w}`, head: ws[i + 1]!.w, at: cur.start }, i, i + 1);
+      i++;
+      continue;
+    }
+    // An activity said with its verb: "I baked scones", "we danced", "my brother drove", "I can't drive": said back as "baking".
+    const gerund = ACTIVITY_VERBS[cur.w];
+    if (gerund && !cur.cap && (PAST_FORMS.has(cur.w) ? SUBJECTS.has(prev) || PEOPLE_NOUNS.has(prev) || (joined(ws, i) && ws[i - 1]!.cap && !NOT_NAMES.has(ws[i - 1]!.raw))
+      : SUBJECTS.has(prev) || MODALS.has(prev))) {
+      push({ kind: 'activity', phrase: gerund, head: gerund, at: cur.start }, i, i);
+      continue;
+    }
+    // A meal or routine without a determiner: "after dinner", "at choir", "before yoga".
+    if (BARE_ACTIVITIES.has(cur.w) && TIME_PREPS.has(prev)) {
+      push({ kind: 'activity', phrase: cur.w, head: cur.w, at: cur.start }, i, i);
+      continue;
+    }
     // A determiner phrase: "my old dog", "our mother's care", "the food bank", "a long walk".
     if (DETERMINERS.has(cur.w)) {
       let j = i + 1;
       const mods: string[] = [];
-      while (j < ws.length && looksAdjective(ws[j]!.w) && !PEOPLE_NOUNS.has(ws[j]!.w) && mods.length < 2) mods.push(ws[j++]!.raw.toLowerCase());
-      const noun = ws[j];
+      while (j < ws.length && joined(ws, j) && looksAdjective(ws[j]!.w) && !PEOPLE_NOUNS.has(ws[j]!.w) && mods.length < 2) mods.push(ws[j++]!.raw.toLowerCase());
+      const noun = joined(ws, j) ? ws[j] : undefined;
       if (!noun || DETAIL_WORDS.has(noun.w) || looksAdjective(noun.w)) continue;
       const det = you(cur.w);
       // "A long walk" is said back as "the walk"; "my old house" keeps its "old" (it tells which house).
       const base = det === 'the' ? 'the' : [det, ...mods].join(' ');
       // A compound noun: "driving test", "food bank", "swimming class", "choir practice".
-      const next = ws[j + 1];
+      const next = joined(ws, j + 1) ? ws[j + 1] : undefined;
       const compound = next && !next.cap && (ACTIVITY_NOUNS.has(next.w) || PLACE_WORDS.has(next.w)) && !PEOPLE_NOUNS.has(noun.w) ? next : undefined;
       const headWord = compound ?? noun;
       const nounPhrase = compound ? `${noun.w} ${compound.w}` : noun.w;
-      if (PEOPLE_NOUNS.has(noun.w) && (cur.w === 'my' || cur.w === 'our' || cur.w === 'the' || cur.w === 'a' || cur.w === 'an')) {
+      if (PEOPLE_NOUNS.has(noun.w) && !(noun.w === 'family' && compound && ACTIVITY_NOUNS.has(compound.w)) && (cur.w === 'my' || cur.w === 'our' || cur.w === 'the' || cur.w === 'a' || cur.w === 'an')) {
         // "our mother's care": the person's activity or place said with them.
-        if (ws[j + 1]?.w === "'s" && ws[j + 2] && !DETAIL_WORDS.has(ws[j + 2]!.w) && !looksAdjective(ws[j + 2]!.w)) {
+        if (ws[j + 1]?.w === "'s" && joined(ws, j + 2) && !DETAIL_WORDS.has(ws[j + 2]!.w) && !looksAdjective(ws[j + 2]!.w)) {
           const what = ws[j + 2]!;
           push({ kind: 'person', phrase: `${base} ${noun.w}`, head: noun.w, at: cur.start }, i, j);
           const kind: TopicKind = PLACE_WORDS.has(what.w) ? 'place' : 'activity';
@@ -238,7 +291,7 @@ export function topicsOf(text: string): Topic[] {
           i = j + 2;
           continue;
         }
-        const name = ws[j + 1] && ws[j + 1]!.cap && !NOT_NAMES.has(ws[j + 1]!.raw) ? ` ${ws[j + 1]!.raw}` : '';
+        const name = joined(ws, j + 1) && ws[j + 1]!.cap && !NOT_NAMES.has(ws[j + 1]!.raw) ? ` ${ws[j + 1]!.raw}` : '';
         push({ kind: 'person', phrase: `${base} ${noun.w}${name}`, head: noun.w, at: cur.start }, i, name ? j + 1 : j);
         i = name ? j + 1 : j;
         continue;
@@ -256,7 +309,8 @@ export function topicsOf(text: string): Topic[] {
     }
     // A proper name: after in/at/to/from a place, otherwise a person ("Then Priya called").
     if (cur.cap && !cur.sentenceStart && !NOT_NAMES.has(cur.raw) && !MONTHS_DAYS.test(cur.raw)) {
-      const second = ws[i + 1]?.cap && !NOT_NAMES.has(ws[i + 1]!.raw) ? ws[i + 1] : undefined;
+      // A two-word name ("New York") never runs across a sentence end or a comma ("Toronto. My", "Anna, Tom").
+      const second = joined(ws, i + 1) && ws[i + 1]!.cap && !NOT_NAMES.has(ws[i + 1]!.raw) ? ws[i + 1] : undefined;
       const phrase = second ? `${cur.raw} ${second.raw}` : cur.raw;
       const prev = ws[i - 1]?.w ?? '';
       const after = text.slice(cur.start + phrase.length, cur.start + phrase.length + 8);
@@ -292,6 +346,42 @@ const DETAIL_WORDS: ReadonlySet<string> = new Set([...DETAIL_STOPWORDS, 'story',
   'point', 'thing', 'things', 'chance', 'while', 'times', 'words', 'feelings', 'memory', 'memories', 'money', 'news']);
 const MONTHS_DAYS = /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December)s?$/;
 const ACTIVITY_OBJECT = /^(?:bread|cakes?|cookies|soup|dinner|lunch|music|songs?|books?|letters?|photos|pictures|chess|cards|tennis|golf|football|soccer|piano|guitar)$/;
+
+const PLAY = new Set(['play', 'plays', 'played', 'playing']);
+const DO = new Set(['do', 'does', 'did', 'doing', 'done']);
+/** Words that, after "play" or "did the", are not what was played or done. */
+const NOT_OBJECTS = new Set(['together', 'out', 'up', 'down', 'along', 'around', 'outside', 'inside', 'about', 'nicely', 'badly', 'lots', 'loads',
+  'too', 'right', 'wrong', 'rest', 'best', 'worst', 'most', 'least', 'same', 'opposite', 'trick', 'job', 'fool', 'part', 'role', 'away']);
+function isActivityObject(w: string): boolean {
+  return w.length > 2 && !DETAIL_WORDS.has(w) && !NOT_OBJECTS.has(w) && !looksAdjective(w) && !PEOPLE_NOUNS.has(w) && !PLACE_WORDS.has(w)
+    && !DETERMINERS.has(w) && !SUBJECTS.has(w) && !/['’]/.test(w) && !/ly$/.test(w);
+}
+/** Verbs that name an activity, with the -ing form said back ("I baked" → "baking"). */
+const VERB_GERUNDS: [string[], string][] = [
+  [['bake', 'baked', 'bakes'], 'baking'], [['cook', 'cooked', 'cooks'], 'cooking'], [['paint', 'painted', 'paints'], 'painting'],
+  [['knit', 'knitted', 'knits'], 'knitting'], [['sew', 'sewed', 'sews'], 'sewing'], [['swim', 'swam', 'swims'], 'swimming'],
+  [['hike', 'hiked', 'hikes'], 'hiking'], [['cycle', 'cycled', 'cycles'], 'cycling'], [['dance', 'danced', 'dances'], 'dancing'],
+  [['sing', 'sang', 'sings'], 'singing'], [['fish', 'fished'], 'fishing'], [['gardened'], 'gardening'],
+  [['drive', 'drove', 'drives'], 'driving'], [['argue', 'argued', 'argues'], 'arguing'], [['walk', 'walked', 'walks'], 'walking'],
+  [['jog', 'jogged', 'jogs'], 'jogging'], [['volunteer', 'volunteered', 'volunteers'], 'volunteering'], [['camped'], 'camping'],
+  [['sketch', 'sketched'], 'sketching'], [['pray', 'prayed', 'prays'], 'praying'], [['crochet', 'crocheted'], 'crocheting'],
+  [['skate', 'skated'], 'skating'], [['ski', 'skied'], 'skiing'], [['climb', 'climbed'], 'climbing'], [['row', 'rowed'], 'rowing'],
+  [['quarrel', 'quarrelled', 'quarreled'], 'quarrelling'], [['bowl', 'bowled'], 'bowling'], [['shop', 'shopped'], 'shopping']];
+const ACTIVITY_VERBS: Record<string, string> = Object.fromEntries(VERB_GERUNDS.flatMap(([forms, g]) => forms.map((f) => [f, g])));
+/** The forms above that are a past tense (after a subject only: "we danced", "my brother drove"). */
+const PAST_FORMS = new Set(VERB_GERUNDS.flatMap(([forms]) => forms.filter((f) => /ed$/.test(f) || ['swam', 'sang', 'drove'].includes(f))));
+const SUBJECTS = new Set(['i', 'we', 'he', 'she', 'they', "i've", "we've", "i'd", "we'd", "i'll", "we'll", 'both', 'all', 'also', 'just',
+  'finally', 'often', 'always', 'sometimes', 'never', 'usually', 'still', 'then', 'and']);
+const MODALS = new Set(['to', 'can', "can't", 'cannot', 'could', "couldn't", 'will', "won't", 'would', "wouldn't", 'should', 'might', 'must',
+  'cant', 'couldnt', "don't", "didn't", 'dont', 'didnt', 'let', "let's"]);
+const BARE_ACTIVITIES = new Set(['dinner', 'lunch', 'breakfast', 'supper', 'brunch', 'choir', 'mass', 'bingo', 'yoga', 'pilates', 'rehearsal',
+  'practice', 'class', 'physio', 'therapy', 'chemo', 'dialysis']);
+const TIME_PREPS = new Set(['after', 'before', 'during', 'over', 'for', 'at', 'from', 'to']);
+const HOBBIES = new Set(['choir', 'yoga', 'pilates', 'art', 'pottery', 'dance', 'music', 'piano', 'guitar', 'violin', 'book', 'bible', 'craft',
+  'knitting', 'sewing', 'swimming', 'painting', 'singing', 'dancing', 'cooking', 'baking', 'family', 'bridge', 'chess', 'football', 'tennis',
+  'golf', 'bowls', 'bowling', 'drama', 'language', 'computer', 'exercise', 'fitness', 'walking', 'gardening', 'support', 'prayer']);
+const SESSIONS = new Set(['practice', 'class', 'classes', 'lesson', 'lessons', 'group', 'club', 'rehearsal', 'session', 'sessions', 'dinner',
+  'party', 'meeting', 'night', 'course', 'team', 'game', 'match']);
 
 function isGerund(w: string): boolean {
   return w.length > 5 && w.endsWith('ing') && !NOT_ACTIVITIES.has(w) && !ADJECTIVES.has(w);
