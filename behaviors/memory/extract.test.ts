@@ -47,6 +47,7 @@ describe('topicsOf: a name never runs across a sentence end (issue 15)', () => {
 
 describe('topicsOf: activities, never adjectives (issue 15)', () => {
   it('names the activities of the issue', () => {
+    expect(phrases('It was a strange, difficult conversation with my son.')).toEqual(['the conversation', 'your son']);
     expect(byKind('I spent the morning gardening.', 'activity')).toEqual(['gardening']);
     expect(byKind('I was baking bread all afternoon.', 'activity').join(' ')).toMatch(/baking/);
     expect(byKind('On Sunday we went hiking in the hills.', 'activity')).toEqual(['hiking']);

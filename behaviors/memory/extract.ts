@@ -270,8 +270,10 @@ export function topicsOf(text: string): Topic[] {
     if (DETERMINERS.has(cur.w)) {
       let j = i + 1;
       const mods: string[] = [];
-      while (j < ws.length && joined(ws, j) && looksAdjective(ws[j]!.w) && !PEOPLE_NOUNS.has(ws[j]!.w) && mods.length < 2) mods.push(ws[j++]!.raw.toLowerCase());
-      const noun = joined(ws, j) ? ws[j] : undefined;
+      // Within one sentence; a comma may part the adjectives ("a strange, difficult conversation").
+      const inSentence = (k: number) => ws[k] !== undefined && !ws[k]!.sentenceStart;
+      while (j < ws.length && inSentence(j) && looksAdjective(ws[j]!.w) && !PEOPLE_NOUNS.has(ws[j]!.w) && mods.length < 2) mods.push(ws[j++]!.raw.toLowerCase());
+      const noun = inSentence(j) && (j === i + 1 ? joined(ws, j) : true) ? ws[j] : undefined;
       if (!noun || DETAIL_WORDS.has(noun.w) || looksAdjective(noun.w)) continue;
       const det = you(cur.w);
       // "A long walk" is said back as "the walk"; "my old house" keeps its "old" (it tells which house).
