@@ -309,7 +309,15 @@ describe('batches', () => {
     await server.close();
     const pending = join(dir, '.study.sqlite.uploads', 'pending');
     mkdirSync(pending, { recursive: true });
-    writeFileSync(join(pending, `0000000000000007__dev-a__${three.seqFrom}-${three.seqTo}.sqlite`), gunzipSync(readFileSync(three.file)));
+    // One kept as received (gzip, as this server spools them), one inflated (as older servers did), and
+    // the inflated copy of a merge a stop interrupted.
+    const half = Math.floor((three.seqFrom + three.seqTo) / 2);
+    const threeA = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: three.seqFrom, maxRows: half - three.seqFrom, changedSince: T0, dir: server.dir });
+    const threeB = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: threeA.seqTo, maxRows: 10_000, changedSince: T0, dir: server.dir });
+    expect(threeB.seqTo).toBe(three.seqTo);
+    writeFileSync(join(pending, `0000000000000007__dev-a__${threeA.seqFrom}-${threeA.seqTo}.sqlite.gz`), readFileSync(threeA.file));
+    writeFileSync(join(pending, `0000000000000008__dev-a__${threeB.seqFrom}-${threeB.seqTo}.sqlite`), gunzipSync(readFileSync(threeB.file)));
+    writeFileSync(join(pending, `0000000000000007__dev-a__${threeA.seqFrom}-${threeA.seqTo}.merging`), 'half-written');
     const again = await startServer({ db: join(dir, 'study.sqlite'), port: 0, log: () => undefined });
     server = { ...again, dir, cleanup: async () => { await again.close(); rmSync(dir, { recursive: true, force: true }); } };
     await server!.merges.drained();

@@ -1,7 +1,7 @@
 /**
- * Batches acknowledged on durable receipt, merged behind. A batch is inflated to the spool, checked
- * (gzip, increment header, device, contiguous seq range), fsynced and renamed into `pending/`; only
- * then is it acknowledged. One merger drains `pending/` in arrival order through `collectInto` (the
+ * Batches acknowledged on durable receipt, merged behind. A batch is spooled as received (gzip),
+ * checked (gzip, increment header inflated in memory, device, contiguous seq range), fsynced and
+ * renamed into `pending/`; only then is it acknowledged. The merger inflates it again beside itself. One merger drains `pending/` in arrival order through `collectInto` (the
  * same merge as `hearth collect`), so an upload waits for its own bytes to reach the disk, not for
  * the 49 merges queued ahead of it (runtime/server/README.md, "Scale and performance").
  *
@@ -10,7 +10,8 @@
  * acknowledged is moved to `refused/`, written to the audit trail and the log; the device's next
  * upload then starts above the server's cursor and gets 409 `gap`, so it resends from there.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { collectInto, type SqliteStore } from '../../data/index.js';
@@ -38,7 +39,8 @@ export interface MergeQueueOptions {
 /** The longest a merge waits for uploads being received to finish (see `receiving`). */
 export const MAX_DEFER_MS = 1000;
 
-const NAME = /^(\d{16})__(.+)__(\d+)-(\d+)\.sqlite$/;
+/** A pending batch: arrival, device, seq range; gzip as received (`.sqlite.gz`), or inflated (`.sqlite`, older servers). */
+const NAME = /^(\d{16})__(.+)__(\d+)-(\d+)\.sqlite(\.gz)?$/;
 
 /** The merge queue of one server. */
 export class MergeQueue {
@@ -51,6 +53,8 @@ export class MergeQueue {
   #stopped = false;
   #idle: (() => void)[] = [];
   #receiving = 0;
+  #dirSync: Promise<void> | null = null;
+  #nextDirSync: Promise<void> | null = null;
 
   constructor(o: MergeQueueOptions) {
     this.#o = o;
@@ -58,7 +62,9 @@ export class MergeQueue {
     this.#refusedDir = join(o.spoolDir, 'refused');
     mkdirSync(this.#pendingDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.#refusedDir, { recursive: true, mode: 0o700 });
-    // Batches acknowledged before a stop: merged first, in the order they arrived.
+    // Batches acknowledged before a stop: merged first, in the order they arrived. An inflated copy a
+    // stop left mid-merge is made again.
+    for (const f of readdirSync(this.#pendingDir)) if (f.endsWith('.merging')) rmSync(join(this.#pendingDir, f), { force: true });
     const left = readdirSync(this.#pendingDir).map((f) => [f, NAME.exec(f)] as const).filter(([, m]) => m)
       .sort(([a], [b]) => (a < b ? -1 : 1));
     for (const [f, m] of left) {
@@ -79,27 +85,53 @@ export class MergeQueue {
   }
 
   /**
-   * Make a checked batch durable and queue it: fsync the file, rename it into `pending/` and fsync
-   * the folder. When this resolves the batch survives a crash, and the upload may be acknowledged.
+   * Make a checked batch durable and queue it: fsync the file (unless the caller did: `synced`),
+   * rename it into `pending/` and fsync the folder. When this resolves the batch survives a crash, and the upload may be acknowledged.
    */
-  async accept(deviceId: string, from: number, to: number, file: string): Promise<void> {
-    const fh = await open(file, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
+  async accept(deviceId: string, from: number, to: number, file: string, o: { synced?: boolean } = {}): Promise<void> {
+    if (!o.synced) {
+      const fh = await open(file, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
     }
-    const name = `${String(this.#arrivals++).padStart(16, '0')}__${encodeURIComponent(deviceId)}__${from}-${to}.sqlite`;
+    const name = `${String(this.#arrivals++).padStart(16, '0')}__${encodeURIComponent(deviceId)}__${from}-${to}.sqlite${file.endsWith('.gz') ? '.gz' : ''}`;
     const dest = join(this.#pendingDir, name);
     renameSync(file, dest);
-    const dir = await open(this.#pendingDir, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await this.#syncPendingDir();
     this.#queue.push({ deviceId, from, to, file: dest });
     this.#kick();
+  }
+
+  /**
+   * fsync `pending/`, shared between the uploads that renamed into it meanwhile (a group commit):
+   * a caller whose rename came after the sync in flight began waits for the next one, which covers
+   * every rename made before it starts. 50 uploads at once then cost a few folder syncs, not 50.
+   */
+  #syncPendingDir(): Promise<void> {
+    if (!this.#dirSync) {
+      this.#dirSync = (async () => {
+        const dir = await open(this.#pendingDir, 'r');
+        try {
+          await dir.sync();
+        } finally {
+          await dir.close();
+        }
+      })().finally(() => {
+        this.#dirSync = null;
+      });
+      return this.#dirSync;
+    }
+    if (!this.#nextDirSync) {
+      const again = () => {
+        this.#nextDirSync = null;
+        return this.#syncPendingDir();
+      };
+      this.#nextDirSync = this.#dirSync.then(again, again);
+    }
+    return this.#nextDirSync;
   }
 
   /**
@@ -148,8 +180,25 @@ export class MergeQueue {
       }
       if (this.#stopped) break;
       const p = this.#queue[0]!;
+      // A batch kept as received is inflated beside itself for the merge, and that copy removed after.
+      const inflated = p.file.endsWith('.gz') ? `${p.file.slice(0, -3)}.merging` : null;
       try {
-        const result = await collectInto(this.#o.study, p.file, {
+        if (inflated) {
+          let bytes: Buffer | null = null;
+          try {
+            bytes = gunzipSync(readFileSync(p.file));
+          } catch (e) {
+            // Checked at receipt, so only a damaged spool gets here: keep it aside, as any refusal.
+            if (!(e as NodeJS.ErrnoException).code?.startsWith('Z_')) throw e;
+            this.#refuse(p, `the spooled batch no longer inflates (${(e as Error).message})`);
+          }
+          if (!bytes) {
+            this.#queue.shift();
+            continue;
+          }
+          writeFileSync(inflated, bytes, { mode: 0o600 });
+        }
+        const result = await collectInto(this.#o.study, inflated ?? p.file, {
           private: true, onlyDevice: p.deviceId, label: `uplink:${p.deviceId}:${p.from}-${p.to}`, now: this.#o.now, hearthVersion: this.#o.hearthVersion,
         });
         if (result.status === 'refused' && isDiskFull(result.problem)) throw new Error(result.problem);
@@ -160,6 +209,8 @@ export class MergeQueue {
         this.#o.log(`hearth serve: merging ${p.file}: ${(e as Error).message}; retrying in 5 s`);
         await new Promise((ok) => setTimeout(ok, 5000));
         continue;
+      } finally {
+        if (inflated) rmSync(inflated, { force: true });
       }
       this.#queue.shift();
     }
