@@ -52,7 +52,13 @@ export function lockDevice(deviceDir: string, command: string, o: { create?: boo
   }
   const holderFile = join(dir, LOCK_HOLDER_FILE);
   const me: LockHolder = { pid: process.pid, command, sinceUtc: new Date().toISOString() };
-  writeFileSync(holderFile, `${JSON.stringify(me)}\n`);
+  try {
+    writeFileSync(holderFile, `${JSON.stringify(me)}\n`);
+  } catch {
+    // Only ever shown in a refusal: on a full disk the lock holds without it, and the runtime goes on to
+    // meet the full disk where it can say so (a DiskFullError naming the database, exit 2).
+    rmSync(holderFile, { force: true });
+  }
   let released = false;
   const release = () => {
     if (released) return;

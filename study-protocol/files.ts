@@ -1,5 +1,5 @@
 /** Reading the files staff point commands at: only regular files, so a FIFO or a device never hangs a command. */
-import { chmodSync, closeSync, constants, fstatSync, openSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, fsyncSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 
 function kindOf(st: Stats): string {
   if (st.isFIFO()) return 'a named pipe (FIFO)';
@@ -38,12 +38,25 @@ export function readRegularFile(file: string): string {
 
 /**
  * Write `text` whole to a temporary file beside `file` and rename it into place, so a reader or a
- * power cut sees the old file or the new one, never half of one. With `mode`, the file gets exactly
+ * power cut sees the old file or the new one, never half of one; on failure the temporary is removed. With `mode`, the file gets exactly
  * that mode (writeFileSync's mode applies only when it creates the file).
  */
 export function writeFileAtomic(file: string, text: string, mode?: number): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, mode === undefined ? {} : { mode });
-  if (mode !== undefined) chmodSync(tmp, mode);
-  renameSync(tmp, file);
+  try {
+    const fd = openSync(tmp, 'w', mode ?? 0o666);
+    try {
+      writeFileSync(fd, text);
+      // The new bytes reach the disk before the name does: after a power cut the file is old or new, never empty.
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, file);
+  } catch (e) {
+    // A full disk or a read-only folder: the old file stays as it was, and no temporary is left behind.
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

@@ -1,7 +1,7 @@
 // A full disk in the middle of a session (issue 13 item 6), on a real small file system: a 4 MiB tmpfs
 // holding the device folder, filled while `hearth talk` runs as its own process (needs root to mount).
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DISK_FULL_LINE } from '../runtime/live.js';
@@ -69,5 +69,27 @@ describe.skipIf(tmpfsUnavailable !== null)(`hearth talk when the disk fills mid-
     expect(queryFile(db, "SELECT 1 FROM turns WHERE session_id = 'P07-d01-2' AND speaker = 'participant'").length).toBeGreaterThan(0);
     expect(existsSync(`${db}-reserve`)).toBe(true);
     expect(readFileSync(`${db}-reserve`).length).toBe(512 * 1024);
+  });
+  it('starting on a disk that is already full: one line naming the database, exit 2, no stack trace, and no temporary file left behind', { timeout: 90_000 }, async () => {
+    const disk = mountSmallDisk(4 * 1024 * 1024);
+    disks.push(disk);
+    const dir = join(disk.dir, 'p08');
+    const db = join(dir, 'hearth.sqlite');
+    const today = new Date().toISOString().slice(0, 10);
+    const p = await hearth('provision', '--protocol', PROTOCOL, '--participant', 'P08', '--tz', 'UTC', '--start', today, '--device-dir', dir, '--registry', join(disk.dir, 'registry.sqlite'));
+    expect(p.code, p.err).toBe(0);
+    const before = readdirSync(dir);
+    disk.fill(0);
+    // The soak found this: the device lock's holder note was written first, and ENOSPC there was a stack trace, exit 1.
+    const r = await hearth('talk', '--device-dir', dir, '--script', SCRIPT, '--time-scale', '0.01');
+    expect(r.code, r.err).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toContain(`hearth: ${db}: the disk is full`);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(readdirSync(dir).filter((f) => /\.tmp-\d+$/.test(f))).toEqual([]);
+    disk.unfill();
+    const again = await hearth('talk', '--device-dir', dir, '--script', SCRIPT, '--time-scale', '0.01');
+    expect(again.code, again.err).toBe(0);
+    expect(readdirSync(dir).filter((f) => !before.includes(f) && !/^hearth\.sqlite-(wal|shm|reserve)$|^hearth\.lock(\.json)?$|\.json$/.test(f))).toEqual([]);
   });
 });

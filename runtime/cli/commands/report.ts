@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openForAnalysis, readReportData } from '../../../data/index.js';
-import { BUNDLED_PROTOCOL, loadProtocol } from '../../../study-protocol/index.js';
+import { BUNDLED_PROTOCOL, loadProtocol, writeFileAtomic } from '../../../study-protocol/index.js';
 import { buildReportModel, MOOD_INSTRUMENT, OUTCOME_INSTRUMENT } from '../../report/model.js';
 import { renderReport } from '../../report/render.js';
 import { UsageError } from '../errors.js';
@@ -44,14 +43,11 @@ export function register(program: Command): void {
     });
 }
 
-/** Write `text` to a temporary file beside `file` and rename it into place: a reader never sees half a report. */
+/** Write the report whole (writeFileAtomic): a reader never sees half a report. */
 function writeAtomically(file: string, text: string): void {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, file);
+    writeFileAtomic(file, text);
   } catch (cause) {
-    rmSync(tmp, { force: true });
     throw new UsageError(`${file}: cannot write the report (${(cause as Error).message})`, { cause });
   }
 }
