@@ -194,6 +194,17 @@ export class SqliteStore implements Store {
     } catch (cause) {
       throw fullDisk(path, cause) ?? new StoreError(`${path}: cannot open database (${(cause as Error).message})`, { cause });
     }
+    if (!options.readonly) {
+      try {
+        // The WAL is copied back and emptied at every start, and kept to a few MiB after checkpoints.
+        // Without this a WAL that readers kept from being reset grew to 51 MB over a soak month, and on a
+        // full disk the checkpoint that would free it needs room the disk no longer has.
+        db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // Busy (another reader) or a full disk: the WAL stays as it is, and the next start tries again.
+      }
+    }
     const reserve = !options.readonly && options.reserveBytes ? makeReserve(`${path}-reserve`, options.reserveBytes) : null;
     const store = new SqliteStore(path, db, reserve);
     if (!options.readonly) store.migrate();
@@ -355,6 +366,9 @@ export function commonColumns(db: Database.Database, identity: DeviceIdentity, a
   const { last_seq: seq } = db.prepare('UPDATE device_seq SET last_seq = last_seq + 1 WHERE device_id = ? RETURNING last_seq').get(identity.deviceId) as { last_seq: number };
   return { ...stamp(atMs, identity.tz), study_day: studyDay, device_id: identity.deviceId, seq, clock_source: identity.clockSource };
 }
+
+/** The WAL is truncated to this after a checkpoint (`journal_size_limit`). */
+const WAL_SIZE_LIMIT = 4 * 1024 * 1024;
 
 function checkVersion(path: string): void {
   let probe: Db | undefined;

@@ -61,6 +61,26 @@ describe.skipIf(!ready)('LpcmMicrophone through a PulseAudio null sink (real sou
     broken: () => new LpcmMicrophone({ device: 'hearth_no_such_device', recorder: 'arecord', firstDataTimeoutMs: 2_000 }),
   });
 
+  it('hands samples over in short periods (20 ms by default; ALSA left to itself gives 125 ms for -D pulse)', async () => {
+    // The gap between deliveries is what an end of speech waits for, on top of the VAD's hangover.
+    const spans = async (periodMs: number | undefined) => {
+      const mic = new LpcmMicrophone({ device: 'pulse', recorder: 'arecord', ...(periodMs === undefined ? {} : { periodMs }) });
+      const ac = new AbortController();
+      const ms: number[] = [];
+      let total = 0;
+      for await (const c of mic.open(ac.signal)) {
+        ms.push((c.samples.length * 1000) / 16_000);
+        total += c.samples.length;
+        if (total >= 16_000) ac.abort();
+      }
+      return ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+    };
+    const short = await spans(undefined);
+    const alsa = await spans(0);
+    expect(short).toBeLessThanOrEqual(40);
+    expect(alsa).toBeGreaterThan(short * 2);
+  });
+
   it('records 16 kHz mono samples with timestamps that advance with the sample count', async () => {
     const mic = new LpcmMicrophone({ device: 'pulse', recorder: 'arecord' });
     const ac = new AbortController();

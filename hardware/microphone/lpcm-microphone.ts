@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import nodeRecord from 'node-record-lpcm16';
 import { AUDIO_SAMPLE_RATE, AudioSourceError, type AudioChunk, type AudioSource } from '../../perception/index.js';
 
@@ -16,7 +17,17 @@ export interface LpcmMicrophoneOptions {
    * for one, silently moves a recording whose source vanished to another, idle source). Default 3000 ms.
    */
   stallTimeoutMs?: number;
+  /**
+   * arecord only: the ALSA period, how often samples are handed over. Default 20 ms; ALSA's own
+   * (125 ms for `-D pulse`) delays every end of speech by up to a period. 0 leaves it to ALSA.
+   */
+  periodMs?: number;
 }
+
+/** The arecord recorder with `--period-time` (node-record-lpcm16 loads a recorder given as a path). */
+const ARECORD_PERIODS = fileURLToPath(new URL('./arecord-periods.cjs', import.meta.url));
+/** The default arecord period (see `periodMs`). */
+export const DEFAULT_PERIOD_MS = 20;
 
 /**
  * A sound card at 16 kHz mono s16le through `node-record-lpcm16` (which runs arecord or sox).
@@ -33,9 +44,12 @@ export class LpcmMicrophone implements AudioSource {
 
   async *open(signal?: AbortSignal): AsyncIterable<AudioChunk> {
     const now = this.options.now ?? Date.now;
+    const recorder = this.options.recorder ?? 'arecord';
+    const periodMs = this.options.periodMs ?? DEFAULT_PERIOD_MS;
     const rec = nodeRecord.record({
       sampleRate: AUDIO_SAMPLE_RATE, channels: 1, audioType: 'raw',
-      recorder: this.options.recorder ?? 'arecord',
+      recorder: recorder === 'arecord' && periodMs > 0 ? ARECORD_PERIODS : recorder,
+      ...(periodMs > 0 ? { periodUs: Math.round(periodMs * 1000) } : {}),
       ...(this.options.device ? { device: this.options.device } : {}),
     });
     const stream = rec.stream();

@@ -6,7 +6,10 @@ declare module 'node-record-lpcm16' {
   export interface RecordOptions {
     sampleRate?: number;
     channels?: number;
-    recorder?: 'sox' | 'rec' | 'arecord';
+    /** A recorder by name, or the path of a module returning `{ cmd, args }` (node-record-lpcm16 resolves it from its own folder, so an absolute path is taken as is). */
+    recorder?: 'sox' | 'rec' | 'arecord' | (string & {});
+    /** Passed through to the recorder module (Hearth's arecord-periods.cjs reads it). */
+    periodUs?: number;
     device?: string;
     audioType?: 'raw' | 'wav';
     endOnSilence?: boolean;

@@ -40,7 +40,7 @@ export interface SoakOptions {
     camera?: number;
     /** On this day the microphone is a device that is not there; the day after, ALSA's `null` device (silence). */
     microphone?: number;
-    /** The disk fills at 09:02 on this day (a tmpfs); freed after two failed starts. */
+    /** The disk fills at 09:02 on this day (a tmpfs); freed after two failed starts, or the next day if the runtime kept running on it. */
     disk?: number;
     /** At the first start on this day the clock is set an hour back; on `clockForward`, a day forward. */
     clockBack?: number; clockForward?: number;
@@ -350,7 +350,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     }
     // A runtime that keeps going on the full disk (its WAL had room) gets it back the next day, as staff
     // would free it after the heartbeat reported it; counted, so the figures say which happened.
-    if (disk && diskFilledAt !== null && !diskFreed && d > f.disk!) freeDisk('the runtime kept running on the full disk for the rest of the day');
+    if (disk && diskFilledAt !== null && !diskFreed && d > f.disk!) freeDisk('the next day began with the disk still full');
     if (inRange(f.dbLocked) && d === f.dbLocked && !lockDone && hourOfDay >= 9.02) {
       lockDone = true;
       holdLocks();
