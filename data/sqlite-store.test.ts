@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,5 +116,32 @@ describe('SqliteStore on a real file', () => {
     writeFileSync(blocker, 'not a folder');
     const path = join(blocker, 'sub', 'h.sqlite');
     expect(() => SqliteStore.open(path)).toThrow(`${path}: cannot create the database folder`);
+  });
+});
+
+describe('the write-ahead log at a start', () => {
+  it('is copied back and emptied when a store opens after a kill left it large', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-wal-'));
+    const file = join(dir, 'hearth.sqlite');
+    SqliteStore.open(file).close();
+    // A process that writes 8 MB through the WAL (no checkpoint) and is killed before it can close.
+    const r = spawnSync(process.execPath, ['-e', `
+      const D = require('better-sqlite3'); const db = new D(${JSON.stringify(file)});
+      db.pragma('journal_mode = WAL'); db.pragma('wal_autocheckpoint = 0');
+      db.exec('CREATE TABLE IF NOT EXISTS junk (b BLOB)');
+      const ins = db.prepare('INSERT INTO junk VALUES (?)');
+      for (let i = 0; i < 2000; i++) ins.run(Buffer.alloc(4096, i % 251));
+      process.kill(process.pid, 'SIGKILL');
+    `], { cwd: join(import.meta.dirname, '..') });
+    expect(r.signal).toBe('SIGKILL');
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(8_000_000);
+    const store = SqliteStore.open(file);
+    try {
+      expect(statSync(`${file}-wal`).size).toBe(0);
+      expect((sqliteHandle(store).prepare('SELECT COUNT(*) AS n FROM junk').get() as { n: number }).n).toBe(2000);
+      expect(sqliteHandle(store).pragma('journal_size_limit', { simple: true })).toBe(4 * 1024 * 1024);
+    } finally {
+      store.close();
+    }
   });
 });
