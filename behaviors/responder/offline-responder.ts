@@ -319,9 +319,11 @@ export class OfflineResponder {
     const note = summariseShared(text);
     // "you're happy, your daughter called" is said back as "your daughter called": the feeling is said by other moves.
     const said = note?.summary.replace(/^(?:you(?:'re| are| feel| felt| were) )?(?:so |very |a bit |a little |really |kind of |pretty |honestly )?\w+, (?:because |since |as )?(?=you)/, '');
-    const summary = said && /^you/.test(said) && said.split(/\s+/).length <= 16 && !/[?"]/.test(said) ? said : null;
+    const sayable = said !== undefined && said.split(/\s+/).length <= 16 && !/[?"]/.test(said);
+    const summary = sayable && /^you/.test(said) ? said : null;
+    const echo = sayable && !summary ? { text: said, clause: CLAUSE_START.test(said) } : null;
     const valence = heard.feeling?.valence ?? 0;
-    return { feeling: heard.feeling, detail: heard.detail, person, summary, valence };
+    return { feeling: heard.feeling, detail: heard.detail, person, summary, echo, valence };
   }
 
   /** The sentences each tactic can say about what was heard (an empty list: the tactic does not fit). */
@@ -338,8 +340,13 @@ export class OfflineResponder {
         ? [`It sounds like today is ${adj[0]}.`, `I can hear the ${noun[0]} in that.`]
         : [`That sounds ${adj[0]}.`, `I can hear the ${noun[0]} in that.`]
       : [`It sounds like that was ${adj.at(-1)} for you.`, `I can hear the ${noun[0]} in what you're saying.`];
+    const e = where === 'checkin' && !s.summary ? s.echo : null;
+    const said = e ? e.text.charAt(0).toUpperCase() + e.text.slice(1) : '';
     const restatement = [
       ...(s.summary && (where === 'checkin' || !d) ? [`So ${s.summary}.`] : []),
+      // Their own words back, at the check-in, when there is no "you …" paraphrase: a sentence as it was
+      // told ("It sounds like the boiler broke…"), a fragment as it was said ("Not bad, a bit achy… — I hear you.").
+      ...(e ? (e.clause ? [`It sounds like ${e.text}.`] : [`${said} — I hear you.`, `${said} — that's how today is going, then.`]) : []),
       ...(d ? [`What you said about ${d} stands out.`, `You mentioned ${d}.`] : []),
     ];
     const interpretation = p
@@ -426,8 +433,16 @@ interface HeardIn {
   detail: string | null;
   person: string | null;
   summary: string | null;
+  /**
+   * Their words when the paraphrase does not start with "you" ("the boiler broke…", "not bad, a bit
+   * achy…"), short enough to say back at the check-in; `clause` when they make a sentence of their own.
+   */
+  echo: { text: string; clause: boolean } | null;
   valence: -1 | 0 | 1;
 }
+
+/** A paraphrase that is a sentence of its own (a subject first), not a fragment ("not bad, …"). */
+const CLAUSE_START = /^(?:it|the|there|things|everything|today|this|that|work|we|your|he|she|they|my)\b/;
 
 /** The moves that say back what was heard: the feeling, the detail, or their words. */
 const GROUNDED: ReadonlySet<Tactic> = new Set(['reflection', 'restatement', 'interpretation']);
