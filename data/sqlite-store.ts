@@ -196,9 +196,9 @@ export class SqliteStore implements Store {
     }
     if (!options.readonly) {
       try {
-        // The WAL is copied back and emptied at every start, and kept to a few MiB after checkpoints.
-        // Without this a WAL that readers kept from being reset grew to 51 MB over a soak month, and on a
-        // full disk the checkpoint that would free it needs room the disk no longer has.
+        // The WAL is copied back and emptied at every start, and kept to a few MiB after checkpoints: a
+        // WAL left large by a kill (or one a long reader kept from being reset) needs room in the database
+        // file to be checkpointed, and on a full disk that room is gone.
         db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
         db.pragma('wal_checkpoint(TRUNCATE)');
       } catch {
