@@ -22,19 +22,24 @@ const hearth = (...args: string[]): Promise<Result> =>
   });
 
 const disks: SmallDisk[] = [];
+
+/** A device folder provisioned for `participant` on a new 4 MiB tmpfs (unmounted after the test). */
+async function provisionedOnSmallDisk(participant: string): Promise<{ disk: SmallDisk; dir: string; db: string }> {
+  const disk = mountSmallDisk(4 * 1024 * 1024);
+  disks.push(disk);
+  const dir = join(disk.dir, participant.toLowerCase());
+  const today = new Date().toISOString().slice(0, 10);
+  const p = await hearth('provision', '--protocol', PROTOCOL, '--participant', participant, '--tz', 'UTC', '--start', today, '--device-dir', dir, '--registry', join(disk.dir, 'registry.sqlite'));
+  expect(p.code, p.err).toBe(0);
+  return { disk, dir, db: join(dir, 'hearth.sqlite') };
+}
 afterEach(() => {
   for (const d of disks.splice(0)) d.unmount();
 });
 
 describe.skipIf(tmpfsUnavailable !== null)(`hearth talk when the disk fills mid-session (a real tmpfs${tmpfsUnavailable ? `; skipped: ${tmpfsUnavailable}` : ''})`, () => {
   it('says a calm line, closes the session as interrupted naming the file, records the fault, exits 2 with one line; after space is freed the next talk runs', { timeout: 90_000 }, async () => {
-    const disk = mountSmallDisk(4 * 1024 * 1024);
-    disks.push(disk);
-    const dir = join(disk.dir, 'p07');
-    const db = join(dir, 'hearth.sqlite');
-    const today = new Date().toISOString().slice(0, 10);
-    const p = await hearth('provision', '--protocol', PROTOCOL, '--participant', 'P07', '--tz', 'UTC', '--start', today, '--device-dir', dir, '--registry', join(disk.dir, 'registry.sqlite'));
-    expect(p.code, p.err).toBe(0);
+    const { disk, dir, db } = await provisionedOnSmallDisk('P07');
 
     // Real-time replies (a few seconds each) keep the session open while the disk fills.
     const child = spawn(process.execPath, [...CLI, 'talk', '--device-dir', dir, '--script', SCRIPT, '--time-scale', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -71,13 +76,7 @@ describe.skipIf(tmpfsUnavailable !== null)(`hearth talk when the disk fills mid-
     expect(readFileSync(`${db}-reserve`).length).toBe(512 * 1024);
   });
   it('starting on a disk that is already full: one line naming the database, exit 2, no stack trace, and no temporary file left behind', { timeout: 90_000 }, async () => {
-    const disk = mountSmallDisk(4 * 1024 * 1024);
-    disks.push(disk);
-    const dir = join(disk.dir, 'p08');
-    const db = join(dir, 'hearth.sqlite');
-    const today = new Date().toISOString().slice(0, 10);
-    const p = await hearth('provision', '--protocol', PROTOCOL, '--participant', 'P08', '--tz', 'UTC', '--start', today, '--device-dir', dir, '--registry', join(disk.dir, 'registry.sqlite'));
-    expect(p.code, p.err).toBe(0);
+    const { disk, dir, db } = await provisionedOnSmallDisk('P08');
     const before = readdirSync(dir);
     disk.fill(0);
     // The soak found this: the device lock's holder note was written first, and ENOSPC there was a stack trace, exit 1.
