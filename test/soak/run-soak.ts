@@ -76,6 +76,8 @@ export interface SoakFigures {
   microphone: { lostEvents: number; recoveredEvents: number };
   uplink: { server: string; failures: number };
   starts: number;
+  /** Device processes that had not exited 30 s after the month's end and SIGTERM (then killed). */
+  shutdownHangs: number;
   childErrors: string[];
 }
 
@@ -268,6 +270,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     dbLocked: { held: false },
     childErrors: [] as string[],
     starts: 0,
+    shutdownHangs: 0,
   };
   let simNow = day0 + 8 * HOUR;
   let diskFilledAt: number | null = null;
@@ -332,6 +335,27 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     }));
   };
 
+  // The month is over: SIGTERM, sent again every second (one that lands while the runtime boots, before
+  // it listens, would be lost), and after 30 s a kill that counts as a shutdown hang.
+  let hungAtEnd = false;
+  const stopAtEnd = (child: ChildProcess) => {
+    if (stopping.has(child)) return;
+    stopping.add(child);
+    child.kill('SIGTERM');
+    const since = performance.now();
+    const again = setInterval(() => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        clearInterval(again);
+      } else if (performance.now() - since > 30_000) {
+        clearInterval(again);
+        hungAtEnd = true;
+        figures.shutdownHangs++;
+        print({ soak: 'shutdown-hang', pid: child.pid, lastStderr: lastErr().slice(-600) });
+        child.kill('SIGKILL');
+      } else child.kill('SIGTERM');
+    }, 1000);
+  };
+  const stopping = new WeakSet<ChildProcess>();
   let running: ChildProcess | null = null;
   let lastErr = () => '';
   let talking = false;
@@ -341,7 +365,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
   const onMessage = (child: ChildProcess, msg: Record<string, unknown>) => {
     if (msg.soak === 'talking') talking = true;
     if (msg.soak === 'quiet') talking = false;
-    if (msg.soak === 'end' && figures.kills.done >= o.kills) child.kill('SIGTERM');
+    if (msg.soak === 'end' && figures.kills.done >= o.kills) stopAtEnd(child);
     setModelMode();
     const d = dayOf(simNow);
     const hourOfDay = (simNow - day0 - (d - 1) * DAY) / HOUR;
@@ -455,6 +479,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       diskFullStarts++;
       print({ soak: 'exit', code, day: dayOf(simNow), error: exit.error });
       if (disk && diskFullStarts >= 2 && !diskFreed) freeDisk('after two starts refused on the full disk');
+    } else if (signal === 'SIGKILL' && hungAtEnd) {
+      break;
     } else if (signal === 'SIGKILL') {
       print({ soak: 'exit', signal, note: 'wall-time bound', lastStderr: lastErr().slice(-600) });
     } else {
@@ -527,6 +553,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     },
     uplink: { server: `http://127.0.0.1:${closedPort}`, failures: count("SELECT COUNT(*) AS n FROM events WHERE kind LIKE 'uplink.%'") },
     starts: figures.starts,
+    shutdownHangs: figures.shutdownHangs,
     childErrors: figures.childErrors.slice(0, 10),
   };
   print({ soak: 'figures', ...figuresOut });

@@ -27,5 +27,6 @@ if (figures.kills.survived !== figures.kills.requested) missed.push(`${figures.k
 if (figures.instances.withReason !== days) missed.push(`${figures.instances.withReason}/${days} instances terminal with a reason`);
 if (figures.integrity !== 'ok') missed.push(`integrity_check: ${figures.integrity}`);
 if (figures.alerts.lost) missed.push(`${figures.alerts.lost} alerts lost`);
+if (figures.shutdownHangs) missed.push(`${figures.shutdownHangs} device process(es) did not stop within 30 s of SIGTERM at the end`);
 process.stdout.write(`${JSON.stringify({ soak: 'result', ok: missed.length === 0, missed, wallMs: figures.wallMs, boundMs: figures.boundMs, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) })}\n`);
 process.exitCode = missed.length === 0 ? 0 : 1;
