@@ -250,6 +250,23 @@ describe('AlertOutbox delivering to a webhook', () => {
     expect(events.map((e) => e.kind)).toEqual(['alerts.retrying', 'alerts.retrying', 'alerts.retrying', 'alerts.delivered']);
   });
 
+  it('names the first five retries of an incident in the device log and then one in sixteen, while the outbox row counts every attempt', async () => {
+    const a = incident();
+    let calls = 0;
+    const refusing = { deliver: async () => { throw new Error(`cannot reach the server (ECONNREFUSED, call ${++calls})`); } };
+    outbox({ transport: refusing as never }).start();
+    for (let i = 1; i <= 40; i++) {
+      // Failed and recorded (the message names the call), so the timer now set is the retry's.
+      await until(`attempt ${i}`, () => (row(a.incidentId).lastError ?? '').endsWith(`call ${i})`));
+      timers.advance(timers.nextInMs!);
+    }
+    await until('attempt 41', () => (row(a.incidentId).lastError ?? '').endsWith('call 41)'));
+    expect(row(a.incidentId).deliveryAttempts).toBe(41);
+    const logged = events.filter((e) => e.kind === 'alerts.retrying').map((e) => e.detail.attempt);
+    expect(logged).toEqual([1, 2, 3, 4, 5, 16, 32]);
+    expect(row(a.incidentId).deliveryStatus).not.toBe('acknowledged');
+  });
+
   it('a lost response is retried with the same Idempotency-Key: the receiver takes the incident exactly once', async () => {
     const a = incident();
     const b = incident('harm');

@@ -69,6 +69,9 @@ export type { BackoffPolicy } from '../../data/index.js';
 
 /** 5 s, 10 s, 20 s … doubling to 15 minutes. */
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 15 * 60_000 };
+/** Retries of one incident logged as `alerts.retrying` events one by one; after these, one in RETRY_EVENT_EVERY. */
+export const RETRY_EVENTS_IN_FULL = 5;
+export const RETRY_EVENT_EVERY = 16;
 /** A request with no answer within this long is abandoned and retried. */
 export const DEFAULT_ALERT_TIMEOUT_MS = 10_000;
 
@@ -266,7 +269,11 @@ export class AlertOutbox implements AlertChannel {
         this.event('alerts.failed', { incidentId: entry.incidentId, kind: entry.kind, attempt, error: error.message });
         return 'failed';
       }
-      this.event('alerts.retrying', { incidentId: entry.incidentId, kind: entry.kind, attempt, error: error.message, retryAt: new Date(retryAtMs!).toISOString() });
+      // Every attempt is counted in the outbox row; the device log names the first few and then one in
+      // RETRY_EVENT_EVERY (a month without the server: about 3,500 retries an incident at the 15-minute cap).
+      if (attempt <= RETRY_EVENTS_IN_FULL || attempt % RETRY_EVENT_EVERY === 0) {
+        this.event('alerts.retrying', { incidentId: entry.incidentId, kind: entry.kind, attempt, error: error.message, retryAt: new Date(retryAtMs!).toISOString() });
+      }
       return 'retrying';
     } finally {
       timers.clearTimeout(timeout);
