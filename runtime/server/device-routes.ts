@@ -53,27 +53,8 @@ export function bearerToken(req: FastifyRequest): string | null {
 
 const gunzipAsync = promisify(gunzip) as (buf: Buffer, o: { chunkSize: number; maxOutputLength: number }) => Promise<Buffer>;
 
-/** At most `max` tasks at once; the rest wait in order. */
-class Limit {
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
-  constructor(readonly max: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    // A finishing task hands its slot straight to the next in line.
-    if (this.#running >= this.max) await new Promise<void>((ok) => this.#waiting.push(ok));
-    else this.#running++;
-    try {
-      return await task();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#running--;
-    }
-  }
-}
-
-/** Bytes reserved by requests in flight; a reservation waits (in order) until it fits. */
-class ByteBudget {
+/** Units (bytes, or uploads) reserved by requests in flight; a reservation waits, in order, until it fits. */
+class Budget {
   #free: number;
   readonly #waiting: { bytes: number; ok: () => void }[] = [];
   constructor(readonly total: number) {
@@ -142,8 +123,8 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: ServerContext): 
   app.decorateRequest('deviceId', null);
   // Failed enrollments per address: a code has 100 bits, but there is no reason to let anyone try many.
   const enrollFailures = new AttemptWindow({ max: 10, windowMs: 15 * 60_000, now: ctx.now });
-  const inflating = new Limit(INFLATING_AT_ONCE);
-  const bodies = new ByteBudget(BODIES_IN_MEMORY);
+  const inflating = new Budget(INFLATING_AT_ONCE);
+  const bodies = new Budget(BODIES_IN_MEMORY);
   let free: { bytes: number; at: number } | null = null;
   const freeSpool = async (): Promise<number> => {
     const at = performance.now();
@@ -264,7 +245,15 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: ServerContext): 
         if (e instanceof LimitExceeded) return tooLarge(reply, e.message);
         throw e;
       }
-      const [written, checked] = await Promise.allSettled([writeDurably(gzFile, body), inflating.run(() => checkIncrement(body))]);
+      const check = async () => {
+        const done = await inflating.reserve(1);
+        try {
+          return await checkIncrement(body);
+        } finally {
+          done();
+        }
+      };
+      const [written, checked] = await Promise.allSettled([writeDurably(gzFile, body), check()]);
       if (written.status === 'rejected') {
         if (isDiskFull(written.reason)) return diskFull(reply);
         throw written.reason;
@@ -285,7 +274,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: ServerContext): 
         return fail(reply, 409, 'gap', `batch ${from}-${to} starts above the server's cursor: it holds this device's rows up to seq ${cursor}; resend from there`, { lastSeq: cursor });
       }
       try {
-        await ctx.merges.accept(deviceId, from, to, gzFile, { synced: true });
+        await ctx.merges.accept(deviceId, from, to, gzFile);
       } catch (e) {
         if (isDiskFull(e)) return diskFull(reply);
         throw e;

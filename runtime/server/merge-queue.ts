@@ -1,9 +1,10 @@
 /**
  * Batches acknowledged on durable receipt, merged behind. A batch is spooled as received (gzip),
  * checked (gzip, increment header inflated in memory, device, contiguous seq range), fsynced and
- * renamed into `pending/`; only then is it acknowledged. The merger inflates it again beside itself. One merger drains `pending/` in arrival order through `collectInto` (the
- * same merge as `hearth collect`), so an upload waits for its own bytes to reach the disk, not for
- * the 49 merges queued ahead of it (runtime/server/README.md, "Scale and performance").
+ * renamed into `pending/`; only then is it acknowledged. One merger drains `pending/` in arrival
+ * order, inflating each batch again beside itself, through `collectInto` (the same merge as `hearth
+ * collect`), so an upload waits for its own bytes to reach the disk, not for the 49 merges queued
+ * ahead of it (runtime/server/README.md, "Scale and performance").
  *
  * After a crash, files in `pending/` are merged at the next start (the merge is idempotent, so one
  * merged just before the crash is merged again harmlessly). A batch the merge refuses after it was
@@ -85,18 +86,10 @@ export class MergeQueue {
   }
 
   /**
-   * Make a checked batch durable and queue it: fsync the file (unless the caller did: `synced`),
-   * rename it into `pending/` and fsync the folder. When this resolves the batch survives a crash, and the upload may be acknowledged.
+   * Queue a checked batch the caller has written and fsynced: rename it into `pending/` and fsync the
+   * folder. When this resolves the batch survives a crash, and the upload may be acknowledged.
    */
-  async accept(deviceId: string, from: number, to: number, file: string, o: { synced?: boolean } = {}): Promise<void> {
-    if (!o.synced) {
-      const fh = await open(file, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
+  async accept(deviceId: string, from: number, to: number, file: string): Promise<void> {
     const name = `${String(this.#arrivals++).padStart(16, '0')}__${encodeURIComponent(deviceId)}__${from}-${to}.sqlite${file.endsWith('.gz') ? '.gz' : ''}`;
     const dest = join(this.#pendingDir, name);
     renameSync(file, dest);
@@ -183,20 +176,9 @@ export class MergeQueue {
       // A batch kept as received is inflated beside itself for the merge, and that copy removed after.
       const inflated = p.file.endsWith('.gz') ? `${p.file.slice(0, -3)}.merging` : null;
       try {
-        if (inflated) {
-          let bytes: Buffer | null = null;
-          try {
-            bytes = gunzipSync(readFileSync(p.file));
-          } catch (e) {
-            // Checked at receipt, so only a damaged spool gets here: keep it aside, as any refusal.
-            if (!(e as NodeJS.ErrnoException).code?.startsWith('Z_')) throw e;
-            this.#refuse(p, `the spooled batch no longer inflates (${(e as Error).message})`);
-          }
-          if (!bytes) {
-            this.#queue.shift();
-            continue;
-          }
-          writeFileSync(inflated, bytes, { mode: 0o600 });
+        if (inflated && !this.#inflate(p, inflated)) {
+          this.#queue.shift();
+          continue;
         }
         const result = await collectInto(this.#o.study, inflated ?? p.file, {
           private: true, onlyDevice: p.deviceId, label: `uplink:${p.deviceId}:${p.from}-${p.to}`, now: this.#o.now, hearthVersion: this.#o.hearthVersion,
@@ -214,6 +196,23 @@ export class MergeQueue {
       }
       this.#queue.shift();
     }
+  }
+
+  /**
+   * Inflate a spooled batch to `to` for its merge; false (and the batch refused) when it no longer
+   * inflates. It was checked at receipt, so only a damaged spool gets there.
+   */
+  #inflate(p: Pending, to: string): boolean {
+    let bytes: Buffer;
+    try {
+      bytes = gunzipSync(readFileSync(p.file));
+    } catch (e) {
+      if (!(e as NodeJS.ErrnoException).code?.startsWith('Z_')) throw e;
+      this.#refuse(p, `the spooled batch no longer inflates (${(e as Error).message})`);
+      return false;
+    }
+    writeFileSync(to, bytes, { mode: 0o600 });
+    return true;
   }
 
   #refuse(p: Pending, problem: string): void {

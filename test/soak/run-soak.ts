@@ -337,7 +337,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
 
   // The month is over: SIGTERM, sent again every second (one that lands while the runtime boots, before
   // it listens, would be lost), and after 30 s a kill that counts as a shutdown hang.
-  let hungAtEnd = false;
+  const stopping = new WeakSet<ChildProcess>();
   const stopAtEnd = (child: ChildProcess) => {
     if (stopping.has(child)) return;
     stopping.add(child);
@@ -348,14 +348,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         clearInterval(again);
       } else if (performance.now() - since > 30_000) {
         clearInterval(again);
-        hungAtEnd = true;
         figures.shutdownHangs++;
         print({ soak: 'shutdown-hang', pid: child.pid, lastStderr: lastErr().slice(-600) });
         child.kill('SIGKILL');
       } else child.kill('SIGTERM');
     }, 1000);
   };
-  const stopping = new WeakSet<ChildProcess>();
   let running: ChildProcess | null = null;
   let lastErr = () => '';
   let talking = false;
@@ -479,7 +477,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       diskFullStarts++;
       print({ soak: 'exit', code, day: dayOf(simNow), error: exit.error });
       if (disk && diskFullStarts >= 2 && !diskFreed) freeDisk('after two starts refused on the full disk');
-    } else if (signal === 'SIGKILL' && hungAtEnd) {
+    } else if (signal === 'SIGKILL' && figures.shutdownHangs > 0) {
       break;
     } else if (signal === 'SIGKILL') {
       print({ soak: 'exit', signal, note: 'wall-time bound', lastStderr: lastErr().slice(-600) });
