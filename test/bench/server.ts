@@ -53,6 +53,8 @@ if (process.argv[2] === '--make') {
   process.exit(0);
 }
 
+// BENCH_PROFILE=DIR: each server writes a V8 CPU profile into DIR when it stops.
+const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
 const exitOf = (child: ChildProcess, what: string) => new Promise<void>((ok, fail) => child.on('exit', (code, signal) => (code === 0 || signal === 'SIGTERM' ? ok() : fail(new Error(`${what} exited ${code ?? signal}`)))));
 
 const cache = join(tmpdir(), `hearth-bench-server-${DEVICES}x${DAYS}`);
@@ -93,7 +95,7 @@ async function startServe(name: string): Promise<{ url: string; pid: number; db:
   const codes = files.map((_, i) => records.createEnrollmentCode({ deviceId: deviceId(i + 1), expiresInMs: 3_600_000, createdBy: 'bench' }).code);
   setup.close();
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/cli/main.ts', 'serve', '--db', db, '--listen', `127.0.0.1:${port}`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...profile, 'runtime/cli/main.ts', 'serve', '--db', db, '--listen', `127.0.0.1:${port}`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = exitOf(child, 'hearth serve');
   const url = await new Promise<string>((ok, fail) => {
     let out = '';
