@@ -256,7 +256,7 @@ export class SqliteStore implements Store {
 
   transaction<T>(fn: () => T): T {
     try {
-      return this.#guard.run(() => this.#db.transaction(fn)(), true);
+      return this.#guard.run(() => this.#db.transaction(fn).immediate(), true);
     } catch (cause) {
       if (cause instanceof StoreError) throw cause;
       throw new StoreError(`${this.path}: transaction failed (${(cause as Error).message})`, { cause });
@@ -467,7 +467,7 @@ class SqliteDeviceLog implements DeviceLog {
   /** Run `fn` in one transaction: its rows and their sequence numbers commit together or not at all. */
   private write<T>(fn: () => T): T {
     try {
-      return this.guard.run(() => this.db.transaction(fn)(), true);
+      return this.guard.run(() => this.db.transaction(fn).immediate(), true);
     } catch (cause) {
       if (cause instanceof DiskFullError) throw cause;
       throw new StoreError(`database write failed: ${(cause as Error).message}`, { cause });

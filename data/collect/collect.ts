@@ -479,7 +479,10 @@ function planTables(db: Db): TablePlan[] {
 function merge(db: Db, increment: IncrementMeta | null): DeviceCollected[] {
   const tablePlans = plans(db);
   const devices = cached(db, 'SELECT device_id, last_seq FROM src.device_seq ORDER BY device_id').all() as { device_id: string; last_seq: number }[];
-  db.exec('BEGIN');
+  // IMMEDIATE: the write lock is taken before anything is read. The study server writes the same
+  // database from its own connection (heartbeats, alerts); a deferred transaction that read first
+  // would get SQLITE_BUSY at its first write, without waiting, whenever that one committed in between.
+  db.exec('BEGIN IMMEDIATE');
   db.pragma('defer_foreign_keys = ON');
   const out: DeviceCollected[] = [];
   for (const { device_id: deviceId, last_seq: srcLast } of devices) {

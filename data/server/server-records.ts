@@ -238,7 +238,7 @@ export class ServerRecords {
       const token = newDeviceToken();
       this.#db.prepare('INSERT INTO server_device_tokens (token_sha256, device_id, created_ts_utc) VALUES (?, ?, ?)').run(sha256Hex(token), o.deviceId, now);
       return { status: 'enrolled', deviceId: o.deviceId, token };
-    })();
+    }).immediate();
   }
 
   /** Which device a bearer token belongs to, and whether it was revoked. */
@@ -257,7 +257,7 @@ export class ServerRecords {
         .run(now, `revoked by ${by}`, deviceId).changes;
       this.#db.prepare('UPDATE server_devices SET revoked_ts_utc = ?, revoked_by = ? WHERE device_id = ? AND revoked_ts_utc IS NULL').run(now, by, deviceId);
       return n;
-    })();
+    }).immediate();
   }
 
   /** Whether a device id was ever enrolled. */
@@ -376,7 +376,7 @@ export class ServerRecords {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`).run(a.incidentId, deviceId, a.kind, a.severity, a.participantId, a.sessionId, a.eventDate,
         a.reportDueBy, JSON.stringify(a.checks), now, now);
       return { status: 'stored', acknowledged: false };
-    })();
+    }).immediate();
   }
 
   /** Acknowledge an open alert (who, when, a note). False when there is no such alert or it was already acknowledged. */

@@ -3,6 +3,7 @@
  * scopes, enrollment codes, validation and limits, alerts once per incident, and increments built by
  * the device-side builder (data/uplink/increment.ts) from a device file written through the store API.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -282,6 +283,30 @@ describe('batches', () => {
     await server.merges.drained();
     expect(performance.now() - t1).toBeLessThan(MAX_DEFER_MS);
     expect(server.records.lastSeq('dev-a')).toBe(device.lastSeq);
+    device.store.close();
+  });
+
+  it('a merge waits while another process holds the study database\'s write lock, rather than refusing the batch', async () => {
+    server = await testServer();
+    const token = await enrollDevice(server, 'dev-a');
+    const device = new FixtureDevice(join(server.dir, 'device.sqlite'), 'dev-a');
+    device.session();
+    const inc = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: 0, maxRows: 10_000, changedSince: null, dir: server.dir });
+    // Another writer of the study database (a staff command such as \`hearth serve enroll\`): it holds
+    // the write lock for a second and commits, so the merge's view of the file goes stale meanwhile.
+    const holder = spawn(process.execPath, ['-e', `
+      const db = new (require('better-sqlite3'))(process.argv[1]);
+      db.exec('BEGIN IMMEDIATE');
+      db.prepare("INSERT INTO server_audit (ts_utc, actor, action, target, detail_json) VALUES ('2026-12-01T00:00:00.000Z', 'test', 'lock', 'study', '{}')").run();
+      process.stdout.write('locked\\n');
+      setTimeout(() => { db.exec('COMMIT'); db.close(); }, 1000);`, join(server.dir, 'study.sqlite')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((ok) => holder.stdout!.once('data', ok));
+    const exited = new Promise((ok) => holder.on('exit', ok));
+    expect((await upload(token, 'dev-a', readFileSync(inc.file), `${inc.seqFrom}-${inc.seqTo}`)).status).toBe(202);
+    await server.merges.drained();
+    expect(await exited).toBe(0);
+    expect(server.records.lastSeq('dev-a')).toBe(device.lastSeq);
+    expect(readdirSync(join(server.dir, '.study.sqlite.uploads', 'refused'))).toEqual([]);
     device.store.close();
   });
 

@@ -183,7 +183,8 @@ export class MergeQueue {
         const result = await collectInto(this.#o.study, inflated ?? p.file, {
           private: true, onlyDevice: p.deviceId, label: `uplink:${p.deviceId}:${p.from}-${p.to}`, now: this.#o.now, hearthVersion: this.#o.hearthVersion,
         });
-        if (result.status === 'refused' && isDiskFull(result.problem)) throw new Error(result.problem);
+        // The server's own faults come back as refusals too: kept and retried, not refused.
+        if (result.status === 'refused' && (isDiskFull(result.problem) || isBusy(result.problem))) throw new Error(result.problem);
         if (result.status === 'refused') this.#refuse(p, result.problem);
         else rmSync(p.file, { force: true });
       } catch (e) {
@@ -231,6 +232,11 @@ export class MergeQueue {
 export function isDiskFull(e: unknown): boolean {
   const err = e as NodeJS.ErrnoException | undefined;
   return err?.code === 'ENOSPC' || err?.code === 'EDQUOT' || err?.code === 'SQLITE_FULL' || /SQLITE_FULL|database or disk is full|ENOSPC/i.test(String(err?.message ?? e));
+}
+
+/** The study database locked by another connection for longer than its busy timeout. */
+export function isBusy(problem: string): boolean {
+  return /SQLITE_BUSY|database is locked/i.test(problem);
 }
 
 /** Bytes of acknowledged batches waiting in a spool (for health checks). */

@@ -12,7 +12,7 @@ import { startServer, type HearthServer, type ServerOptions } from './app.js';
 /** A server in its own temporary folder; `cleanup` closes it and removes the folder. */
 export async function testServer(o: Partial<ServerOptions> = {}): Promise<HearthServer & { dir: string; cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-serve-test-'));
-  const server = await startServer({ db: join(dir, 'study.sqlite'), port: 0, log: () => undefined, ...o });
+  const server = await startServer({ db: join(dir, 'study.sqlite'), port: 0, log: process.env.DEBUG_SERVER_LOG ? (l) => console.error(l) : () => undefined, ...o });
   return { ...server, dir, cleanup: async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
