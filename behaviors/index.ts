@@ -9,7 +9,7 @@ export {
 } from './session/session.machine.js';
 export { sayLineMachine, type CheckedLine, type CheckRequest, type SayLineEvent, type SayLineInput, type SayLineOutput } from './session/say-line.machine.js';
 export { SESSION_LINES } from './session/lines.js';
-export { OfflineResponder, type ComposeRequest } from './responder/offline-responder.js';
+export { handsOverFloor, OfflineResponder, type ComposeRequest } from './responder/offline-responder.js';
 export { hear, type Heard } from './responder/listen-for.js';
 export { bundledStories, parseStoryLibrary, StoryLibraryError, wordCount, type Story } from './stories/story.js';
 export * from './stories/choose.js';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { handsOverFloor } from '../behaviors/index.js';
 import { runLive } from '../runtime/live.js';
 import { FakeRos } from './fakes/fake-rclnodejs.js';
 
@@ -23,11 +24,11 @@ describe('a session on a ROS4HRI robot (fake rclnodejs: ROS 2 is not in Debian)'
       ros.publish('/humans/persons/anna/engagement_status', { level: 3 });
       ros.publish('/humans/persons/tv/face_id', { data: 'f2' });
       ros.publish('/humans/persons/tv/engagement_status', { level: 1 });
-      // The participant answers each question; the robot's face sees a smile, and a grimace on the television.
+      // The participant answers each question (or listening cue); the robot's face sees a smile, and a grimace on the television.
       // (The television's reading comes first: fusion ignores a second reading at the same millisecond.)
       ros.publish('/humans/faces/f2/expression', { expression: 'angry', valence: -0.8, arousal: 0.7, confidence: 0.9 });
       ros.publish('/humans/faces/f1/expression', { expression: 'happy', valence: 0.6, arousal: 0.3, confidence: 0.8 });
-      if (String(goal.input).trim().endsWith('?') && answers.length) ros.publish('/humans/voices/v1/speech', { final: answers.shift(), confidence: 0.9 });
+      if (handsOverFloor(String(goal.input)) && answers.length) ros.publish('/humans/voices/v1/speech', { final: answers.shift(), confidence: 0.9 });
     };
     const dir = mkdtempSync(join(tmpdir(), 'hearth-ros2-'));
     const started = runLive({

@@ -297,6 +297,16 @@ export class OfflineResponder {
     const banks = this.banks(s, pick, 'empathy');
     // The empathy mechanisms (EPITOME: emotional reaction, interpretation, exploration) with the other
     // support moves, in plans; each turn takes the plan sharing the fewest moves with the robot's last turn.
+    if (!req.finalExchange && (req.previousLine ?? '').trim().endsWith('?')
+      && ((hash(`${req.participantId}|${req.sessionId}|${req.studyDay}|${req.turnIndex}|reflect`) >>> 16) & 1) === 0) {
+      // After a question, every other turn that goes on asks nothing new: it says back what was heard and
+      // hands the floor over with a listening cue. Exploring in every turn carries the question over into
+      // the next turn each time; human supporters reuse a tactic in the next turn at 0.27 (DOMAIN.md
+      // section 7), and counsellors give several reflections per question. (A high bit of the hash: FNV-1a's
+      // lowest is only the parity of the characters, the same for every day that is in the text twice.)
+      const fitting = REFLECT_PLANS.filter((plan) => plan.every((t) => banks[t].length > 0));
+      if (fitting.length > 0) return `${this.follow(fitting, banks, req, pick, 'reflect', attempt)} ${pick(FLOOR_CUES, 'floor')}`;
+    }
     const plans: readonly Plan[] = req.finalExchange ? FINAL_PLANS : OPEN_PLANS;
     return this.follow(plans, banks, req, pick, 'plan', attempt);
   }
@@ -407,8 +417,9 @@ export class OfflineResponder {
       before = labelTurn(previous);
       this.labelCache.set(previous, before);
     }
-    // Sharing moves with the last turn costs most; not saying back what could be said back costs too.
-    const cost = (plan: Plan) => plan.filter((t) => before.has(t)).length / plan.length + (canGround && !grounded(plan) ? 0.25 : 0);
+    // Not saying back what could be said back costs most (every disclosure is answered so that it shows
+    // it was heard); sharing moves with the last turn comes next.
+    const cost = (plan: Plan) => plan.filter((t) => before.has(t)).length / plan.length + (canGround && !grounded(plan) ? 1 : 0);
     const least = Math.min(...usable.map(cost));
     const best = usable.filter((plan) => cost(plan) === least);
     const chosen = hash(`${req.participantId}|${req.sessionId}|${req.studyDay}|${req.turnIndex}|${salt}`) % best.length;
@@ -459,6 +470,27 @@ const OPEN_PLANS: readonly Plan[] = [
   ['validation', 'exploration'],
   ['exploration'],
 ];
+
+/**
+ * Turns that go on without a question (after one, see `empathy`): each says back what was told (a detail
+ * or their words, not only the feeling), then `FLOOR_CUES` hands the floor over.
+ */
+const REFLECT_PLANS: readonly Plan[] = [
+  ['reflection', 'interpretation'],
+  ['emotional_reaction', 'restatement', 'validation'],
+  ['restatement', 'normalising'],
+  ['interpretation', 'validation'],
+  ['reflection', 'restatement'],
+];
+
+/** Listening cues that end a turn without a question: they ask nothing, and leave the participant the floor. */
+const FLOOR_CUES: readonly string[] = ["Take your time; I'm listening.", "I'm here, and I'm listening.", "I'm listening."];
+
+/** A robot line that leaves the participant the floor: it ends with a question or a listening cue. */
+export function handsOverFloor(line: string): boolean {
+  const end = line.trim();
+  return end.endsWith('?') || FLOOR_CUES.some((cue) => end.endsWith(cue));
+}
 
 /** The last turn of the conversation: no new question. */
 const FINAL_PLANS: readonly Plan[] = [
