@@ -295,8 +295,6 @@ export class OfflineResponder {
           'Was there anything today, big or small, that you would like to talk about?', 'Is there anything else you would like to tell me about today?'], 'brief')].join(' ');
     }
     const banks = this.banks(s, pick, 'empathy');
-    // The empathy mechanisms (EPITOME: emotional reaction, interpretation, exploration) with the other
-    // support moves, in plans; each turn takes the plan sharing the fewest moves with the robot's last turn.
     if (!req.finalExchange && (req.previousLine ?? '').trim().endsWith('?')
       && ((hash(`${req.participantId}|${req.sessionId}|${req.studyDay}|${req.turnIndex}|reflect`) >>> 16) & 1) === 0) {
       // After a question, every other turn that goes on asks nothing new: it says back what was heard and
@@ -307,6 +305,8 @@ export class OfflineResponder {
       const fitting = REFLECT_PLANS.filter((plan) => plan.every((t) => banks[t].length > 0));
       if (fitting.length > 0) return `${this.follow(fitting, banks, req, pick, 'reflect', attempt)} ${pick(FLOOR_CUES, 'floor')}`;
     }
+    // The empathy mechanisms (EPITOME: emotional reaction, interpretation, exploration) with the other
+    // support moves, in plans; each turn takes the plan sharing the fewest moves with the robot's last turn.
     const plans: readonly Plan[] = req.finalExchange ? FINAL_PLANS : OPEN_PLANS;
     return this.follow(plans, banks, req, pick, 'plan', attempt);
   }

@@ -497,7 +497,8 @@ function merge(db: Db, increment: IncrementMeta | null): DeviceCollected[] {
     // increment touches a few tables, so most statements are skipped.
     const ranges = new Map(tablePlans.map((p) => [p.table, cached(db, `SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM src."${p.table}" WHERE device_id = ?`)
       .get(deviceId) as { lo: number | null; hi: number | null }]));
-    checkLineage(db, deviceId, tablePlans.filter((p) => (ranges.get(p.table)!.lo ?? Infinity) <= Math.min(srcLast, studyLast)), Math.min(srcLast, studyLast));
+    const commonLast = Math.min(srcLast, studyLast);
+    checkLineage(db, deviceId, tablePlans.filter((p) => (ranges.get(p.table)!.lo ?? Infinity) <= commonLast), commonLast);
     const added: TableCounts = {};
     const updated: TableCounts = {};
     let seqMin: number | null = null;

@@ -292,7 +292,7 @@ describe('batches', () => {
     const device = new FixtureDevice(join(server.dir, 'device.sqlite'), 'dev-a');
     device.session();
     const inc = await buildIncrement(device.store, { deviceId: 'dev-a', seqFrom: 0, maxRows: 10_000, changedSince: null, dir: server.dir });
-    // Another writer of the study database (a staff command such as \`hearth serve enroll\`): it holds
+    // Another writer of the study database (a staff command such as `hearth serve enroll`): it holds
     // the write lock for a second and commits, so the merge's view of the file goes stale meanwhile.
     const holder = spawn(process.execPath, ['-e', `
       const db = new (require('better-sqlite3'))(process.argv[1]);
