@@ -3,7 +3,7 @@ export { DiskFullError, isDiskFull, StoreError } from './errors.js';
 export { SCHEMA_VERSION } from './migrations.js';
 export type * from './ports.js';
 export { SqliteStore } from './sqlite-store.js';
-export { tryExclusiveFileLock, type HeldFileLock } from './sqlite-store.js';
+export { syncWal, tryExclusiveFileLock, type HeldFileLock } from './sqlite-store.js';
 export { MemoryStore } from './memory-store.js';
 export { COLLECTIONS_TABLE, openForAnalysis, type AnalysisSource } from './analysis-source.js';
 export {

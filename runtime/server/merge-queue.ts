@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { gunzipSync } from 'node:zlib';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectInto, type SqliteStore } from '../../data/index.js';
+import { collectInto, syncWal, type SqliteStore } from '../../data/index.js';
 import type { ServerRecords } from '../../data/server/index.js';
 
 /** One acknowledged batch waiting to be merged. */
@@ -35,6 +35,8 @@ export interface MergeQueueOptions {
   now: () => number;
   hearthVersion: string;
   log: (line: string) => void;
+  /** Makes the study database's commits so far durable (default `syncWal`; tests hold it back). */
+  syncLog?: (studyPath: string) => Promise<void>;
 }
 
 /** The longest a merge waits for uploads being received to finish (see `receiving`). */
@@ -56,6 +58,9 @@ export class MergeQueue {
   #receiving = 0;
   #dirSync: Promise<void> | null = null;
   #nextDirSync: Promise<void> | null = null;
+  /** Spooled batches merged but not yet durable in the study database: removed once its log is synced. */
+  readonly #unsynced: string[] = [];
+  #syncing: Promise<void> | null = null;
 
   constructor(o: MergeQueueOptions) {
     this.#o = o;
@@ -141,9 +146,9 @@ export class MergeQueue {
     };
   }
 
-  /** Resolves when every acknowledged batch is merged (tests, benchmarks, shutdown). */
+  /** Resolves when every acknowledged batch is merged and durable, its spool file gone (tests, benchmarks, shutdown). */
   drained(): Promise<void> {
-    if (!this.#queue.length && !this.#running) return Promise.resolve();
+    if (!this.#queue.length && !this.#running) return this.#synced();
     return new Promise((ok) => this.#idle.push(ok));
   }
 
@@ -151,6 +156,38 @@ export class MergeQueue {
   async stop(): Promise<void> {
     this.#stopped = true;
     await this.#running;
+    await this.#synced();
+  }
+
+  /**
+   * A merged batch's spool file is removed only once the study database's log is fsynced: the study
+   * connection runs at synchronous = NORMAL (a commit reaches the disk at the next checkpoint), so a
+   * power cut just after a merge could otherwise lose rows the device was told were received. One
+   * sync, on libuv's thread pool, covers every merge committed before it starts.
+   */
+  #syncMerged(): void {
+    if (this.#syncing || !this.#unsynced.length) return;
+    const files = this.#unsynced.splice(0);
+    this.#syncing = (this.#o.syncLog ?? syncWal)(this.#o.study.path).then(
+      () => {
+        for (const f of files) rmSync(f, { force: true });
+      },
+      (e: Error) => {
+        // Kept in pending/ (merged again, harmlessly, at the next start) unless a later sync succeeds.
+        this.#o.log(`hearth serve: syncing the study database's log: ${e.message}; ${files.length} merged batches stay spooled until a later sync`);
+        this.#unsynced.unshift(...files);
+      },
+    ).finally(() => {
+      this.#syncing = null;
+    });
+  }
+
+  /** Resolves when every merge so far is durable (another sync when merges came during the last; a failing sync is not retried forever). */
+  async #synced(): Promise<void> {
+    for (let tries = 0; (this.#syncing || this.#unsynced.length) && tries < 3; tries++) {
+      this.#syncMerged();
+      await this.#syncing;
+    }
   }
 
 
@@ -159,7 +196,11 @@ export class MergeQueue {
     this.#running = this.#drain().finally(() => {
       this.#running = null;
       if (this.#queue.length && !this.#stopped) this.#kick();
-      else for (const ok of this.#idle.splice(0)) ok();
+      else {
+        void this.#synced().then(() => {
+          if (!this.#running) for (const ok of this.#idle.splice(0)) ok();
+        });
+      }
     });
   }
 
@@ -186,7 +227,10 @@ export class MergeQueue {
         // The server's own faults come back as refusals too: kept and retried, not refused.
         if (result.status === 'refused' && (isDiskFull(result.problem) || isBusy(result.problem))) throw new Error(result.problem);
         if (result.status === 'refused') this.#refuse(p, result.problem);
-        else rmSync(p.file, { force: true });
+        else {
+          this.#unsynced.push(p.file);
+          this.#syncMerged();
+        }
       } catch (e) {
         // A fault of the server itself (disk full, the study database unwritable): keep the batch, retry later.
         this.#o.log(`hearth serve: merging ${p.file}: ${(e as Error).message}; retrying in 5 s`);
