@@ -5,8 +5,8 @@ import {
   type AlertWebhookSettings, type LearnedLayer, type Listener, type RobotLine, type Speaker,
 } from '../behaviors/index.js';
 import { isDiskFull, isValidTimeZone, localDate, SqliteStore, type DiskFullError, type Store } from '../data/index.js';
-import { EspeakSpeaker, FfmpegFrameSource, FileEnrollmentStore, loadRclnodejs, loadScript, MicrophonePath, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
-import { CameraRunner, faceObservation, PeopleRegistry, PerceptionService, RawMediaWriter, UNRECOGNISED, type PerceptionServiceOptions } from '../perception/index.js';
+import { EspeakSpeaker, FfmpegFrameSource, FileEnrollmentStore, loadRclnodejs, loadScript, MicrophonePath, OpenAiTranscriber, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
+import { CameraRunner, FallbackTranscriber, faceObservation, PeopleRegistry, PerceptionService, PocketsphinxTranscriber, RawMediaWriter, UNRECOGNISED, type PerceptionServiceOptions } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { ManualClock, systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
@@ -50,6 +50,11 @@ export interface LiveOptions {
   requireProvisioned?: boolean;
   /** Hear the participant through this ALSA/PulseAudio capture device (voice activity, pocketsphinx) instead of typing. */
   microphone?: string;
+  /**
+   * With `microphone`: the study site's OpenAI-compatible transcription server (a whisper server) for
+   * speech to text, the offline recogniser standing in whenever it fails. Audio leaves the device.
+   */
+  stt?: { baseURL: string; model: string; apiKey?: string };
   /** See the participant's face: a V4L2 device (/dev/video0), a video file or a stream. */
   camera?: string;
   /** `sim` (terminal, script, microphone) or `ros2` (a ROS4HRI robot: TTS action, voices, faces). */
@@ -284,8 +289,18 @@ function microphoneHardware({ o, clock, dir, device, voice, print, makePerceptio
   // The robot's own voice closes the microphone while it plays, plus a tail (echo gating: hardware/README).
   const mic = new MicrophonePath({ device: microphone || undefined });
   const ears = mic.listener;
+  // The site's whisper server, when configured, with the offline recogniser standing in while it fails.
+  const transcriber = o.stt
+    ? new FallbackTranscriber(
+      new OpenAiTranscriber({ ...o.stt, language: 'en', timeoutMs: STT_TIMEOUT_MS, maxRetries: 0 }),
+      new PocketsphinxTranscriber(),
+      { now: () => clock.now(), onFallback: (e) => log.recordEvent('transcriber.fallback', e, clock.now()) },
+    )
+    : undefined;
+  if (transcriber) log.recordEvent('transcriber.configured', { engine: transcriber.name }, clock.now());
   const perception = makePerception({
     audio: mic.audio,
+    ...(transcriber ? { transcriber } : {}),
     expectation: () => mic.expectation(),
     // Utterance audio is kept only with consent to keep raw media *and* to record audio (re-read each time).
     rawMedia: new RawMediaWriter({
@@ -309,6 +324,9 @@ function microphoneHardware({ o, clock, dir, device, voice, print, makePerceptio
   const speaker: Speaker = { speak: async (line, signal) => { print(line); return gated ? gated.speak(line, signal) : { startedAt: clock.now(), endedAt: clock.now() }; } };
   return { speaker, listener: ears, perception, terminal: null, ros: null };
 }
+
+/** The longest a participant waits for the site's transcription server before the offline recogniser answers instead. */
+const STT_TIMEOUT_MS = 6000;
 
 /** Typed conversation in the terminal (spoken with --voice). */
 function terminalHardware({ o, clock, voice }: Backend): Hardware {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chatModelContract } from '../../behaviors/chat-model.contract.js';
 import { ModelCallError } from '../../behaviors/index.js';
-import { decodeWav, PocketsphinxTranscriber } from '../../perception/index.js';
+import { decodeWav, FallbackTranscriber, PocketsphinxTranscriber } from '../../perception/index.js';
 import { transcriberContract } from '../../perception/audio/transcriber.contract.js';
 import { haveTestdata, LIBRIVOX_0880, readTestdata } from '../../test/fixtures/audio/speech.js';
 import { startFakeOpenAI, type ChatBody, type FakeOpenAIServer } from '../../test/fixtures/llm/fake-openai-server.js';
@@ -158,6 +158,37 @@ describe.skipIf(!havePocketsphinx || !haveTestdata)('OpenAiTranscriber against a
   it('reports an unreachable server', async () => {
     await expect(new OpenAiTranscriber({ baseURL: 'http://127.0.0.1:9/v1', model: 'whisper-1', maxRetries: 0 }).transcribe(new Int16Array(1600)))
       .rejects.toThrow(/openai whisper-1 @ http:\/\/127\.0\.0\.1:9\/v1: Connection error/);
+  });
+
+  it('falls back to the offline recogniser while the site\'s server fails, leaves it alone for the cool-down, then uses it again', async () => {
+    let clock = Date.parse('2026-03-02T10:00:00Z');
+    const fallbacks: { reason: string; retryAt: number }[] = [];
+    const offline = new PocketsphinxTranscriber();
+    const both = new FallbackTranscriber(new OpenAiTranscriber({ baseURL, model: 'whisper-1', maxRetries: 0 }), offline, {
+      now: () => clock, coolDownMs: 60_000, onFallback: (e) => fallbacks.push(e),
+    });
+    const audio = readTestdata(LIBRIVOX_0880);
+    const asked = () => seen.length;
+    try {
+      failNext = 1;
+      const before = asked();
+      const down = await both.transcribe(audio);
+      expect(down.engine).toMatch(/^pocketsphinx/);
+      expect(overlap(down.text, 'he was not an ill disposed young man')).toBeGreaterThanOrEqual(0.5);
+      expect(fallbacks).toEqual([expect.objectContaining({ reason: expect.stringMatching(/HTTP 503/), retryAt: clock + 60_000 })]);
+      // Within the cool-down the server is not asked (its 503 was not even reached again).
+      clock += 30_000;
+      expect((await both.transcribe(audio)).engine).toMatch(/^pocketsphinx/);
+      expect(asked()).toBe(before);
+      // After it, the server again.
+      clock += 31_000;
+      expect((await both.transcribe(audio)).engine).toBe(`openai whisper-1 @ ${baseURL}`);
+      expect(asked()).toBe(before + 1);
+      expect(fallbacks).toHaveLength(1);
+    } finally {
+      failNext = 0;
+      await both.close();
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { hardwareOptions, type HardwareFlags } from './device-options.js';
+import { hardwareOptions, liveOptions, type HardwareFlags } from './device-options.js';
 
 /** Parse `args` with the shared hardware options, as `hearth talk` does: the flags, or the error commander raised. */
 function parse(...args: string[]): { flags?: HardwareFlags; error?: Error & { exitCode?: number } } {
@@ -40,5 +40,23 @@ describe('hardware options', () => {
     const file = join(root, 'ok.yaml');
     writeFileSync(file, 'replies: [hello]\n');
     expect(parse('--script', file).flags?.script).toBe(file);
+  });
+
+  it('takes the site\'s transcription server with --microphone only, as an http(s) URL, with the model and the key from the environment', () => {
+    const bad = parse('--microphone', '--stt-server', 'whisper.local:8000');
+    expect(bad.error?.exitCode).toBe(2);
+    expect(bad.error?.message).toBe('option --stt-server: "whisper.local:8000" must be an http or https URL');
+    expect(parse('--stt-server', 'not a url').error?.message).toBe('option --stt-server: "not a url" is not a URL (e.g. http://10.0.0.5:8000/v1)');
+    expect(() => liveOptions(parse('--stt-server', 'http://10.0.0.5:8000/v1').flags!)).toThrow('option --stt-server: speech to text needs --microphone (typed and scripted answers are not transcribed)');
+    const saved = process.env.HEARTH_STT_API_KEY;
+    process.env.HEARTH_STT_API_KEY = 'k-site';
+    try {
+      const o = liveOptions(parse('--microphone', '--stt-server', 'http://10.0.0.5:8000/v1', '--stt-model', 'Systran/faster-whisper-small').flags!);
+      expect(o.stt).toEqual({ baseURL: 'http://10.0.0.5:8000/v1', model: 'Systran/faster-whisper-small', apiKey: 'k-site' });
+      expect(liveOptions(parse('--microphone').flags!).stt).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.HEARTH_STT_API_KEY;
+      else process.env.HEARTH_STT_API_KEY = saved;
+    }
   });
 });

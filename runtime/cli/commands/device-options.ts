@@ -12,6 +12,8 @@ export interface HardwareFlags {
   voice?: boolean;
   script?: string;
   microphone?: string | true;
+  sttServer?: string;
+  sttModel: string;
   camera?: string;
   timeScale: number;
   replyTimeout: number;
@@ -24,6 +26,9 @@ export function hardwareOptions(cmd: Command): Command {
     .option('--voice', 'also speak with espeak-ng through the sound device')
     .option('--script <file>', 'a participant script (YAML/JSON) instead of typing', regularFile('--script'))
     .option('--microphone [device]', 'listen through a microphone (voice activity + offline speech to text) instead of typing')
+    .addOption(new Option('--stt-server <url>', "with --microphone: the study site's OpenAI-compatible transcription server (e.g. http://10.0.0.5:8000/v1); offline recognition stands in while it fails; key in HEARTH_STT_API_KEY")
+      .env('HEARTH_STT_URL').argParser(httpUrl('--stt-server')))
+    .addOption(new Option('--stt-model <name>', 'model name the transcription server knows').env('HEARTH_STT_MODEL').default('whisper-1'))
     .option('--camera <source>', "watch the participant's face: /dev/video0, a video file or a stream; affect is logged")
     .option('--time-scale <x>', 'scale script pauses and speech time (0.01 = 100x faster)', positiveNumber('--time-scale'), 1)
     .option('--reply-timeout <ms>', 'silence before the robot asks again', nonNegative('--reply-timeout'), 20_000);
@@ -38,6 +43,20 @@ function positiveNumber(name: string) {
   };
 }
 
+/** Parse an option that must be an http(s) URL. */
+function httpUrl(name: string) {
+  return (value: string): string => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new UsageError(`option ${name}: "${value}" is not a URL (e.g. http://10.0.0.5:8000/v1)`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`option ${name}: "${value}" must be an http or https URL`);
+    return value;
+  };
+}
+
 /** Parse a file option that must name a regular file: a FIFO or device would block the read forever. */
 function regularFile(name: string) {
   return (value: string): string => {
@@ -49,7 +68,10 @@ function regularFile(name: string) {
 
 /** The runtime options for parsed hardware flags (the demo-participant fields are the caller's). */
 export function liveOptions(o: HardwareFlags): Omit<LiveOptions, 'participantId' | 'tz'> {
+  if (o.sttServer && o.microphone === undefined) throw new UsageError('option --stt-server: speech to text needs --microphone (typed and scripted answers are not transcribed)');
+  const apiKey = process.env.HEARTH_STT_API_KEY?.trim();
   return {
+    ...(o.sttServer && o.microphone !== undefined ? { stt: { baseURL: o.sttServer, model: o.sttModel, ...(apiKey ? { apiKey } : {}) } } : {}),
     hardware: o.hardware, deviceDir: resolve(o.deviceDir), voice: o.voice, script: o.script,
     microphone: o.microphone === true ? '' : o.microphone, camera: o.camera, timeScale: o.timeScale,
     // A script's pauses are scaled, so the robot's patience is scaled with them.
