@@ -3,7 +3,7 @@ export type * from './ports.js';
 export { fnv1a } from './hash.js';
 export { acceptedAnswers, ACCEPT_ANSWER_CONFIDENCE, AGREED_ANSWER_CONFIDENCE, CONFIRM_ANSWER_FLOOR, decideAnswer, OPEN_ANSWER_CONFIDENCE, recognitionConfidence, wantsToStop, YES_NO_ANSWERS, type AnswerDecision, type HeardReply } from './session/answers.js';
 export {
-  composeRequest, currentInstrument, DEFAULT_STEPS, FALLBACK_LINES, RELATE_INSTRUMENT, SESSION_BEHAVIOURS, sessionMachine, type ResumePoint,
+  composeRequest, currentInstrument, DEFAULT_STEPS, FALLBACK_LINES, RELATE_INSTRUMENT, REPAIR_CONFIDENCE, SESSION_BEHAVIOURS, sessionMachine, type ResumePoint,
   type ScreenRequest, type ScreenResult, type SessionEvent, type SessionInput, type SessionDevice, type SessionOutcome, type SessionProgress, type SessionStep, type SurveyInstrument,
   type SurveyItem, type ResponseParams,
 } from './session/session.machine.js';

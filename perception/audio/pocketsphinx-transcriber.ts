@@ -12,6 +12,8 @@ export interface PocketsphinxOptions {
   modelDir?: string;
   /** Language model for open speech; default `<modelDir>/en-us.lm.bin`. */
   lm?: string;
+  /** Open speech: that model interpolated with this one (see `SphinxDecoderOptions.adaptedLm`). */
+  adaptedLm?: { path: string; weight: number };
   /** The decoder helper; default built from perception/audio/native/ (scripts/setup.sh). */
   helper?: string;
   /** More pocketsphinx options for the open pass and for the answer pass. */
@@ -146,7 +148,7 @@ export class PocketsphinxTranscriber implements Transcriber {
   constructor(options: PocketsphinxOptions = {}) {
     this.name = `pocketsphinx ${options.modelDir ?? POCKETSPHINX_EN_US}`;
     const base: SphinxDecoderOptions = { label: this.name, ...(options.modelDir ? { modelDir: options.modelDir } : {}), ...(options.helper ? { helper: options.helper } : {}) };
-    this.open = new SphinxDecoder({ ...base, ...(options.lm ? { lm: options.lm } : {}), args: options.openArgs ?? [] });
+    this.open = new SphinxDecoder({ ...base, ...(options.lm ? { lm: options.lm } : {}), ...(options.adaptedLm ? { adaptedLm: options.adaptedLm } : {}), args: options.openArgs ?? [] });
     // A grammar search is small: a wider beam costs little and loses fewer right answers.
     this.answers = new SphinxDecoder({ ...base, lm: null, label: `${this.name} (answers)`, args: options.answerArgs ?? ['-beam', '1e-60', '-wbeam', '1e-50', '-pbeam', '1e-60'] });
   }

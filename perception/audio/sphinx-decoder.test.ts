@@ -1,8 +1,12 @@
 // The persistent recogniser: real pocketsphinx (Debian) through the hearth-sphinx helper, real audio.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { haveAudioTools, haveTestdata, layout, LIBRIVOX_0880, POCKETSPHINX_TESTDATA, readTestdata, say } from '../../test/fixtures/audio/speech.js';
 import { answerGrammar, grammarWords } from './answer-grammar.js';
+import { buildArpa } from './ngram-lm.js';
 import { PocketsphinxTranscriber } from './pocketsphinx-transcriber.js';
 import { ensureSphinxHelper } from './sphinx-decoder.js';
 
@@ -71,5 +75,28 @@ describe.skipIf(!haveHelper || !haveTestdata)('PocketsphinxTranscriber: one deco
     s.push(audio.subarray(audio.length / 2));
     expect((await s.finish()).text).toMatch(/young man/);
     expect(ps.decoders.open.starts).toBe(before + 2);
+  });
+});
+
+describe.skipIf(!haveHelper || !haveTestdata)('an adapted language model interpolated with en-us (Debian pocketsphinx)', () => {
+  it('decodes open speech with the general model mixed with a model built here, and names a missing model file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-adapted-'));
+    try {
+      const arpa = join(dir, 'adapted.arpa');
+      writeFileSync(arpa, buildArpa(['he was not an ill disposed young man', 'he was a young man of some means']).arpa);
+      const mixed = new PocketsphinxTranscriber({ adaptedLm: { path: arpa, weight: 0.5 } });
+      try {
+        expect((await streamed(mixed, readTestdata(LIBRIVOX_0880))).text).toMatch(/\bnot\b.*\byoung man\b/);
+        // Words the adapted model never saw still come from en-us.
+        expect((await streamed(mixed, spoken('the weather was cold this morning'))).text).toMatch(/\bweather\b/);
+      } finally {
+        await mixed.close();
+      }
+      const missing = new PocketsphinxTranscriber({ adaptedLm: { path: join(dir, 'nope.arpa'), weight: 0.5 } });
+      await expect(missing.transcribe(spoken('hello'))).rejects.toThrow(/adapted language model .*nope\.arpa not found/);
+      await missing.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

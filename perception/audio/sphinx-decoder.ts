@@ -70,6 +70,11 @@ export interface SphinxDecoderOptions {
   lm?: string | null;
   /** More pocketsphinx options, e.g. `['-beam', '1e-60']`. */
   args?: readonly string[];
+  /**
+   * Open speech: interpolate `lm` with this model (ARPA or binary; e.g. one built by `buildArpa` from
+   * the story library), `weight` its share (0..1). Applied at every start of the process.
+   */
+  adaptedLm?: { path: string; weight: number };
   /** The helper binary; default `sphinxHelperPath()`, built on first use when missing. */
   helper?: string;
   /** Give up waiting for the model to load after this long; default 30 s. */
@@ -144,14 +149,26 @@ export class SphinxDecoder {
     };
     child.once('error', (e: NodeJS.ErrnoException) => died(e.code === 'ENOENT' ? `${helper} not found: run scripts/setup.sh` : e.message));
     child.once('exit', (code, sig) => died(`exited with ${sig ?? `code ${code}`}`));
-    this.ready = new Promise<void>((res, rej) => {
+    const loaded = new Promise<void>((res, rej) => {
       const timer = setTimeout(() => { rej(new TranscriberError(`${this.label}: model did not load within ${this.options.startTimeoutMs ?? 30_000} ms`)); child.kill('SIGKILL'); }, this.options.startTimeoutMs ?? 30_000);
       this.waiters.push({
         resolve: (r) => { clearTimeout(timer); if (r.ok) res(); else rej(new TranscriberError(`${this.label}: ${r.error}`)); },
         reject: (e) => { clearTimeout(timer); rej(e); },
       });
     });
+    const adapted = this.options.adaptedLm;
+    this.ready = adapted ? loaded.then(() => this.mix(adapted)) : loaded;
     return this.ready;
+  }
+
+  /** Interpolate the open-speech model with `adapted` (part of starting: not through `request`, which waits for the start). */
+  private async mix(adapted: { path: string; weight: number }): Promise<void> {
+    if (!existsSync(adapted.path)) throw new TranscriberError(`${this.label}: adapted language model ${adapted.path} not found`);
+    const reply = new Promise<Reply>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.hold(true);
+    this.send('M', Buffer.concat([Buffer.from(adapted.path, 'utf8'), Buffer.from([0]), Buffer.from(String(adapted.weight), 'utf8')]));
+    const r = await reply;
+    if (!r.ok) throw new TranscriberError(`${this.label}: ${r.error}`);
   }
 
   private onData(d: string): void {

@@ -1,28 +1,31 @@
-// npm run bench:asr [-- --calibrate] [--quick]: offline speech recognition on one core (taskset -c 0), JSON lines.
+// npm run bench:asr [-- --calibrate] [--quick] [--adapted-lm] [--memory-only]: offline speech recognition on one core (taskset -c 0), JSON lines.
 // Sets: pocketsphinx-testdata (LibriVox, cards, tidigits) with their transcriptions, and survey answers and
 // check-in sentences spoken by espeak-ng in several voices and rates. Audio is fed to the recogniser
-// straight from memory in 100-ms chunks (not through a sound device; `npm run bench:voice` covers the
-// PulseAudio path), laid out as the voice activity stream hands it over: 300 ms before the speech and the
-// 600 ms of silence after it that the end-of-utterance decision waits for.
+// straight from memory in 100-ms chunks, laid out as the voice activity stream hands it over: 300 ms
+// before the speech and the 600 ms of silence after it that the end-of-utterance decision waits for.
+// Then (unless --memory-only) test/bench/asr-pulse.ts plays the answers through PulseAudio in real time.
 // Reported: word error rate of open speech; answer accuracy of constrained steps (first pass, and what the
 // session would store with its confirmation policy); latency from the end-of-speech decision to the
 // transcript (p50/p95), with the decoding done during the speech as a real-time factor.
 // --calibrate fits the confidence models (perception/audio/asr-calibration.ts) on the voices of the
 // calibration split and reports the evaluation split with the new figures.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acceptedAnswers, decideAnswer, flaggedLabels } from '../../behaviors/index.js';
+import { acceptedAnswers, bundledStories, decideAnswer, flaggedLabels } from '../../behaviors/index.js';
+import { CHECKIN_UTTERANCES } from '../fixtures/audio/checkin-utterances.js';
 import {
-  answerConfidence, grammarWords, PocketsphinxTranscriber, POCKETSPHINX_EN_US, SphinxDecoder, WORD_CALIBRATION as WORD_CALIBRATION_FOR_BENCH,
+  answerConfidence, buildArpa, grammarWords, PocketsphinxTranscriber, POCKETSPHINX_EN_US, SphinxDecoder, WORD_CALIBRATION as WORD_CALIBRATION_FOR_BENCH,
   type AnswerFeatures, type Transcript,
 } from '../../perception/index.js';
-import { parseScaleAnswer, type ResponseScale } from '../../study-protocol/index.js';
 import { layout, POCKETSPHINX_TESTDATA, readTestdata, say } from '../fixtures/audio/speech.js';
+import { AGREE5, answerSet, isDisclosure, negatives, openSentences, parseFor, QUICK_VOICES, safeguardRoute, splitOf, truthOf, VALENCE9, VOICES as ALL_VOICES, YESNO, type Truth } from './asr-sets.js';
 
 const args = new Set(process.argv.slice(2));
 const CALIBRATE = args.has('--calibrate');
 const QUICK = args.has('--quick');
+const VOICES = QUICK ? QUICK_VOICES : ALL_VOICES;
 /** --rows FILE: every utterance of the answer sets, for looking at what went wrong. */
 const ROWS = process.argv.includes('--rows') ? process.argv[process.argv.indexOf('--rows') + 1] : undefined;
 const RATE = 16_000;
@@ -144,13 +147,16 @@ openStats('cards', cardRows);
   let right = 0;
   let single = 0;
   let singleRight = 0;
-  for (const [id, ref] of refs) {
+  /** A Sphinx MFCC file: a big-endian count, then that many big-endian floats. */
+  const cepstra = (id: string) => {
     const b = readFileSync(join(dir, `${id}.mfc`));
-    const n = b.readInt32BE(0);
-    const f = new Float32Array(n);
-    for (let i = 0; i < n; i++) f[i] = b.readFloatBE(4 + 4 * i);
+    const f = new Float32Array(b.readInt32BE(0));
+    for (let i = 0; i < f.length; i++) f[i] = b.readFloatBE(4 + 4 * i);
+    return f;
+  };
+  for (const [id, ref] of refs) {
     await digits.begin('digits');
-    digits.feedCepstra(f);
+    digits.feedCepstra(cepstra(id));
     const r = await digits.end();
     const ok = norm(r.hyp).join(' ') === norm(ref).join(' ');
     if (ok) right++;
@@ -161,6 +167,16 @@ openStats('cards', cardRows);
     set: 'tidigits', kind: 'constrained', utterances: refs.size, sentence_accuracy: r3(right / refs.size), single_digit: { n: single, accuracy: r3(singleRight / Math.max(1, single)) },
     note: 'pocketsphinx-testdata tidigits are MFCC files for its 8-kHz TIDIGITS acoustic model (not audio), decoded on the same helper with a digit-loop grammar and that model',
   });
+  // The same cepstra through the test data's own digit language model (lm/tidigits.lm.bin) instead of the loop grammar.
+  const withLm = new SphinxDecoder({ hmm: join(dir, 'hmm'), dict: join(dir, 'lm/tidigits.dic'), lm: join(dir, 'lm/tidigits.lm.bin'), label: 'tidigits lm' });
+  let lmRight = 0;
+  for (const [id, ref] of refs) {
+    await withLm.begin();
+    withLm.feedCepstra(cepstra(id));
+    if (norm((await withLm.end()).hyp).join(' ') === norm(ref).join(' ')) lmRight++;
+  }
+  await withLm.close();
+  emit({ set: 'tidigits', kind: 'constrained', search: 'lm/tidigits.lm.bin (pocketsphinx-testdata)', utterances: refs.size, sentence_accuracy: r3(lmRight / refs.size) });
   // The one tidigits recording kept as audio, through the device's en-us model and the same kind of grammar.
   const ans = new SphinxDecoder({ lm: null, label: 'en-us digits' });
   await ans.setGrammar('digits', '#JSGF V1.0;\ngrammar digits;\npublic <digits> = ( one | two | three | four | five | six | seven | eight | nine | oh | zero )+;\n');
@@ -172,34 +188,9 @@ openStats('cards', cardRows);
 }
 
 // ---------- 3. survey answers spoken by espeak-ng
-const VALENCE9: ResponseScale = { min: 1, max: 9, labels: { 1: 'very unpleasant', 5: 'neutral', 9: 'very pleasant' } };
-const AGREE5: ResponseScale = { min: 1, max: 5, labels: { 1: 'strongly disagree', 2: 'disagree', 3: 'neither agree nor disagree', 4: 'agree', 5: 'strongly agree' } };
-const YESNO: ResponseScale = { min: 0, max: 1 };
-const NUM = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
-type Truth = number | 'skip';
-const answerSet: { scale: ResponseScale; scaleName: string; said: string; truth: Truth }[] = [];
-for (let n = 1; n <= 9; n++) answerSet.push({ scale: VALENCE9, scaleName: 'valence9', said: NUM[n]!, truth: n });
-answerSet.push({ scale: VALENCE9, scaleName: 'valence9', said: 'I think seven', truth: 7 }, { scale: VALENCE9, scaleName: 'valence9', said: 'skip', truth: 'skip' });
-for (const [v, l] of Object.entries(AGREE5.labels!)) answerSet.push({ scale: AGREE5, scaleName: 'agree5', said: l, truth: Number(v) });
-answerSet.push({ scale: AGREE5, scaleName: 'agree5', said: 'four', truth: 4 }, { scale: AGREE5, scaleName: 'agree5', said: 'skip this one', truth: 'skip' });
-for (const [said, truth] of [['yes', 1], ['no', 0], ['yeah', 1], ['sure', 1], ['no thanks', 0], ['of course', 1], ['nope', 0]] as const) answerSet.push({ scale: YESNO, scaleName: 'yes/no', said, truth });
-const negatives = ['I am doing okay today, a little tired after work.', 'I do not want to live anymore.', 'Can we talk about something else?',
-  'My daughter called me this morning.', 'I have been thinking about hurting myself.', 'It reminded me of my grandmother.'];
-const openSentences = ['I am doing okay today, a little tired after work.', 'It reminded me of my grandmother and her garden.', 'I went for a walk with my dog this morning.',
-  'I did not sleep well last night.', 'My daughter called me and we talked for an hour.', 'The story made me feel a bit sad but also hopeful.',
-  'I have been worried about my job lately.', 'We had dinner with friends on Saturday.', 'I would like to hear a story about the sea.', 'I feel lonely when the house is quiet.'];
-const VOICES = QUICK ? [{ voice: 'en-us', speed: 160 }, { voice: 'en-gb-x-rp', speed: 140 }, { voice: 'en-us+f3', speed: 190 }]
-  : [{ voice: 'en-us', speed: 130 }, { voice: 'en-us', speed: 175 }, { voice: 'en-us+f3', speed: 150 }, { voice: 'en-us+f3', speed: 200 },
-    { voice: 'en-gb-x-rp', speed: 140 }, { voice: 'en-gb-x-rp', speed: 180 }, { voice: 'en-us+m3', speed: 160 }, { voice: 'en-029', speed: 150 }];
-/** Which split an utterance is in: calibration fits on half the voices, figures are reported on the others. */
-const splitOf = (vi: number) => (vi % 2 === 0 ? 'fit' : 'eval');
 
 interface AnswerRow { split: string; voice: string; scaleName: string; said: string; truth: Truth | null; d: Decoded; features?: AnswerFeatures; heard: string | null; openRight: boolean }
 const answerRows: AnswerRow[] = [];
-const truthOf = (text: string, scale: ResponseScale): Truth | null => {
-  const a = scale.min === 0 && scale.max === 1 ? parseScaleAnswer(text.replace(/\b(yes|yeah|yep|sure|okay|of course)\b/, '1').replace(/\b(no|nope)\b( thanks)?/, '0'), { min: 0, max: 1 }) : parseScaleAnswer(text, scale);
-  return a.kind === 'value' ? a.value : a.kind === 'skip' ? 'skip' : null;
-};
 for (const [vi, v] of VOICES.entries()) {
   for (const a of answerSet) {
     const d = await decode(spoken(a.said, v.voice, v.speed), acceptedAnswers(a.scale));
@@ -275,8 +266,7 @@ for (const split of CALIBRATE ? ['eval'] : ['fit', 'eval', 'all']) {
   for (const r of rows) {
     const scale = r.scaleName === 'agree5' ? AGREE5 : r.scaleName === 'yes/no' ? YESNO : VALENCE9;
     const ans = r.d.t.answer && r.features ? { ...r.d.t.answer, confidence: answerModel(r.features) } : r.d.t.answer;
-    const parse = (t: string) => (scale === YESNO ? parseScaleAnswer(t.replace(/\b(yes|yeah|yep|sure|okay|of course)\b/, '1').replace(/\b(no|nope)\b( thanks)?/, '0'), YESNO) : parseScaleAnswer(t, scale));
-    const decision = decideAnswer({ text: r.d.t.text, ...(r.d.t.confidence !== undefined ? { confidence: r.d.t.confidence } : {}), ...(ans ? { answer: ans } : {}) }, parse);
+    const decision = decideAnswer({ text: r.d.t.text, ...(r.d.t.confidence !== undefined ? { confidence: r.d.t.confidence } : {}), ...(ans ? { answer: ans } : {}) }, parseFor(scale));
     const value = decision.kind === 'unclear' ? null : String(decision.answer.kind === 'value' ? decision.answer.value : 'skip');
     const right = r.truth !== null && value === String(r.truth);
     if (r.truth !== null) {
@@ -288,7 +278,7 @@ for (const split of CALIBRATE ? ['eval'] : ['fit', 'eval', 'all']) {
     if (decision.kind === 'accept') { stored++; if (!right) { storedWrong++; if (r.truth === null) negativesStored++; } }
     else if (decision.kind === 'confirm') { confirmed++; if (right) stored++; }
     else asked++;
-    if (r.truth === null && /live|hurting/.test(r.said)) {
+    if (r.truth === null && isDisclosure(r.said)) {
       disclosures++;
       if (flaggedLabels({ direction: 'input', text: r.d.t.text, context: {} }).length > 0) disclosuresKept++;
     }
@@ -315,11 +305,73 @@ for (const split of CALIBRATE ? ['eval'] : ['fit', 'eval', 'all']) {
 const openRows: { ref: string; d: Decoded }[] = [];
 for (const v of VOICES.slice(0, QUICK ? 2 : 4)) for (const s of openSentences) openRows.push({ ref: s, d: await decode(spoken(s, v.voice, v.speed)) });
 openStats('espeak-open', openRows, { voices: VOICES.slice(0, QUICK ? 2 : 4).map((v) => `${v.voice}@${v.speed}`) });
+// ---------- 5. what the safeguards see of spoken disclosures, and of everything else said
+// The session's screening (safeguardRoute): the input rules on the open text; a possible crisis among
+// the recogniser's other readings gets a clarifying question when the utterance is unsure (the
+// session's policy), or always (a policy measured beside it). Benign: every utterance here that is not
+// a disclosure (non-answers, check-in sentences, LibriVox, cards); a flag or a clarifying question
+// there is a false alarm.
+{
+  const heardOf = (d: Decoded) => ({ text: d.t.text, ...(d.t.confidence !== undefined ? { confidence: d.t.confidence } : {}), ...(d.t.answer ? { answer: d.t.answer } : {}), ...(d.t.alternatives ? { alternatives: d.t.alternatives } : {}) });
+  const disclosures = answerRows.filter((r) => r.truth === null && isDisclosure(r.said)).map((r) => heardOf(r.d));
+  const benign = [...answerRows.filter((r) => r.truth === null && !isDisclosure(r.said)).map((r) => heardOf(r.d)), ...[...openRows, ...libriRows, ...cardRows].map((r) => heardOf(r.d))];
+  for (const [policy, always] of [['session: other readings when unsure', false], ['other readings always', true]] as const) {
+    const routes = (xs: ReturnType<typeof heardOf>[]) => ({ flagged: xs.filter((x) => safeguardRoute(x, always) === 'flagged').length, clarify: xs.filter((x) => safeguardRoute(x, always) === 'clarify').length, of: xs.length });
+    emit({ set: 'safeguards-on-speech', policy, disclosures: routes(disclosures), benign: routes(benign) });
+  }
+}
+
 const five = [...libriRows, ...openRows].filter((r) => r.d.audioMs >= 4000);
 emit({ set: 'open-4s-plus', kind: 'latency', utterances: five.length, latency_ms: { p50: pct(five.map((r) => r.d.latencyMs), 50), p95: pct(five.map((r) => r.d.latencyMs), 95) } });
+
+// ---------- 6. --adapted-lm: does an adapted language model lower open-speech WER? (issue 14.3)
+// A trigram model (perception/audio/ngram-lm.ts, Witten–Bell) of the story library and
+// perception/audio/lm/checkin.txt (check-in speech written for it, none of it a benchmark sentence),
+// interpolated with en-us by the decoder helper at several weights; WER on LibriVox, the espeak-ng
+// check-in sentences above and the 34 of bench:voice (test/fixtures/audio/checkin-utterances.ts), fed
+// from memory as above. Weight 0 is the general model alone.
+if (args.has('--adapted-lm')) {
+  const dictionary = new Set(readFileSync(join(POCKETSPHINX_EN_US, 'cmudict-en-us.dict'), 'utf8').split('\n').map((l) => l.split(' ')[0]!.replace(/\(\d+\)$/, '')));
+  const stories = bundledStories().flatMap((st) => st.paragraphs.join(' ').split(/(?<=[.!?])\s+/));
+  const checkin = readFileSync(join(import.meta.dirname, '../../perception/audio/lm/checkin.txt'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  const built = buildArpa([...stories, ...checkin], { known: (w) => dictionary.has(w) });
+  const arpa = join(tmpdir(), `hearth-adapted-${process.pid}.arpa`);
+  writeFileSync(arpa, built.arpa);
+  const sets = {
+    librivox: [...libri].map(([id, ref]) => ({ ref, samples: recorded(readTestdata(join(POCKETSPHINX_TESTDATA, 'librivox', `${id}.wav`))) })),
+    'espeak-open': VOICES.slice(0, QUICK ? 2 : 4).flatMap((v) => openSentences.map((ref) => ({ ref, samples: spoken(ref, v.voice, v.speed) }))),
+    'checkin-34': CHECKIN_UTTERANCES.map((u) => ({ ref: u.text, samples: layout([{ samples: say(u.text, u.voice), silenceBeforeMs: 300 }], 600).samples })),
+  };
+  for (const weight of [0, 0.2, 0.5]) {
+    const t = new PocketsphinxTranscriber(weight > 0 ? { adaptedLm: { path: arpa, weight } } : {});
+    const wer: Record<string, number> = {};
+    for (const [name, items] of Object.entries(sets)) {
+      let errors = 0;
+      let words = 0;
+      for (const it of items) {
+        const st = t.stream();
+        for (let i = 0; i < it.samples.length; i += RATE / 10) st.push(it.samples.subarray(i, i + RATE / 10));
+        const h = norm((await st.finish()).text);
+        errors += editDistance(h, norm(it.ref));
+        words += norm(it.ref).length;
+      }
+      wer[name] = r3(errors / words);
+    }
+    await t.close();
+    emit({ set: 'adapted-lm', weight, wer, corpus: { sentences: stories.length + checkin.length, ngrams: built.counts }, note: weight === 0 ? 'en-us alone' : 'en-us interpolated with the adapted trigram model' });
+  }
+  rmSync(arpa, { force: true });
+}
 
 emit({
   set: 'summary', engine: `pocketsphinx ${POCKETSPHINX_EN_US} (hearth-sphinx helper, persistent)`, decoder_starts: { open: ps.decoders.open.starts, answers: ps.decoders.answers.starts },
   rss_mb: Math.round(process.memoryUsage().rss / 1e6), loadavg: loadavg().map((x) => Math.round(x * 100) / 100), grammar_example: grammarWords('Strongly agree, 4/5!'),
 });
 await ps.close();
+
+// ---------- 7. the answers again, through the real audio path (its own process, same core)
+if (!args.has('--memory-only')) {
+  const child = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'asr-pulse.ts')], { stdio: 'inherit' });
+  const code = await new Promise<number | null>((ok) => child.once('exit', ok));
+  if (code !== 0) process.exitCode = code ?? 1;
+}

@@ -13,6 +13,8 @@
  *   'A' s16le 16 kHz mono samples         → nothing                     (decoded as it arrives)
  *   'U' s16le samples of a whole utterance → nothing                    (one block: normalised over the utterance)
  *   'C' float32 cepstra, ceplen per frame → nothing                     (feature files: tidigits test data)
+ *   'M' path NUL weight                   → {"ok":true}                 (open speech: the -lm model interpolated with
+ *                                                                        the one in path, ARPA or binary, at weight 0..1)
  *   'E' uint32 n-best count               → the result of the utterance (final search, words, n-best)
  *   'X'                                   → {"ok":true}                 (abandons the utterance)
  *   'Q'                                   → exits
@@ -87,6 +89,31 @@ static void cmd_grammar(char *payload, uint32_t len) {
   const char *jsgf = payload + nlen + 1;
   if (in_utt) { reply_error("grammar", "an utterance is in progress"); return; }
   if (ps_set_jsgf_string(ps, name, jsgf) < 0) { reply_error("grammar rejected by pocketsphinx (a word missing from the dictionary, or a syntax error)", name); return; }
+  reply_ok();
+}
+
+/* The -lm model as loaded: what every 'M' interpolates with (kept, so a second 'M' replaces the first). */
+static ngram_model_t *general_lm = NULL;
+
+static void cmd_mix(char *buf, uint32_t len) {
+  size_t n = strlen(buf);
+  if (n == 0 || n + 1 >= len) { reply_error("mix: expected a path, NUL, a weight", NULL); return; }
+  float32 w = (float32)atof(buf + n + 1);
+  if (!(w > 0 && w < 1)) { reply_error("mix: the weight must be above 0 and below 1", buf + n + 1); return; }
+  if (!general_lm) {
+    general_lm = ps_get_lm(ps, "_default");
+    if (!general_lm) { reply_error("mix: there is no open-speech language model (-lm)", NULL); return; }
+    ngram_model_retain(general_lm);
+  }
+  cmd_ln_t *config = ps_get_config(ps);
+  ngram_model_t *adapted = ngram_model_read(config, buf, NGRAM_AUTO, logmath_retain(ps_get_logmath(ps)));
+  if (!adapted) { reply_error("mix: cannot read the language model", buf); return; }
+  ngram_model_t *models[2] = { ngram_model_retain(general_lm), adapted };
+  char *names[2] = { "general", "adapted" };
+  float32 weights[2] = { 1 - w, w };
+  ngram_model_t *set = ngram_model_set_init(config, models, names, weights, 2);
+  if (!set) { reply_error("mix: cannot combine the language models", buf); return; }
+  if (ps_set_lm(ps, "_default", set) < 0 || ps_set_search(ps, "_default") < 0) { reply_error("mix: cannot use the combined model", buf); return; }
   reply_ok();
 }
 
@@ -195,6 +222,7 @@ int main(int argc, char *argv[]) {
       case 'A': cmd_audio(buf, len, FALSE); break;
       case 'U': cmd_audio(buf, len, TRUE); break;
       case 'C': cmd_cep(buf, len); break;
+      case 'M': cmd_mix(buf, len); break;
       case 'E': cmd_end(len >= 4 ? (uint32_t)(unsigned char)buf[0] | ((uint32_t)(unsigned char)buf[1] << 8) | ((uint32_t)(unsigned char)buf[2] << 16) | ((uint32_t)(unsigned char)buf[3] << 24) : 0); break;
       case 'X': if (in_utt) { ps_end_utt(ps); in_utt = 0; } reply_ok(); break;
       case 'Q': free(buf); ps_free(ps); cmd_ln_free_r(config); return 0;
