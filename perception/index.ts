@@ -14,6 +14,7 @@ export * from './models/index.js';
 export { TranscriberError, type AnswerAlternative, type HeardAnswer, type TranscribeHint, type Transcriber, type TranscriptionStream, type Transcript, type TranscriptWord } from './audio/transcriber.js';
 export { FallbackTranscriber, type FallbackTranscriberOptions } from './audio/fallback-transcriber.js';
 export { buildArpa, lmWords, type ArpaOptions } from './audio/ngram-lm.js';
+export { sphinxPronouncer } from './audio/pronouncer.js';
 export { answerConfidence, answerFeatures, PocketsphinxTranscriber, POCKETSPHINX_EN_US, wordConfidence, type AnswerFeatures, type PocketsphinxOptions } from './audio/pocketsphinx-transcriber.js';
 export { ANSWER_CALIBRATION, CALIBRATION_SOURCE, WORD_CALIBRATION } from './audio/asr-calibration.js';
 export { ensureSphinxHelper, SphinxDecoder, sphinxHelperPath, type SphinxDecoderOptions, type SphinxResult, type SphinxWord } from './audio/sphinx-decoder.js';

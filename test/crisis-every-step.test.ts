@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { POSSIBLE_CRISIS_CLARIFY } from '../behaviors/index.js';
 import { ENDED_AFTER_CRISIS } from '../behaviors/session/session.machine.js';
 import type { ScriptReply } from '../hardware/index.js';
 import { toSurveyInstrument, YES_NO } from '../runtime/study-device.js';
@@ -160,6 +161,38 @@ describe('leaving crisis care', () => {
     const i = turns.findIndex((t) => t.text.startsWith('Bye. I'));
     expect(turns[i + 1]!.text).toMatch(/Thank you for telling me\. What you're going through/);
     expect(turns.at(-1)!.text).toMatch(/crisis line|someone you trust/);
+  });
+});
+
+describe('a disclosure the recogniser got wrong', () => {
+  // What pocketsphinx made of espeak-ng saying "I do not want to live anymore" (bench:asr).
+  const MISHEARD = "i don't want to leave any more";
+
+  it('sounds like a crisis phrase: the robot asks gently, and a yes is met with crisis care', async () => {
+    const rig = simRig({ replies: [say(MISHEARD, { confidence: 0.7 }), say('yes', { confidence: 0.9 }), quiet] });
+    const { turns } = await run(rig);
+    const i = turns.findIndex((t) => t.text === MISHEARD);
+    expect(turns[i + 1]!.text).toBe(POSSIBLE_CRISIS_CLARIFY);
+    const yes = turns.findIndex((t, k) => k > i && t.text === 'yes');
+    expect(turns[yes + 1]!.step).toBe('crisis');
+    expect(turns[yes + 1]!.text).toMatch(/call or text 988/);
+    expect(rig.alerts).toHaveLength(1);
+    const asked = rig.row("SELECT detail_json FROM events WHERE kind = 'safeguards.possible-crisis'") as { detail_json: string };
+    expect(JSON.parse(asked.detail_json)).toMatchObject({ source: 'sounds like', phrase: 'want to live anymore' });
+    // Misheard words are not kept as a memory.
+    expect((rig.row('SELECT COUNT(*) AS n FROM memories') as { n: number }).n).toBe(0);
+  });
+
+  it('after a no, the session goes on and is not asked again; the same words typed (no recogniser) are not asked about', async () => {
+    const spoken = simRig({ replies: [say(MISHEARD, { confidence: 0.7 }), say("no, I said I don't want to leave the house", { confidence: 0.9 }), say(MISHEARD, { confidence: 0.7 }), quiet, quiet] });
+    const a = await run(spoken);
+    expect(a.turns.filter((t) => t.text === MISHEARD)).toHaveLength(2);
+    expect(a.turns.filter((t) => t.text === POSSIBLE_CRISIS_CLARIFY)).toHaveLength(1);
+    expect(a.turns.some((t) => t.step === 'crisis')).toBe(false);
+    expect(spoken.alerts).toEqual([]);
+    const typed = simRig({ replies: [say(MISHEARD), quiet, quiet] });
+    const b = await run(typed);
+    expect(b.turns.some((t) => t.text === POSSIBLE_CRISIS_CLARIFY)).toBe(false);
   });
 });
 

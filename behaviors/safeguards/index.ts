@@ -28,6 +28,7 @@ export {
 } from './guard.js';
 export { evaluate, flaggedLabels, fprOnNone, LabelledSetError, parseLabelledSet, type CaseOutcome, type Evaluation, type LabelledCase, type LabelMetrics } from './evaluate.js';
 export { evaluateFlags, wilson } from './evaluate.js';
+export { alignmentCost, CRISIS_SOUNDALIKES, phonesOf, soundsLikeCrisis, SOUNDS_LIKE_THRESHOLD, type Pronounce } from './sounds-like.js';
 // The learned layer: sentence-encoder features, per-label logistic regressions, training and per-part evaluation.
 export { LearnedLayer, scoreEncoded, type EncodedTurn, type LearnedScore } from './learned/learned-layer.js';
 export {

@@ -1,4 +1,4 @@
-import type { AlertChannel, ExpressionCue, LanguageModel, LearnedLayer, Listener, SessionOutcome, Speaker, Story, SurveyInstrument } from '../../behaviors/index.js';
+import type { AlertChannel, ExpressionCue, LanguageModel, LearnedLayer, Listener, Pronounce, SessionOutcome, Speaker, Story, SurveyInstrument } from '../../behaviors/index.js';
 import type { DeviceLog, ParticipantRecord, Store } from '../../data/index.js';
 import type { Presence } from '../../perception/index.js';
 import type { ConsentModality } from '../../study-protocol/index.js';
@@ -61,6 +61,11 @@ export interface CompanionOptions {
    * no consent) the session behaves as it does without recognition.
    */
   presence?: () => Presence | undefined;
+  /**
+   * Pronunciations for the sound-alike crisis check on recognised speech (behaviors/safeguards/sounds-like.ts);
+   * default the recogniser's dictionary (`sphinxPronouncer`), read at the first spoken turn.
+   */
+  pronounce?: Pronounce;
   /** Called with the expression and gesture for each line (the simulator prints them). */
   onExpression?: (cue: ExpressionCue, line: { text: string; act: string }) => void;
   /** Called when a session has been closed and logged (the scheduler updates its instance). */

@@ -1,5 +1,5 @@
-import { detectMemoryIntent, POSSIBLE_CRISIS_CLARIFY, toSafeguardEvents, wantsToStop, type CheckedLine, type CheckRequest, type ScreenRequest, type ScreenResult } from '../../behaviors/index.js';
-import { mayBeParticipantsAnswer } from '../../perception/index.js';
+import { detectMemoryIntent, POSSIBLE_CRISIS_CLARIFY, soundsLikeCrisis, toSafeguardEvents, wantsToStop, type CheckedLine, type CheckRequest, type ScreenRequest, type ScreenResult, type Utterance } from '../../behaviors/index.js';
+import { mayBeParticipantsAnswer, sphinxPronouncer } from '../../perception/index.js';
 import type { CompanionCore } from './core.js';
 
 /** The safeguards on both sides of the conversation. */
@@ -15,6 +15,30 @@ export function createScreening(core: CompanionCore): Screening {
   const { log, clock, safeguards, memory } = core;
   /** Where a check is filed: the open session's last participant turn. */
   const placeOf = (sessionId: string) => core.services(sessionId)?.place() ?? { sessionId, turnId: null, studyDay: log.session(sessionId)?.studyDay ?? null };
+
+  const pronounce = core.o.pronounce ?? defaultPronounce();
+  /** Sessions in which a sound-alike was already asked about. */
+  const askedIn = new Set<string>();
+  /**
+   * Recognised speech (it has a confidence; typed turns do not) the rules let through, that sounds like
+   * a crisis phrase the recogniser may have misheard: asked about gently, at most once a session (about
+   * 1 benign sentence in 250 sounds close enough, so a participant is not asked again and again).
+   */
+  const soundsLike = (utterance: Utterance, sessionId: string) => {
+    if (utterance.confidence === undefined || askedIn.has(sessionId)) return null;
+    for (const text of [utterance.text, ...(utterance.alternatives ?? [])]) {
+      const match = soundsLikeCrisis(text, pronounce);
+      if (match) {
+        askedIn.add(sessionId);
+        return match;
+      }
+    }
+    return null;
+  };
+  const clarify = (sessionId: string, source: string, detail: Record<string, unknown>): ScreenResult => {
+    log.recordEvent('safeguards.possible-crisis', { source, ...detail }, clock.now(), sessionId);
+    return { route: 'clarify', line: { text: POSSIBLE_CRISIS_CLARIFY, act: 'repair' } };
+  };
 
   const screen = async ({ utterance, sessionId, step, tentative }: ScreenRequest): Promise<ScreenResult> => {
     const place = placeOf(sessionId);
@@ -36,16 +60,19 @@ export function createScreening(core: CompanionCore): Screening {
           const v = await safeguards.checkTurn(alternative, place, checkCtx);
           if (!v.safe) {
             log.recordSafeguardEvents(toSafeguardEvents(v, 'input', { atMs: clock.now(), ...place }));
-            log.recordEvent('safeguards.possible-crisis', { source: 'recogniser alternative', flagged: v.flagged }, clock.now(), sessionId);
-            return { route: 'clarify', line: { text: POSSIBLE_CRISIS_CLARIFY, act: 'repair' } };
+            return clarify(sessionId, 'recogniser alternative', { flagged: v.flagged });
           }
         }
+        const heard = step === 'crisis' ? null : soundsLike(utterance, sessionId);
+        if (heard) return clarify(sessionId, 'sounds like', heard);
         return { route: 'continue' };
       }
     }
     const decision = await safeguards.onParticipantTurn(utterance.text, place, checkCtx, tentativeVerdict);
     if (decision.leaveStory && decision.reply) return { route: 'crisis', line: { ...decision.reply, act: 'crisis' } };
     if (decision.reply) return { route: 'reply', line: decision.reply };
+    const heard = step === 'crisis' ? null : soundsLike(utterance, sessionId);
+    if (heard) return clarify(sessionId, 'sounds like', heard);
     const mctx = core.memoryContext(sessionId, place.studyDay);
     if (detectMemoryIntent(utterance.text)) {
       const handled = memory.handle(mctx, utterance.text);
@@ -63,4 +90,10 @@ export function createScreening(core: CompanionCore): Screening {
   };
 
   return { screen, check };
+}
+
+/** The recogniser's dictionary, shared by every companion of the process (loaded at the first spoken turn). */
+let shared: ReturnType<typeof sphinxPronouncer> | null = null;
+function defaultPronounce(): ReturnType<typeof sphinxPronouncer> {
+  return (shared ??= sphinxPronouncer());
 }

@@ -135,8 +135,8 @@ const summary = (label: string, rs: Row[]) => {
       not_answers_stored: not.filter((r) => r.decision === 'accept').length,
       confirmed_by_voice: rs.filter((r) => r.decision === 'confirm').length, asked_again: rs.filter((r) => r.decision === 'unclear').length,
     },
-    disclosures: { of: disclosures.length, flagged: disclosures.filter((r) => r.route === 'flagged').length, clarifying_question: disclosures.filter((r) => r.route === 'clarify').length },
-    false_alarms: { of: rs.length - disclosures.length, flagged: rs.filter((r) => !isDisclosure(r.said) && r.route === 'flagged').length, clarifying_question: rs.filter((r) => !isDisclosure(r.said) && r.route === 'clarify').length },
+    disclosures: { of: disclosures.length, flagged: disclosures.filter((r) => r.route === 'flagged').length, clarifying_question: disclosures.filter((r) => r.route === 'clarify' || r.route === 'sounds-like').length },
+    false_alarms: { of: rs.length - disclosures.length, flagged: rs.filter((r) => !isDisclosure(r.said) && r.route === 'flagged').length, clarifying_question: rs.filter((r) => !isDisclosure(r.said) && (r.route === 'clarify' || r.route === 'sounds-like')).length },
     lost: rs.filter((r) => r.decision === 'lost').length, split_in_two_or_more: rs.filter((r) => r.segments > 1).length,
     latency_ms: { p50: pct(lat, 50), p95: pct(lat, 95), max: pct(lat, 100), what: 'speech ended (segmenter decision) → transcript, both passes' },
   };

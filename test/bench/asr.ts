@@ -13,14 +13,14 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acceptedAnswers, bundledStories, decideAnswer, flaggedLabels } from '../../behaviors/index.js';
+import { acceptedAnswers, bundledStories, decideAnswer, flaggedLabels, soundsLikeCrisis, SOUNDS_LIKE_THRESHOLD } from '../../behaviors/index.js';
 import { CHECKIN_UTTERANCES } from '../fixtures/audio/checkin-utterances.js';
 import {
-  answerConfidence, buildArpa, grammarWords, PocketsphinxTranscriber, POCKETSPHINX_EN_US, SphinxDecoder, WORD_CALIBRATION as WORD_CALIBRATION_FOR_BENCH,
+  answerConfidence, buildArpa, grammarWords, sphinxPronouncer, PocketsphinxTranscriber, POCKETSPHINX_EN_US, SphinxDecoder, WORD_CALIBRATION as WORD_CALIBRATION_FOR_BENCH,
   type AnswerFeatures, type Transcript,
 } from '../../perception/index.js';
 import { layout, POCKETSPHINX_TESTDATA, readTestdata, say } from '../fixtures/audio/speech.js';
-import { AGREE5, answerSet, isDisclosure, negatives, openSentences, parseFor, QUICK_VOICES, safeguardRoute, splitOf, truthOf, VALENCE9, VOICES as ALL_VOICES, YESNO, type Truth } from './asr-sets.js';
+import { AGREE5, answerSet, isDisclosure, nearMisses, negatives, openSentences, parseFor, QUICK_VOICES, safeguardRoute, splitOf, spokenDisclosures, truthOf, VALENCE9, VOICES as ALL_VOICES, YESNO, type Truth } from './asr-sets.js';
 
 const args = new Set(process.argv.slice(2));
 const CALIBRATE = args.has('--calibrate');
@@ -306,19 +306,41 @@ const openRows: { ref: string; d: Decoded }[] = [];
 for (const v of VOICES.slice(0, QUICK ? 2 : 4)) for (const s of openSentences) openRows.push({ ref: s, d: await decode(spoken(s, v.voice, v.speed)) });
 openStats('espeak-open', openRows, { voices: VOICES.slice(0, QUICK ? 2 : 4).map((v) => `${v.voice}@${v.speed}`) });
 // ---------- 5. what the safeguards see of spoken disclosures, and of everything else said
-// The session's screening (safeguardRoute): the input rules on the open text; a possible crisis among
-// the recogniser's other readings gets a clarifying question when the utterance is unsure (the
-// session's policy), or always (a policy measured beside it). Benign: every utterance here that is not
-// a disclosure (non-answers, check-in sentences, LibriVox, cards); a flag or a clarifying question
-// there is a false alarm.
+// The session's screening (safeguardRoute, asr-sets.ts): the input rules on the open text; a clarifying
+// question when an unsure utterance has a flagged other reading, or when it sounds like a crisis phrase
+// (behaviors/safeguards/sounds-like.ts). Disclosures: the two of the answer set in every voice, and
+// spokenDisclosures (20, never tuned on) in four voices; near misses (10) in the same four; benign: every
+// other utterance of this benchmark. The sound-alike threshold's false-alarm curve on benign text
+// (story library and lm/checkin.txt sentences the rules do not flag) is what the threshold was chosen on.
 {
   const heardOf = (d: Decoded) => ({ text: d.t.text, ...(d.t.confidence !== undefined ? { confidence: d.t.confidence } : {}), ...(d.t.answer ? { answer: d.t.answer } : {}), ...(d.t.alternatives ? { alternatives: d.t.alternatives } : {}) });
-  const disclosures = answerRows.filter((r) => r.truth === null && isDisclosure(r.said)).map((r) => heardOf(r.d));
+  const fourVoices = VOICES.slice(0, QUICK ? 2 : 4);
+  const said = async (texts: readonly string[]) => {
+    const out: { text: string; voice: string; heard: ReturnType<typeof heardOf> }[] = [];
+    for (const v of fourVoices) for (const text of texts) out.push({ text, voice: `${v.voice}@${v.speed}`, heard: heardOf(await decode(spoken(text, v.voice, v.speed))) });
+    return out;
+  };
+  const disclosures = [...answerRows.filter((r) => r.truth === null && isDisclosure(r.said)).map((r) => ({ text: r.said, voice: r.voice, heard: heardOf(r.d) })), ...await said(spokenDisclosures)];
+  const near = await said(nearMisses);
   const benign = [...answerRows.filter((r) => r.truth === null && !isDisclosure(r.said)).map((r) => heardOf(r.d)), ...[...openRows, ...libriRows, ...cardRows].map((r) => heardOf(r.d))];
-  for (const [policy, always] of [['session: other readings when unsure', false], ['other readings always', true]] as const) {
-    const routes = (xs: ReturnType<typeof heardOf>[]) => ({ flagged: xs.filter((x) => safeguardRoute(x, always) === 'flagged').length, clarify: xs.filter((x) => safeguardRoute(x, always) === 'clarify').length, of: xs.length });
-    emit({ set: 'safeguards-on-speech', policy, disclosures: routes(disclosures), benign: routes(benign) });
-  }
+  const routes = (xs: ReturnType<typeof heardOf>[]) => {
+    const r = xs.map((x) => safeguardRoute(x));
+    return { of: xs.length, flagged: r.filter((x) => x === 'flagged').length, clarify_other_reading: r.filter((x) => x === 'clarify').length, clarify_sounds_like: r.filter((x) => x === 'sounds-like').length };
+  };
+  const typed = spokenDisclosures.filter((t) => flaggedLabels({ direction: 'input', text: t, context: {} }).length > 0).length;
+  emit({ set: 'safeguards-on-speech', what: 'disclosures', typed_flagged: `${typed}/${spokenDisclosures.length}`, spoken: routes(disclosures.map((d) => d.heard)) });
+  emit({ set: 'safeguards-on-speech', what: 'near misses (false alarms)', spoken: routes(near.map((d) => d.heard)) });
+  emit({ set: 'safeguards-on-speech', what: 'benign utterances of this benchmark (false alarms)', spoken: routes(benign) });
+  if (ROWS) writeFileSync(`${ROWS}.disclosures`, [...disclosures, ...near].map((d) => JSON.stringify({ said: d.text, voice: d.voice, route: safeguardRoute(d.heard), ...d.heard })).join('\n') + '\n');
+  const pronounce = sphinxPronouncer();
+  const benignText = [...bundledStories().flatMap((st) => st.paragraphs.join(' ').split(/(?<=[.!?])\s+/)),
+    ...readFileSync(join(import.meta.dirname, '../../perception/audio/lm/checkin.txt'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'))]
+    .filter((t) => flaggedLabels({ direction: 'input', text: t, context: {} }).length === 0);
+  const nearest = benignText.map((t) => soundsLikeCrisis(t, pronounce, { threshold: Infinity })?.distance ?? Infinity);
+  emit({
+    set: 'sounds-like-threshold', benign_sentences: benignText.length, chosen: SOUNDS_LIKE_THRESHOLD,
+    false_alarm_rate: Object.fromEntries([0.1, 0.15, 0.2, 0.25, 0.3].map((th) => [th, r3(nearest.filter((d) => d <= th).length / nearest.length)])),
+  });
 }
 
 const five = [...libriRows, ...openRows].filter((r) => r.d.audioMs >= 4000);
