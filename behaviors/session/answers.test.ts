@@ -121,6 +121,12 @@ describe('decideAnswer', () => {
     // Both passes agreeing is not enough when the answer pass itself is unsure: said back.
     expect(decideAnswer({ text: 'i think the one', answer: { text: 'one', confidence: 0.3, alternatives: [] } }, parse)).toMatchObject({ kind: 'confirm' });
   });
+  it('never stores at once an answer the open pass heard a whole sentence without (bench:asr through PulseAudio)', () => {
+    const sure = { text: 'nine', confidence: 0.97, alternatives: [] };
+    expect(decideAnswer({ text: 'my daughter killed each morning', answer: sure }, parse)).toMatchObject({ kind: 'confirm', text: 'nine' });
+    expect(decideAnswer({ text: 'i think nine', answer: sure }, parse)).toMatchObject({ kind: 'accept' });
+    expect(decideAnswer({ text: 'the night', answer: sure }, parse)).toMatchObject({ kind: 'accept' });
+  });
   it('typed answers (no recogniser figures) are taken as given; an unsure open-only answer is confirmed', () => {
     expect(decideAnswer({ text: 'I would say six' }, parse)).toMatchObject({ kind: 'accept', answer: { value: 6 } });
     expect(decideAnswer({ text: 'six', confidence: 0.5 }, parse)).toMatchObject({ kind: 'confirm', answer: { value: 6 } });

@@ -75,8 +75,9 @@ export interface HeardReply {
 
 /**
  * Decide on an answer to an item. With a constrained pass: its confidence at or above
- * ACCEPT_ANSWER_CONFIDENCE, or at or above AGREED_ANSWER_CONFIDENCE with the open text agreeing, stores
- * it; a less sure answer is confirmed by voice; one below CONFIRM_ANSWER_FLOOR, or an open text that is
+ * ACCEPT_ANSWER_CONFIDENCE (unless the open pass heard a sentence of three or more words without it),
+ * or at or above AGREED_ANSWER_CONFIDENCE with the open text agreeing, stores it; a less sure answer is
+ * confirmed by voice; one below CONFIRM_ANSWER_FLOOR, or an open text that is
  * clearly another answer, is asked again. Without one (typed, or a recogniser with no constrained pass):
  * the open text on the scale, confirmed when its recogniser confidence is below OPEN_ANSWER_CONFIDENCE.
  */
@@ -89,7 +90,10 @@ export function decideAnswer(heard: HeardReply, parse: (text: string) => ScaleAn
     if (constrained.kind === 'value' || constrained.kind === 'skip') {
       const same = open.kind === constrained.kind && (open.kind !== 'value' || (constrained.kind === 'value' && open.value === constrained.value));
       // Both passes hearing "one" is good evidence, but not proof: "I think that one" for "I think seven".
-      if ((same && a.confidence >= AGREED_ANSWER_CONFIDENCE) || a.confidence >= ACCEPT_ANSWER_CONFIDENCE) return { kind: 'accept', answer: constrained, text: a.text, confidence: a.confidence, alternatives };
+      // A sentence the open pass heard without the answer in it ("my daughter called me this morning"
+      // heard as "nine") is never stored on the constrained pass alone: it is said back first.
+      const sentence = !same && heard.text.trim().split(/\s+/).filter(Boolean).length >= 3;
+      if ((same && a.confidence >= AGREED_ANSWER_CONFIDENCE) || (a.confidence >= ACCEPT_ANSWER_CONFIDENCE && !sentence)) return { kind: 'accept', answer: constrained, text: a.text, confidence: a.confidence, alternatives };
       // The open pass heard a different clear answer: neither is sure enough to store or offer back.
       if (open.kind === 'value' || open.kind === 'skip') return { kind: 'unclear', reason: 'ambiguous' };
       if (a.confidence >= CONFIRM_ANSWER_FLOOR) return { kind: 'confirm', answer: constrained, text: a.text, confidence: a.confidence, alternatives };
