@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chatModelContract } from '../../behaviors/chat-model.contract.js';
 import { ModelCallError } from '../../behaviors/index.js';
-import { decodeWav, FallbackTranscriber, PocketsphinxTranscriber } from '../../perception/index.js';
+import { decodeWav, FallbackTranscriber, PcmAudioSource, PerceptionService, PocketsphinxTranscriber, type HeardUtterance } from '../../perception/index.js';
 import { transcriberContract } from '../../perception/audio/transcriber.contract.js';
-import { haveTestdata, LIBRIVOX_0880, readTestdata } from '../../test/fixtures/audio/speech.js';
+import { haveTestdata, layout, LIBRIVOX_0880, readTestdata, say } from '../../test/fixtures/audio/speech.js';
 import { startFakeOpenAI, type ChatBody, type FakeOpenAIServer } from '../../test/fixtures/llm/fake-openai-server.js';
 import { openAiModels, OpenAiTranscriber } from './openai-models.js';
 
@@ -189,6 +189,26 @@ describe.skipIf(!havePocketsphinx || !haveTestdata)('OpenAiTranscriber against a
       failNext = 0;
       await both.close();
     }
+  });
+
+  it('in the perception service, an unreachable site server still gives the participant\'s words (from the offline recogniser)', async () => {
+    const heard: HeardUtterance[] = [];
+    const fell: string[] = [];
+    const T0 = Date.parse('2026-03-02T10:00:00Z');
+    const speech = layout([{ samples: say('i am so happy to see you', { speed: 140, voice: 'en-us' }), silenceBeforeMs: 1200 }], 1500);
+    const transcriber = new FallbackTranscriber(new OpenAiTranscriber({ baseURL: 'http://127.0.0.1:9/v1', model: 'whisper-1', maxRetries: 0 }), new PocketsphinxTranscriber(), { onFallback: (e) => fell.push(e.reason) });
+    const service = new PerceptionService({
+      now: () => T0, audio: new PcmAudioSource(speech.samples, { startMs: T0, name: 'espeak fixture' }), transcriber, autoTick: false,
+      events: { utterance: (u) => heard.push(u) },
+    });
+    await service.start();
+    await service.drained();
+    await service.stop();
+    await transcriber.close();
+    expect(heard).toHaveLength(1);
+    expect(heard[0]!.engine).toMatch(/^pocketsphinx/);
+    expect(heard[0]!.text).toContain('happy');
+    expect(fell).toEqual([expect.stringMatching(/Connection error/)]);
   });
 });
 
