@@ -6,7 +6,7 @@ import {
 } from '../behaviors/index.js';
 import { isDiskFull, isValidTimeZone, localDate, SqliteStore, type DiskFullError, type Store } from '../data/index.js';
 import { EspeakSpeaker, FfmpegFrameSource, FileEnrollmentStore, loadRclnodejs, loadScript, MicrophonePath, OpenAiTranscriber, openAiModels, Ros2Speaker, Ros4hriFaceWatcher, Ros4hriPeopleWatcher, Ros4hriVoiceListener, type Rcl, ScriptedParticipant, SimSpeaker, TerminalParticipant, type ParticipantScript } from '../hardware/index.js';
-import { CameraRunner, FallbackTranscriber, faceObservation, PeopleRegistry, PerceptionService, PocketsphinxTranscriber, RawMediaWriter, UNRECOGNISED, type PerceptionServiceOptions } from '../perception/index.js';
+import { cameraIdentity, CameraRunner, FallbackTranscriber, faceObservation, PeopleRegistry, PerceptionService, PocketsphinxTranscriber, RawMediaWriter, UNRECOGNISED, type FrameResult, type PerceptionServiceOptions } from '../perception/index.js';
 import { BUNDLED_PROTOCOL, loadProtocol, provisionDevice, type ConsentModality } from '../study-protocol/index.js';
 import { ManualClock, systemClock, type Clock } from './clock.js';
 import { createCompanion, type CompanionOptions } from './companion.js';
@@ -101,9 +101,11 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
   const device = openStudyDevice(dir, clock);
   const { log, participant, config } = device;
   // Who is there and who the robot addresses: face affect is read from the addressed person only.
-  // Nobody is recognised yet (UNRECOGNISED): the addressee is the most engaged person in view.
+  // With a camera and consent for video, the faces recognised as the enrolled participant (or as
+  // someone else) decide it (cameraIdentity); before enrolment, or without, the most engaged person in view.
+  let lastFrame: FrameResult | undefined;
   const people = new PeopleRegistry({
-    identity: UNRECOGNISED,
+    identity: o.camera ? cameraIdentity(() => (device.consent.allows('video_recording') ? lastFrame : undefined)) : UNRECOGNISED,
     onEvent: (e) => {
       if (e.type.startsWith('person.') || e.type === 'addressee.changed') log.recordEvent(e.type, e, clock.now());
     },
@@ -190,6 +192,7 @@ async function wire(o: LiveOptions, extra: { onSessionClosed?: CompanionOptions[
     camera = new CameraRunner(recognition.source(new FfmpegFrameSource(o.camera, { realtime: !o.camera.startsWith('/dev/') })), recognition.createPerceiver(), {
       onFrame: (result, atMs) => {
         recognition.onFrame(result, atMs);
+        lastFrame = result;
         people.observeFrame(result, atMs);
         const face = faceObservation(result, atMs, people.addressee()?.faceId);
         if (face) service.observeFace({ valence: face.valence!, arousal: face.arousal!, confidence: face.confidence, atMs });

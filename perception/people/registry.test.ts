@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { cameraIdentity } from '../camera/presence.js';
+import type { FrameResult } from '../camera/perceiver.js';
 import { chooseAddressee, engagementFromCode, engagementScore, PeopleRegistry, type ParticipantIdentity, type PeopleEvent, type Person } from './index.js';
 
 const W = 640;
@@ -97,6 +99,28 @@ describe('PeopleRegistry with the device camera', () => {
     participantFace = 'face2';
     reg.tick(3_100);
     expect(reg.addressee()?.id).toBe('anon-face2');
+  });
+});
+
+describe('the camera as the identity port (cameraIdentity)', () => {
+  it('addresses the face recognised as the enrolled participant, not a larger face recognised as someone else', () => {
+    let latest: FrameResult | undefined;
+    const reg = new PeopleRegistry({ identity: cameraIdentity(() => latest) });
+    const frame = (t: number, grandchild: 'other' | 'unknown', participant: 'participant' | 'unknown') => {
+      latest = {
+        width: W, height: H, faces: [
+          { ...face('face1', 0.35), identity: grandchild, expression: 'neutral', valence: 0, arousal: 0, confidence: 0.9 },
+          { ...face('face2', 0.2, 0.3), identity: participant, expression: 'neutral', valence: 0, arousal: 0, confidence: 0.9 },
+        ],
+      } as FrameResult;
+      reg.observeFrame(latest, t);
+    };
+    // Nobody recognised yet: the larger, nearer face is addressed.
+    for (let t = 0; t <= 1_500; t += 100) frame(t, 'unknown', 'unknown');
+    expect(reg.addressee()?.faceId).toBe('face1');
+    // Recognition decides: the large face is someone else, the smaller one the participant.
+    for (let t = 1_600; t <= 3_000; t += 100) frame(t, 'other', 'participant');
+    expect(reg.addressee()?.faceId).toBe('face2');
   });
 });
 
