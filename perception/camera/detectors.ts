@@ -15,6 +15,8 @@ export interface FaceDetector {
   /** The model behind it, for logs. */
   readonly name: string;
   detect(frame: RgbFrame): Promise<Detection[]>;
+  /** Forget what earlier frames taught it (a new video, a camera that came back). */
+  reset?(): void;
 }
 
 /** Thresholds shared by the detectors. */
@@ -190,13 +192,17 @@ function clipToFrame(d: Detection, frame: RgbFrame): Detection {
 }
 
 /**
- * Two detectors in a cascade: the cheap `near` one every frame, the `far` one only when `near` finds
- * nobody, and every `farEvery`-th frame so a person further away is not missed for long. A participant
- * close to the robot costs one small model per frame; a wide shot still finds small faces.
+ * Two detectors in a cascade: the cheap `near` one every frame, the `far` one when `near` finds fewer
+ * faces than the last `far` pass saw (someone further away is still there: a grandchild across the
+ * room, a second person beside the participant), and every `farEvery`-th frame so a person further
+ * away is not missed for long. A participant alone near the robot costs one small model per frame; a
+ * wide shot still finds, and keeps, small faces.
  */
 export class CascadeDetector implements FaceDetector {
   readonly name: string;
   private frames = 0;
+  /** Faces the last pass of both detectors found. */
+  private farSaw = 0;
 
   constructor(
     private readonly near: FaceDetector,
@@ -210,8 +216,15 @@ export class CascadeDetector implements FaceDetector {
     const every = this.options.farEvery ?? 15;
     const n = this.frames++;
     const near = await this.near.detect(frame);
-    if (near.length && (every <= 0 || n % every !== 0)) return near;
+    if (near.length && near.length >= this.farSaw && (every <= 0 || n % every !== 0)) return near;
     const far = await this.far.detect(frame);
-    return nonMaxSuppression([...near, ...far], this.options.nmsIou ?? 0.3, this.options.maxFaces ?? 8);
+    const both = nonMaxSuppression([...near, ...far], this.options.nmsIou ?? 0.3, this.options.maxFaces ?? 8);
+    this.farSaw = both.length;
+    return both;
+  }
+
+  reset(): void {
+    this.frames = 0;
+    this.farSaw = 0;
   }
 }

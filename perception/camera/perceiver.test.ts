@@ -1,4 +1,6 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegFrameSource } from '../../hardware/camera/index.js';
@@ -14,6 +16,8 @@ async function still(face: AnnotatedFace): Promise<RgbFrame> {
   for await (const f of new FfmpegFrameSource(face.image).open()) return f;
   throw new Error('no frame');
 }
+/** python-matplotlib-data, installed with python3-skimage (scripts/setup.sh). */
+const HOPPER = '/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg';
 const rect = ([x, y, w, h]: number[]) => ({ x: x!, y: y!, w: w!, h: h! });
 
 describe('camera perception on real images (ffmpeg + onnxruntime)', () => {
@@ -40,6 +44,20 @@ describe('camera perception on real images (ffmpeg + onnxruntime)', () => {
     const r = await perceiver.process(await still(FACES.messi));
     const best = r.faces.map((f) => iou(f.box, rect(FACES.messi.box)));
     expect(Math.max(...best)).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('keeps tracking a smaller face beside a nearer one on every frame, not only when the far detector runs', async () => {
+    // Two photographs side by side (912×512): the near detector finds only Grace Hopper's, the larger face.
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-two-faces-'));
+    const file = join(dir, 'two.png');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', FACES.astronaut.image, '-i', HOPPER, '-filter_complex', '[0]scale=-2:512[a];[1]scale=-2:512[b];[a][b]hstack,scale=912:512', file]);
+    const frame = await still({ ...FACES.astronaut, image: file });
+    rmSync(dir, { recursive: true, force: true });
+    perceiver.resetTracking();
+    const seen: string[][] = [];
+    for (let i = 0; i < 20; i++) seen.push((await perceiver.process(frame)).faces.map((f) => f.id).sort());
+    expect(seen[0]).toHaveLength(2);
+    expect(seen.every((ids) => ids.join() === seen[0]!.join())).toBe(true);
   });
 
   it('keeps one id per face across a video, and gives the next person a new id', async () => {

@@ -230,6 +230,7 @@ export class CameraPerceiver {
 
   /** Forget tracked faces (a new video, a camera that came back); returns the ids dropped. */
   resetTracking(): string[] {
+    this.detector.reset?.();
     return this.tracker.reset().map((t) => t.id);
   }
 
