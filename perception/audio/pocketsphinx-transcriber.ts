@@ -183,7 +183,7 @@ export class PocketsphinxTranscriber implements Transcriber {
         signal?.addEventListener('abort', onAbort, { once: true });
         try {
           // A failing answer pass must not lose what was said: the open text still goes to the session.
-          const [o, answered] = await Promise.all([open.finish(3), Promise.all([answers.finish(N_BEST), grammar]).catch(() => [null, null] as const)]);
+          const [o, answered] = await Promise.all([open.finish(3), Promise.all([answers.finish(N_BEST, true), grammar]).catch(() => [null, null] as const)]);
           if (signal?.aborted) throw new TranscriberError(`${this.name}: aborted`);
           if (!o) throw new TranscriberError(`${this.name}: the open pass returned nothing`);
           const [a, g] = answered;
@@ -270,8 +270,13 @@ class DecoderUtterance {
     if (this.started) await this.decoder.sync();
   }
 
-  /** The result; `null` when this utterance had no pass to run. */
-  async finish(nbest: number): Promise<SphinxResult | null> {
+  /**
+   * The result; `null` when this utterance had no pass to run. With `wholeIfEmpty`, a search that
+   * ended with no hypothesis at all (a grammar none of whose paths survived: a slow "nine" streamed
+   * with running normalisation) is decoded once more from the kept audio as one block, normalised over
+   * the whole utterance (tens of ms for an answer).
+   */
+  async finish(nbest: number, wholeIfEmpty = false): Promise<SphinxResult | null> {
     let retried = false;
     const replay = async () => {
       retried = true;
@@ -287,14 +292,21 @@ class DecoderUtterance {
         await replay();
       }
       if (this.search === null) return null;
+      let result: SphinxResult;
       try {
-        return await this.decoder.end(nbest);
+        result = await this.decoder.end(nbest);
       } catch (e) {
         // The process died during the utterance: it restarts on the next call; decode the audio again once.
         if (!(e instanceof TranscriberError) || retried) throw e;
         await replay();
-        return await this.decoder.end(nbest);
+        result = await this.decoder.end(nbest);
       }
+      if (!wholeIfEmpty || result.hyp !== '' || this.cancelled) return result;
+      await this.decoder.begin(this.search ?? undefined);
+      const all = new Int16Array(this.kept.reduce((n, s) => n + s.length, 0));
+      this.kept.reduce((at, s) => (all.set(s, at), at + s.length), 0);
+      this.decoder.feedWhole(all);
+      return await this.decoder.end(nbest);
     } finally {
       this.release();
     }
