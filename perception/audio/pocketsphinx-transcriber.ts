@@ -27,8 +27,6 @@ const PAD_SAMPLES = (PAD_MS * 16_000) / 1000;
 /** Silence, sentence marks and noise tokens that are not words. */
 const FILLER = /^(<s>|<\/s>|<sil>|\(NULL\)|\[[A-Z_]+\]|\+\+.*\+\+)$/;
 const N_BEST = 10;
-/** The most an answer found only by the whole-block re-decode is trusted. */
-export const REDECODED_ANSWER_CONFIDENCE = 0.9;
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** A word's lattice posterior as the probability that it is right (calibrated on the benchmark). */
@@ -114,9 +112,7 @@ export function heardAnswer(answer: SphinxResult, open: SphinxResult, grammar: A
   const phrase = answerPhrase(answer.hyp, grammar);
   if (!phrase) return undefined;
   const f = answerFeatures(answer, open, grammar);
-  // A second, whole-block decode scores differently from the streamed ones the model was fitted on:
-  // its answer is kept below the session's accept level (0.95), so it is said back unless the open pass agrees.
-  const confidence = answer.redecoded ? Math.min(REDECODED_ANSWER_CONFIDENCE, answerConfidence(f)) : answerConfidence(f);
+  const confidence = answerConfidence(f);
   const frames = Math.max(1, answer.frames);
   const alternatives: AnswerAlternative[] = distinctAnswers(answer, grammar).filter((a) => a.text !== phrase).slice(0, 4)
     .map((a) => ({ text: a.text, confidence: answerConfidence({ ...f, agree: ` ${textOf(open)} `.includes(` ${a.text} `) ? 1 : 0, margin: Math.max(-20, (a.score - answer.score) / frames) }) }));
@@ -187,7 +183,7 @@ export class PocketsphinxTranscriber implements Transcriber {
         signal?.addEventListener('abort', onAbort, { once: true });
         try {
           // A failing answer pass must not lose what was said: the open text still goes to the session.
-          const [o, answered] = await Promise.all([open.finish(3), Promise.all([answers.finish(N_BEST, true), grammar]).catch(() => [null, null] as const)]);
+          const [o, answered] = await Promise.all([open.finish(3), Promise.all([answers.finish(N_BEST), grammar]).catch(() => [null, null] as const)]);
           if (signal?.aborted) throw new TranscriberError(`${this.name}: aborted`);
           if (!o) throw new TranscriberError(`${this.name}: the open pass returned nothing`);
           const [a, g] = answered;
@@ -274,13 +270,8 @@ class DecoderUtterance {
     if (this.started) await this.decoder.sync();
   }
 
-  /**
-   * The result; `null` when this utterance had no pass to run. With `wholeIfEmpty`, a search that
-   * ended with no hypothesis at all (a grammar none of whose paths survived: a slow "nine" streamed
-   * with running normalisation) is decoded once more from the kept audio as one block, normalised over
-   * the whole utterance (tens of ms for an answer).
-   */
-  async finish(nbest: number, wholeIfEmpty = false): Promise<SphinxResult | null> {
+  /** The result; `null` when this utterance had no pass to run. */
+  async finish(nbest: number): Promise<SphinxResult | null> {
     let retried = false;
     const replay = async () => {
       retried = true;
@@ -296,21 +287,14 @@ class DecoderUtterance {
         await replay();
       }
       if (this.search === null) return null;
-      let result: SphinxResult;
       try {
-        result = await this.decoder.end(nbest);
+        return await this.decoder.end(nbest);
       } catch (e) {
         // The process died during the utterance: it restarts on the next call; decode the audio again once.
         if (!(e instanceof TranscriberError) || retried) throw e;
         await replay();
-        result = await this.decoder.end(nbest);
+        return await this.decoder.end(nbest);
       }
-      if (!wholeIfEmpty || result.hyp !== '' || this.cancelled) return result;
-      await this.decoder.begin(this.search ?? undefined);
-      const all = new Int16Array(this.kept.reduce((n, s) => n + s.length, 0));
-      this.kept.reduce((at, s) => (all.set(s, at), at + s.length), 0);
-      this.decoder.feedWhole(all);
-      return { ...(await this.decoder.end(nbest)), redecoded: true };
     } finally {
       this.release();
     }

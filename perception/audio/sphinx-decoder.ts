@@ -56,8 +56,6 @@ export interface SphinxResult {
   nbest: { hyp: string; score: number }[];
   /** Time the final search took inside the helper, ms. */
   finalMs: number;
-  /** Decoded a second time as one block (the streamed search found nothing): its scores are not what the confidence model was fitted on. */
-  redecoded?: boolean;
 }
 
 /** How to run one decoder. */
