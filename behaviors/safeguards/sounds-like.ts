@@ -44,6 +44,16 @@ export function phonesOf(text: string, pronounce: Pronounce): string[] {
   return text.toLowerCase().replace(/[‘’]/g, "'").replace(/[^a-z' ]+/g, ' ').split(/\s+/).filter(Boolean).flatMap((w) => [...(pronounce(w) ?? [])]);
 }
 
+/** Phones of each phrase, per pronouncing dictionary: spelled once, not at every turn screened. */
+const spelled = new WeakMap<Pronounce, Map<string, string[]>>();
+function phrasePhones(phrase: string, pronounce: Pronounce): string[] {
+  let byPhrase = spelled.get(pronounce);
+  if (!byPhrase) spelled.set(pronounce, (byPhrase = new Map()));
+  let phones = byPhrase.get(phrase);
+  if (!phones) byPhrase.set(phrase, (phones = phonesOf(phrase, pronounce)));
+  return phones;
+}
+
 /** The cost of the best alignment of `phrase` with any stretch of `heard` (free start and end in `heard`). */
 export function alignmentCost(phrase: readonly string[], heard: readonly string[]): number {
   let prev = new Float64Array(heard.length + 1); // row 0: a stretch may start anywhere
@@ -64,7 +74,7 @@ export function soundsLikeCrisis(text: string, pronounce: Pronounce, o: { thresh
   if (!heard.length) return null;
   let best: { phrase: string; distance: number } | null = null;
   for (const phrase of o.phrases ?? CRISIS_SOUNDALIKES) {
-    const phones = phonesOf(phrase, pronounce);
+    const phones = phrasePhones(phrase, pronounce);
     if (phones.length < 4) continue;
     const distance = alignmentCost(phones, heard) / phones.length;
     if (!best || distance < best.distance) best = { phrase, distance };

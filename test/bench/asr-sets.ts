@@ -63,7 +63,8 @@ export function safeguardRoute(u: HeardReply & { alternatives?: readonly string[
   if ([u.text, ...(u.alternatives ?? [])].some((t) => soundsLikeCrisis(t, pronounce))) return 'sounds-like';
   return 'none';
 }
-const pronounce = sphinxPronouncer();
+/** The recogniser's dictionary, loaded once for the benchmarks. */
+export const pronounce = sphinxPronouncer();
 
 /**
  * Disclosures said aloud, for what the safeguards make of them once recognised (bench:asr, section 5):

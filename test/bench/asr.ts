@@ -16,11 +16,11 @@ import { join } from 'node:path';
 import { acceptedAnswers, bundledStories, decideAnswer, flaggedLabels, soundsLikeCrisis, SOUNDS_LIKE_THRESHOLD } from '../../behaviors/index.js';
 import { CHECKIN_UTTERANCES } from '../fixtures/audio/checkin-utterances.js';
 import {
-  answerConfidence, buildArpa, grammarWords, sphinxPronouncer, PocketsphinxTranscriber, POCKETSPHINX_EN_US, SphinxDecoder, WORD_CALIBRATION as WORD_CALIBRATION_FOR_BENCH,
+  answerConfidence, buildArpa, grammarWords, PocketsphinxTranscriber, POCKETSPHINX_EN_US, SphinxDecoder, WORD_CALIBRATION as WORD_CALIBRATION_FOR_BENCH,
   type AnswerFeatures, type Transcript,
 } from '../../perception/index.js';
 import { layout, POCKETSPHINX_TESTDATA, readTestdata, say } from '../fixtures/audio/speech.js';
-import { AGREE5, answerSet, isDisclosure, nearMisses, negatives, openSentences, parseFor, QUICK_VOICES, safeguardRoute, splitOf, spokenDisclosures, truthOf, VALENCE9, VOICES as ALL_VOICES, YESNO, type Truth } from './asr-sets.js';
+import { AGREE5, answerSet, isDisclosure, nearMisses, negatives, openSentences, parseFor, pronounce, QUICK_VOICES, safeguardRoute, splitOf, spokenDisclosures, truthOf, VALENCE9, VOICES as ALL_VOICES, YESNO, type Truth } from './asr-sets.js';
 
 const args = new Set(process.argv.slice(2));
 const CALIBRATE = args.has('--calibrate');
@@ -332,7 +332,6 @@ openStats('espeak-open', openRows, { voices: VOICES.slice(0, QUICK ? 2 : 4).map(
   emit({ set: 'safeguards-on-speech', what: 'near misses (false alarms)', spoken: routes(near.map((d) => d.heard)) });
   emit({ set: 'safeguards-on-speech', what: 'benign utterances of this benchmark (false alarms)', spoken: routes(benign) });
   if (ROWS) writeFileSync(`${ROWS}.disclosures`, [...disclosures, ...near].map((d) => JSON.stringify({ said: d.text, voice: d.voice, route: safeguardRoute(d.heard), ...d.heard })).join('\n') + '\n');
-  const pronounce = sphinxPronouncer();
   const benignText = [...bundledStories().flatMap((st) => st.paragraphs.join(' ').split(/(?<=[.!?])\s+/)),
     ...readFileSync(join(import.meta.dirname, '../../perception/audio/lm/checkin.txt'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'))]
     .filter((t) => flaggedLabels({ direction: 'input', text: t, context: {} }).length === 0);
@@ -353,10 +352,9 @@ emit({ set: 'open-4s-plus', kind: 'latency', utterances: five.length, latency_ms
 // check-in sentences above and the 34 of bench:voice (test/fixtures/audio/checkin-utterances.ts), fed
 // from memory as above. Weight 0 is the general model alone.
 if (args.has('--adapted-lm')) {
-  const dictionary = new Set(readFileSync(join(POCKETSPHINX_EN_US, 'cmudict-en-us.dict'), 'utf8').split('\n').map((l) => l.split(' ')[0]!.replace(/\(\d+\)$/, '')));
   const stories = bundledStories().flatMap((st) => st.paragraphs.join(' ').split(/(?<=[.!?])\s+/));
   const checkin = readFileSync(join(import.meta.dirname, '../../perception/audio/lm/checkin.txt'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
-  const built = buildArpa([...stories, ...checkin], { known: (w) => dictionary.has(w) });
+  const built = buildArpa([...stories, ...checkin], { known: (w) => pronounce(w) !== undefined });
   const arpa = join(tmpdir(), `hearth-adapted-${process.pid}.arpa`);
   writeFileSync(arpa, built.arpa);
   const sets = {
