@@ -27,6 +27,33 @@ describe('checkInput', () => {
     ]) expect(inputFlags(text), text).not.toContain('crisis');
   });
 
+  it('flags the top C-SSRS rungs said plainly: an overdose taken, a plan, stockpiled pills, an attempt', () => {
+    for (const [text, cue] of [
+      ['I took too many pills on purpose.', 'crisis.ingested-on-purpose'],
+      ['Last night I swallowed a whole handful of my sleeping tablets.', 'crisis.ingested'],
+      ['I have a plan to end it.', 'crisis.plan'],
+      ["I've been stockpiling my pills.", 'crisis.stockpile'],
+      ['I tried to end it last month.', 'crisis.attempt'],
+      ['I planned to hang myself.', 'crisis.harm-self'],
+      ["I took a bunch of painkillers hoping I wouldn't wake up.", 'crisis.ingested-on-purpose'],
+    ] as const) {
+      const r = checkInput(text).results.find((x) => x.check === 'crisis')!;
+      expect(r.decision, text).toBe('flag');
+      expect(r.evidenceSpan?.cue, text).toBe(cue);
+    }
+  });
+
+  it('does not read accidents, ordinary plans or medication routines as a crisis', () => {
+    for (const text of [
+      'I took too many pills for my headache by mistake, should I call someone?',
+      'I have a plan to end the year with a trip to Spain.',
+      'I took my pills this morning as usual.',
+      "I've decided how I'm going to paint the kitchen.",
+      'She tried to end the argument.',
+      "I've worked out how to do it: the shelf goes on the left wall.",
+    ]) expect(inputFlags(text), text).not.toContain('crisis');
+  });
+
   it('reads a short "yes" as a disclosure when the robot just asked about self-harm', () => {
     const probe = { previousTurns: ['robot: Are you having thoughts of ending your life?'] };
     expect(inputFlags('Yes, most nights.', probe)).toContain('crisis');

@@ -7,12 +7,15 @@ import { cueHits, scoreSentences, sentences, type Cue, type Modifier, type Score
 import type { CheckResult, InputCheckName, SafeguardContext } from './types.js';
 
 /** Version of the input check rules; bump when cues or thresholds change. */
-export const INPUT_CHECKS_VERSION = '1.1.0';
+export const INPUT_CHECKS_VERSION = '1.2.0';
 
 const I = String.raw`\bi (\w+ ){0,4}`;
 
+/** Medicines a person could take too many of (crisis.ingested, crisis.stockpile). */
+const DRUGS = String.raw`(pills|tablets|meds|medication|medicines?|painkillers|paracetamol|tylenol|aspirin|ibuprofen|antidepressants|sleeping (pills|tablets)|insulin|capsules|opioids|oxy\w*)\b`;
+
 const CRISIS: Cue[] = [
-  { id: 'crisis.harm-self', re: /\b(kill|killing|killed|hurt|hurting|harm|harming|cut|cutting|burn|burning|starve|starving) myself\b/, weight: 0.9, negatable: true },
+  { id: 'crisis.harm-self', re: /\b(kill|killing|killed|hurt|hurting|harm|harming|cut|cutting|burn|burning|starve|starving|hang|hanging|drown|drowning|shoot|shooting|poison|poisoning|suffocate|strangle) myself\b/, weight: 0.9, negatable: true },
   { id: 'crisis.suicide', re: new RegExp(`${I}suicid\\w*`), weight: 0.85, negatable: true },
   { id: 'crisis.suicidal', re: /\bsuicidal\b/, weight: 0.7, negatable: true },
   { id: 'crisis.want-die', re: /\bi (\w+ ){0,3}(want|wanted|wish|going|ready|deserve) to die\b/, weight: 0.9, negatable: true },
@@ -32,6 +35,15 @@ const CRISIS: Cue[] = [
   { id: 'crisis.gone', re: /\b(if|when) i (was|were|am) gone\b|\bgone for good\b|\bdisappear (for good|forever)\b/, weight: 0.6 },
   { id: 'crisis.not-here', re: /\bi (just )?(was|were) not (here|around)( anymore)?\b|\bbeing here much longer\b|\bnot (be )?(here|around) much longer\b/, weight: 0.8 },
   { id: 'crisis.method', re: /\bi (\w+ ){0,6}overdos\w*|\b(jump|jumping) (off|from) (the|a) (bridge|building|roof|cliff)\b|\bdriv\w* my car into\b|\bhow many (of my )?(pills|tablets)\b|\b(pills|tablets) saved\b|\b(swallow\w*|take|taking) the whole bottle\b/, weight: 0.85 },
+  // C-SSRS's top rungs in words nobody wrote into the cues above: an attempt, a plan, preparing.
+  { id: 'crisis.ingested', re: new RegExp(String.raw`\b(took|taken|take|taking|swallow\w*|downed|necked) (\w+ ){0,2}(too many|all (of )?(my|the|those)|(a|the) (whole |full )?(handful|bottle|box|pack|packet|bunch|load|lot|strip|rest) of( my| the)?|(ten|twelve|fifteen|twenty|thirty|forty|fifty|a hundred|\d+|dozens of|a dozen)) (\w+ ){0,2}${DRUGS}`), weight: 0.7, negatable: true },
+  { id: 'crisis.ingested-on-purpose', re: new RegExp(String.raw`\b(took|taken|take|taking|swallow\w*|downed|overdos\w*)\b.*\b${DRUGS}.*\b(on purpose|deliberately|intentionally|hoping|so (that )?i (would|will) not|to (die|end it|not wake))\b|\b(on purpose|deliberately|intentionally) (took|swallowed|downed)\b`), weight: 0.9 },
+  { id: 'crisis.stockpile', re: new RegExp(String.raw`\b(stockpil\w*|hoard\w*|saving up|saved up|been saving|stash\w*|squirrel\w* away) (\w+ ){0,2}${DRUGS}`), weight: 0.75 },
+  { id: 'crisis.attempt', re: /\b(tried|try|trying|attempted|attempt) to (end it(?! (with|between|off))|end (my|it all)|end my (own )?life|take my (own )?life|kill myself|overdose|die)\b|\bi (\w+ ){0,2}attempted suicide\b/, weight: 0.85, negatable: true },
+  { id: 'crisis.plan', re: /\bplan\w* (out )?(\w+ ){0,4}(to |for |how (i will |i would |i am going to |to )?)?(end|ending) (it(?! (with|between|off))|my (own )?life|things|myself)\b|\b(a|my|the) plan\b.*\b(do it|end it|go through with it)\b|\bplann\w* out how\b.*\bend it\b/, weight: 0.85, negatable: true },
+  { id: 'crisis.how-when', re: /\b(decided|worked out|figured out|know|picked|chosen|chose) (exactly )?(how|when|where) (i am|i will|i would) (going to )?(do it|end it)\b/, weight: 0.5 },
+  { id: 'crisis.note-and-date', re: /\b(wrote|written|writing|left) (a|my|the) (suicide |goodbye |farewell )?(note|letter)\b.*\b(picked|chose|chosen|set) (a|the) (date|day)\b/, weight: 0.75 },
+  { id: 'crisis.not-wake', re: /\bhop\w* (that )?i (would|will|do) not wake up\b|\bnot (want to |going to )?wake up (again|tomorrow|ever)\b/, weight: 0.85 },
   { id: 'crisis.means', re: /\bbought a (rope|gun)\b|\bknow what it is for\b/, weight: 0.6 },
   { id: 'crisis.window', re: /\bjump (out|off) (of )?the window\b/, weight: 0.55 },
   { id: 'crisis.farewell', re: /\bgoodbye (letter|note)\b|\bgiving (my|all my) (things|stuff|belongings) away\b|\bwill not (need|be needing) (them|it|to see)\b/, weight: 0.6 },
@@ -48,6 +60,8 @@ const CRISIS: Cue[] = [
 
 const STORY_OR_MEDIA: Modifier = { id: 'story-or-media', re: /\b(documentary|movie|film|novel|book|article|news|story|character|narrator|writer|author|prevention|hotline|video games?|villain)\b/, factor: 0.35 };
 const IDIOM_DIE: Modifier = { id: 'idiom', re: /\b(die|died|dying) (of|from) (embarrassment|laughter|laughing|shame|boredom)\b|\bdying to (see|hear|know|try|meet|go)\b|\bdied laughing\b/, factor: 0.1 };
+// Too many pills by accident is a medical emergency (the medical check), not a disclosure of intent.
+const BY_MISTAKE: Modifier = { id: 'by-mistake', re: /\b(by (mistake|accident)|accidentally|mixed up|forgot i had (already )?taken|double dosed)\b/, factor: 0.4 };
 const PAST: RegExp = /\b(years ago|long ago|when i was (a |in )?(teenager|kid|child|young|college|school)|in college|in high school|used to|back then|last year|as kids)\b/;
 const RESOLVED: RegExp = /\b(fine now|okay now|ok now|better now|doing (great|well|better|fine)|she is okay|he is okay|is okay now|safe now|we got (her|him|them) help|therapy (really )?helped|recovered|remarried|made (my )?peace|passed away|left him|left her)\b/;
 const FEAR_NOW: RegExp = /\b(terrified|scared|afraid|still|again|now (he|she|they) is|moving in)\b/;
@@ -141,7 +155,7 @@ const CHECKS: Check<InputCheckName>[] = [
     name: 'crisis',
     threshold: 0.5,
     run(text, sents, ctx) {
-      const scored = scoreSentences(text, CRISIS, { sents, modifiers: [STORY_OR_MEDIA, IDIOM_DIE, ...pastResolved(sents)] });
+      const scored = scoreSentences(text, CRISIS, { sents, modifiers: [STORY_OR_MEDIA, IDIOM_DIE, BY_MISTAKE, ...pastResolved(sents)] });
       scored.score *= humourFactor(sents);
       // Context: a short "yes" to the robot's own risk question is a disclosure.
       const probe = lastRobotLine(ctx);
