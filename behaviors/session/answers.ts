@@ -24,13 +24,16 @@ const numberWord = (n: number): string => ['zero', 'one', 'two', 'three', 'four'
 
 /**
  * The phrases that answer a question on this scale, for a recogniser constrained to them: its numbers
- * (also "four out of nine"), labels and other phrases, yes/no and their common variants on a 0–1 scale,
+ * (also "four out of nine"), labels and other phrases, yes/no and their common variants (not numbers) on a 0–1 scale,
  * and "skip" / "I don't know" / "say that again".
  */
 export function acceptedAnswers(scale: ResponseScale): string[] {
   const out: string[] = [];
-  if (scale.min === 0 && scale.max === 1) out.push(...YES_NO_ANSWERS);
-  for (let n = scale.min; n <= scale.max && n - scale.min <= 20; n++) {
+  const yesNo = scale.min === 0 && scale.max === 1;
+  if (yesNo) out.push(...YES_NO_ANSWERS);
+  // A yes/no question is answered in words: "zero" and "one" in its grammar only give a misheard
+  // "yeah" somewhere to land (measured: "yeah" → "zero"); typed "1" / "0" are still read by the parser.
+  for (let n = scale.min; !yesNo && n <= scale.max && n - scale.min <= 20; n++) {
     out.push(numberWord(n), `${numberWord(n)} out of ${numberWord(scale.max)}`);
   }
   for (const label of Object.values(scale.labels ?? {})) out.push(label);
