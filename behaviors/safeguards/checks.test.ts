@@ -50,6 +50,7 @@ describe('checkInput', () => {
       'I took my pills this morning as usual.',
       "I've decided how I'm going to paint the kitchen.",
       'She tried to end the argument.',
+      'I tried to end my subscription last week.',
       "I've worked out how to do it: the shelf goes on the left wall.",
     ]) expect(inputFlags(text), text).not.toContain('crisis');
   });
