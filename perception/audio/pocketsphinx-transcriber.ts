@@ -1,5 +1,5 @@
 import { ANSWER_CALIBRATION, WORD_CALIBRATION } from './asr-calibration.js';
-import { answerGrammar, answerPhrase, grammarVocabulary, grammarWords, type AnswerGrammar } from './answer-grammar.js';
+import { answerGrammar, answerPhrase, grammarVocabulary, grammarWords, hedgedGrammar, hedgesOf, type AnswerGrammar } from './answer-grammar.js';
 import { POCKETSPHINX_EN_US, SphinxDecoder, type SphinxDecoderOptions, type SphinxResult } from './sphinx-decoder.js';
 import type { AnswerAlternative, HeardAnswer, TranscribeHint, Transcriber, Transcript, TranscriptionStream, TranscriptWord } from './transcriber.js';
 import { TranscriberError } from './transcriber.js';
@@ -119,6 +119,20 @@ export function heardAnswer(answer: SphinxResult, open: SphinxResult, grammar: A
   return { text: phrase, confidence, alternatives, evidence: { ...f } };
 }
 
+/**
+ * One answer from the answer pass and its second, hedged pass. Different answers cannot both be
+ * right (one answer was said), so each is at most as likely as the other is wrong: P(b) ≤ 1 − P(a).
+ * The likelier stays the answer, the other becomes its first alternative; agreeing passes keep the surer.
+ */
+export function bothPasses(first: HeardAnswer | undefined, second: HeardAnswer | undefined): HeardAnswer | undefined {
+  if (!first || !second) return first ?? second;
+  if (first.text === second.text) return first.confidence >= second.confidence ? first : second;
+  const capped = (x: HeardAnswer, other: HeardAnswer) => ({ ...x, confidence: Math.min(x.confidence, 1 - other.confidence) });
+  const [a, b] = [capped(first, second), capped(second, first)].sort((x, y) => y.confidence - x.confidence) as [HeardAnswer, HeardAnswer];
+  const alternatives = [{ text: b.text, confidence: b.confidence }, ...a.alternatives.filter((x) => x.text !== b.text)].slice(0, 4);
+  return { ...a, alternatives };
+}
+
 /** Faint deterministic noise (≈ −60 dBFS): the recogniser needs some non-speech around a tight cut, and digital silence upsets it. */
 function padded(samples: Int16Array): Int16Array {
   const out = new Int16Array(samples.length + 2 * PAD_SAMPLES);
@@ -188,16 +202,35 @@ export class PocketsphinxTranscriber implements Transcriber {
           if (!o) throw new TranscriberError(`${this.name}: the open pass returned nothing`);
           const [a, g] = answered;
           const t = openTranscript(o, this.name, offsetMs);
-          if (a && g) {
-            const heard = heardAnswer(a, o, g);
-            if (heard) t.answer = heard;
+          let heard = a && g ? heardAnswer(a, o, g) : undefined;
+          // The open pass heard a hedge around the answer ("I think …") and not the answer the answer
+          // pass heard: decode the utterance again with that hedge in the grammar.
+          const hedges = g ? hedgesOf(t.text) : null;
+          if (g && hedges && !(heard && ` ${t.text} `.includes(` ${heard.text} `))) {
+            const again = await this.hedgedAnswer(g, hedges, o, answers.audio()).catch(() => undefined);
+            heard = bothPasses(heard, again);
           }
+          if (heard) t.answer = heard;
           return t;
         } finally {
           signal?.removeEventListener('abort', onAbort);
         }
       },
     };
+  }
+
+  /**
+   * The answer pass again over the whole utterance with `hedges` around the answers, normalised as one
+   * block (the decoder has all of it); the answer heard, or undefined.
+   */
+  private async hedgedAnswer(base: AnswerGrammar, hedges: { lead: string; tail: string }, open: SphinxResult, audio: Int16Array): Promise<HeardAnswer | undefined> {
+    if (audio.length === 0) return undefined;
+    const g = hedgedGrammar(base, hedges);
+    if (!this.answers.hasGrammar(g.name)) await this.answers.setGrammar(g.name, g.jsgf);
+    const again = new DecoderUtterance(this.answers, Promise.resolve(g.name), true);
+    again.push(audio);
+    const r = await again.finish(N_BEST);
+    return r ? heardAnswer(r, open, g) : undefined;
   }
 
   /** The grammar for a set of accepted answers, checked against the dictionary and loaded once. */
@@ -237,7 +270,8 @@ class DecoderUtterance {
   /** The search: a grammar name, `undefined` for the language model, `null` for no pass at all. */
   private search: string | null | undefined = null;
 
-  constructor(private readonly decoder: SphinxDecoder, search: Promise<string | null | undefined>) {
+  /** `whole`: the audio is handed over as one block at the start (`SphinxDecoder.feedWhole`), not streamed. */
+  constructor(private readonly decoder: SphinxDecoder, search: Promise<string | null | undefined>, private readonly whole = false) {
     const before = DecoderUtterance.queues.get(decoder) ?? Promise.resolve();
     const done = new Promise<void>((r) => { this.release = r; });
     DecoderUtterance.queues.set(decoder, before.then(() => done));
@@ -247,7 +281,7 @@ class DecoderUtterance {
       if (this.search === null || this.cancelled) return;
       await decoder.begin(this.search);
       this.started = true;
-      for (const s of this.kept) decoder.feed(s);
+      this.feedKept();
     })();
     this.began.catch(() => undefined);
   }
@@ -256,6 +290,19 @@ class DecoderUtterance {
     if (this.cancelled) return;
     this.kept.push(samples.slice());
     if (this.started) this.decoder.feed(samples);
+  }
+
+  /** Everything pushed so far, as one block. */
+  audio(): Int16Array {
+    const out = new Int16Array(this.kept.reduce((n, s) => n + s.length, 0));
+    let at = 0;
+    for (const s of this.kept) { out.set(s, at); at += s.length; }
+    return out;
+  }
+
+  private feedKept(): void {
+    if (this.whole) this.decoder.feedWhole(this.audio());
+    else for (const s of this.kept) this.decoder.feed(s);
   }
 
   cancel(): void {
@@ -276,7 +323,7 @@ class DecoderUtterance {
     const replay = async () => {
       retried = true;
       await this.decoder.begin(this.search ?? undefined);
-      for (const s of this.kept) this.decoder.feed(s);
+      this.feedKept();
     };
     try {
       try {

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { haveAudioTools, haveTestdata, layout, LIBRIVOX_0880, POCKETSPHINX_TESTDATA, readTestdata, say } from '../../test/fixtures/audio/speech.js';
-import { answerGrammar, grammarWords } from './answer-grammar.js';
+import { answerGrammar, answerPhrase, grammarWords, hedgedGrammar, hedgesOf } from './answer-grammar.js';
 import { buildArpa } from './ngram-lm.js';
-import { PocketsphinxTranscriber } from './pocketsphinx-transcriber.js';
+import { bothPasses, PocketsphinxTranscriber } from './pocketsphinx-transcriber.js';
 import { ensureSphinxHelper } from './sphinx-decoder.js';
 
 const haveHelper = (() => {
@@ -31,6 +31,41 @@ describe('answer grammars', () => {
     expect(g.phrases).toEqual(['four', 'strongly agree']);
     expect(g.jsgf).toContain('public <answer> = four | strongly agree;');
     expect(answerGrammar(['zorblax'], () => false)).toBeNull();
+  });
+
+  it('find the hedge an open text starts or ends with, put it around every answer, and read the bare answer back out', () => {
+    expect(hedgesOf("I think it's seven")).toEqual({ lead: "i think it's", tail: '' });
+    expect(hedgesOf('five, I guess')).toEqual({ lead: '', tail: 'i guess' });
+    expect(hedgesOf('Well, seven, thank you')).toEqual({ lead: 'well', tail: 'thank you' });
+    expect(hedgesOf('seven')).toBeNull();
+    expect(hedgesOf('i think')).toEqual({ lead: 'i think', tail: '' }); // a hedge and nothing after it is still a lead
+    expect(hedgesOf('thank you')).toBeNull(); // nothing but a tail: no answer for it to follow
+    const base = answerGrammar(['seven', 'eight', 'strongly agree'])!;
+    const g = hedgedGrammar(base, { lead: 'i think', tail: 'thank you' });
+    expect(g.phrases).toEqual(base.phrases);
+    expect(g.jsgf).toContain('<answer> = eight | seven | strongly agree;');
+    expect(g.jsgf).toContain('public <heard> = i think <answer> thank you;');
+    expect(answerPhrase('i think seven thank you', g)).toBe('seven');
+    expect(answerPhrase('<s> i think strongly agree thank(2) you </s>', g)).toBe('strongly agree');
+    expect(answerPhrase('i think seven', g)).toBe('');
+    expect(answerPhrase('seven', base)).toBe('seven');
+    expect(answerPhrase('i think seven', base)).toBe('');
+  });
+
+  it('keep one answer of two passes: the surer when they agree, and no more likely than the other is wrong when they differ', () => {
+    const a = (text: string, confidence: number) => ({ text, confidence, alternatives: [{ text: 'two', confidence: 0.1 }] });
+    expect(bothPasses(undefined, a('seven', 0.6))?.text).toBe('seven');
+    expect(bothPasses(a('seven', 0.6), undefined)?.text).toBe('seven');
+    expect(bothPasses(a('seven', 0.6), a('seven', 0.9))?.confidence).toBe(0.9);
+    const mixed = bothPasses(a('eight', 0.95), a('one', 0.7))!;
+    expect(mixed.text).toBe('eight'); // min(0.95, 1 - 0.7) > min(0.7, 1 - 0.95): neither is sure
+    expect(mixed.confidence).toBeCloseTo(0.3);
+    expect(mixed.alternatives[0]!.confidence).toBeCloseTo(0.05);
+    const sure = bothPasses(a('eight', 0.2), a('one', 0.9))!;
+    expect([sure.text, sure.confidence]).toEqual(['one', 0.8]);
+    expect(sure.alternatives[0]!.text).toBe('eight');
+    expect(sure.alternatives[0]!.confidence).toBeCloseTo(0.1);
+    expect(sure.alternatives.map((x) => x.text)).toEqual(['eight', 'two']);
   });
 });
 
